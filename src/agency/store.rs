@@ -1,0 +1,155 @@
+//! SQL for agencies and API keys.
+
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::{Agency, AgencyKind};
+use crate::area::RegionCode;
+
+/// An agency row as stored; turned into an [`Agency`] by [`AgencyRow::into_agency`].
+struct AgencyRow {
+    id: Uuid,
+    name: String,
+    kind: String,
+    province_code: Option<String>,
+    regency_code: Option<String>,
+}
+
+impl AgencyRow {
+    fn into_agency(self) -> anyhow::Result<Agency> {
+        let kind =
+            AgencyKind::from_code(&self.kind).ok_or_else(|| anyhow::anyhow!("unknown agency kind {:?}", self.kind))?;
+        let region = self.regency_code.or(self.province_code).map(|code| RegionCode::parse(&code)).transpose()?;
+        Ok(Agency::new(self.id, &self.name, kind, region)?)
+    }
+}
+
+/// Why an agency could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertAgencyError {
+    #[error("an agency named {0:?} already exists")]
+    NameTaken(String),
+    #[error("area {0} is not in the Kemendagri list")]
+    UnknownRegion(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub async fn insert_agency(conn: &mut PgConnection, agency: &Agency) -> Result<(), InsertAgencyError> {
+    let region = agency.region.as_ref().map(RegionCode::as_str);
+    let (province, regency) = match agency.kind {
+        AgencyKind::City => {
+            (agency.region.as_ref().map(|r| r.province().as_str().to_owned()), region.map(str::to_owned))
+        }
+        AgencyKind::Province => (region.map(str::to_owned), None),
+        AgencyKind::Insurer => (None, None),
+    };
+    let result = sqlx::query!(
+        "insert into agencies (id, kind, name, province_code, regency_code) values ($1, $2, $3, $4, $5)",
+        agency.id,
+        agency.kind.as_str(),
+        agency.name,
+        province,
+        regency,
+    )
+    .execute(conn)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("agencies_name_unique") => {
+            Err(InsertAgencyError::NameTaken(agency.name.clone()))
+        }
+        Err(sqlx::Error::Database(e))
+            if matches!(e.constraint(), Some("agencies_province_fk" | "agencies_regency_fk")) =>
+        {
+            Err(InsertAgencyError::UnknownRegion(region.unwrap_or_default().to_owned()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn insert_api_key(
+    executor: impl PgExecutor<'_>,
+    agency_id: Uuid,
+    hash: &[u8; 32],
+    prefix: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into api_keys (agency_id, key_hash, key_prefix) values ($1, $2, $3)",
+        agency_id,
+        &hash[..],
+        prefix
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// The agency owning an unrevoked key with this hash.
+pub async fn find_by_key_hash(executor: impl PgExecutor<'_>, hash: &[u8; 32]) -> anyhow::Result<Option<Agency>> {
+    let row = sqlx::query_as!(
+        AgencyRow,
+        "select a.id, a.name, a.kind, a.province_code, a.regency_code
+         from api_keys k join agencies a on a.id = k.agency_id
+         where k.key_hash = $1 and k.revoked_at is null",
+        &hash[..],
+    )
+    .fetch_optional(executor)
+    .await?;
+    row.map(AgencyRow::into_agency).transpose()
+}
+
+pub async fn find_by_name(executor: impl PgExecutor<'_>, name: &str) -> anyhow::Result<Option<Agency>> {
+    let row = sqlx::query_as!(
+        AgencyRow,
+        "select id, name, kind, province_code, regency_code from agencies where name = $1",
+        name,
+    )
+    .fetch_optional(executor)
+    .await?;
+    row.map(AgencyRow::into_agency).transpose()
+}
+
+/// Revokes the unrevoked keys starting with `prefix`; answers how many.
+pub async fn revoke_keys(executor: impl PgExecutor<'_>, prefix: &str) -> sqlx::Result<u64> {
+    // A whole key given as the prefix is cut to the stored prefix length, so `--key-prefix` accepts either.
+    let result = sqlx::query!(
+        "update api_keys set revoked_at = now()
+         where revoked_at is null and key_prefix = left($1, length(key_prefix))",
+        prefix,
+    )
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// One line per agency and key, for `lindung agency list`.
+pub struct AgencyListing {
+    pub agency: Agency,
+    pub key_prefix: Option<String>,
+    pub key_revoked: bool,
+}
+
+pub async fn list(executor: impl PgExecutor<'_>) -> anyhow::Result<Vec<AgencyListing>> {
+    let rows = sqlx::query!(
+        "select a.id, a.name, a.kind, a.province_code, a.regency_code,
+                k.key_prefix as \"key_prefix?\", (k.revoked_at is not null) as \"key_revoked!\"
+         from agencies a left join api_keys k on k.agency_id = a.id
+         order by a.name, k.created_at",
+    )
+    .fetch_all(executor)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let agency = AgencyRow {
+                id: r.id,
+                name: r.name,
+                kind: r.kind,
+                province_code: r.province_code,
+                regency_code: r.regency_code,
+            }
+            .into_agency()?;
+            Ok(AgencyListing { agency, key_prefix: r.key_prefix, key_revoked: r.key_revoked })
+        })
+        .collect()
+}

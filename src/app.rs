@@ -1,0 +1,207 @@
+//! Builds the gRPC server from its parts and runs it until shutdown.
+//!
+//! The server is stateless between requests: everything it knows is in PostgreSQL, so several lindung processes can
+//! serve one database.
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use chrono::{FixedOffset, NaiveDate, Utc};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use tracing::Instrument;
+
+use crate::{
+    agency::{self, grpc::AgencyGrpc},
+    audit::{self, Pseudonymizer},
+    auth::{self, Caller, Rpc},
+    error::Error,
+    proto::{
+        self,
+        v1::{agency_service_server::AgencyServiceServer, worker_service_server::WorkerServiceServer},
+    },
+    worker::grpc::WorkerGrpc,
+};
+
+/// What every handler shares: the pool and the pseudonym key. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub pseudonymizer: Pseudonymizer,
+}
+
+impl AppState {
+    /// Authenticates the caller's API key and authorizes it for `rpc` (see [`crate::auth::TABLE`]).
+    pub async fn authorize<T>(&self, request: &tonic::Request<T>, rpc: Rpc) -> Result<Caller, tonic::Status> {
+        let request_id = request
+            .metadata()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let key = auth::bearer_key(request.metadata())?;
+        let agency = agency::store::find_by_key_hash(&self.pool, &agency::hash_api_key(key))
+            .await
+            .map_err(|e| match e.downcast::<sqlx::Error>() {
+                Ok(db) => Error::from(db),
+                Err(other) => Error::Internal(other),
+            })?
+            .ok_or(Error::Unauthenticated { reason: "API_KEY_UNKNOWN", message: "unknown or revoked API key" })?;
+        tracing::Span::current().record("agency", agency.name.as_str());
+        let agency_id = agency.id;
+        match auth::authorize(agency, rpc, request_id.clone()) {
+            Ok(caller) => Ok(caller),
+            Err(error) => {
+                // A refused RPC is audited too: who tried what matters as much as who did it.
+                let actor = audit::Actor { agency_id, method: rpc.method(), request_id: &request_id };
+                if let Err(e) = audit::store::record(&self.pool, actor, audit::outcome_name(error.code()), &[]).await {
+                    tracing::warn!(error = %e, "could not audit a refused call");
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Turns a handler's result into its answer; a refusal is audited (best effort: the refusal stands even if
+    /// the audit write fails, and that failure is logged).
+    pub async fn finish<T>(
+        &self,
+        caller: &Caller,
+        result: Result<T, Error>,
+    ) -> Result<tonic::Response<T>, tonic::Status> {
+        match result {
+            Ok(value) => Ok(tonic::Response::new(value)),
+            Err(error) => {
+                let outcome = audit::outcome_name(error.code());
+                if let Err(audit_error) = audit::store::record(&self.pool, caller.actor(), outcome, &[]).await {
+                    tracing::warn!(error = %audit_error, "could not audit a refused call");
+                }
+                Err(error.into())
+            }
+        }
+    }
+}
+
+/// Today's civil date in Western Indonesia (WIB, UTC+7), where the contribution calendar runs.
+pub fn today() -> NaiveDate {
+    let wib = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+    Utc::now().with_timezone(&wib).date_naive()
+}
+
+/// Server settings that do not come from the store.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub max_message_bytes: usize,
+    pub default_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+/// A bound, ready-to-run server.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    settings: ServerSettings,
+}
+
+impl App {
+    /// Binds the listener (port 0 picks a free port, as the tests do).
+    pub async fn build(listen: SocketAddr, state: AppState, settings: ServerSettings) -> anyhow::Result<App> {
+        let listener = TcpListener::bind(listen).await?;
+        Ok(App { listener, state, settings })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then reports NOT_SERVING, stops accepting calls and lets in-flight calls
+    /// finish within the grace period.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let App { listener, state, settings } = self;
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        health_reporter.set_serving::<WorkerServiceServer<WorkerGrpc>>().await;
+        health_reporter.set_serving::<AgencyServiceServer<AgencyGrpc>>().await;
+
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+
+        let max = settings.max_message_bytes;
+        let workers = WorkerServiceServer::new(WorkerGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        let agencies = AgencyServiceServer::new(AgencyGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+
+        let layers = tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(TraceLayer::new_for_grpc().make_span_with(rpc_span))
+            .layer(PropagateRequestIdLayer::x_request_id());
+
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let reporter = health_reporter.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!("shutting down: health NOT_SERVING, finishing in-flight calls");
+            reporter.set_not_serving::<WorkerServiceServer<WorkerGrpc>>().await;
+            reporter.set_not_serving::<AgencyServiceServer<AgencyGrpc>>().await;
+            let _ = stop_tx.send(());
+            let _ = stopping_tx.send(());
+        });
+
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "lindung serving");
+        let server = Server::builder()
+            // Applies when the client sends no grpc-timeout; a client's own deadline is honoured as sent.
+            .timeout(settings.default_timeout)
+            .tcp_nodelay(true)
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .layer(layers)
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(agencies)
+            .add_service(workers)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                let _ = stop_rx.await;
+            });
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => return Ok(result?),
+            _ = stopping_rx => {}
+        }
+        // Stopping: in-flight calls get the grace period, then the remaining connections are dropped.
+        match tokio::time::timeout(settings.shutdown_grace, server).await {
+            Ok(result) => result?,
+            Err(_) => tracing::warn!(grace = ?settings.shutdown_grace, "grace period over; dropping unfinished calls"),
+        }
+        Ok(())
+    }
+}
+
+/// One span per call: method, request id and (recorded after authentication) the agency. Never a NIK or a key.
+fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+    tracing::info_span!("rpc", method = %request.uri().path(), request_id = %request_id, agency = tracing::field::Empty)
+}
+
+/// Runs `future` inside the current span on a new task: streaming handlers keep their request's span.
+pub fn spawn_in_span<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(future.instrument(tracing::Span::current()))
+}

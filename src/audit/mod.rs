@@ -1,0 +1,102 @@
+//! The audit trail: who did what to whose data, when, and with which outcome (R6.3).
+//!
+//! A person appears in the log only as a *subject*: a keyed hash (HMAC-SHA256) of the NIK under the deployment's
+//! pseudonym key. The same NIK always gives the same subject, so "every lookup of this person" is one indexed query,
+//! yet the log reveals no NIK to whoever reads it without the key.
+
+pub mod store;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::worker::Nik;
+
+/// Who made a call: the agency, the method and the request id.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub agency_id: uuid::Uuid,
+    pub method: &'a str,
+    pub request_id: &'a str,
+}
+
+/// A worker as the audit log knows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Subject(pub [u8; 32]);
+
+/// Turns NIKs into [`Subject`]s with the deployment's secret key.
+#[derive(Clone)]
+pub struct Pseudonymizer {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Pseudonymizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pseudonymizer(<redacted>)")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the pseudonym key must be 64 hexadecimal digits (32 bytes)")]
+pub struct PseudonymKeyError;
+
+impl Pseudonymizer {
+    pub fn new(key: [u8; 32]) -> Self {
+        Self { key }
+    }
+
+    pub fn from_hex(hex_key: &str) -> Result<Self, PseudonymKeyError> {
+        let bytes = hex::decode(hex_key.trim()).map_err(|_| PseudonymKeyError)?;
+        Ok(Self::new(bytes.try_into().map_err(|_| PseudonymKeyError)?))
+    }
+
+    pub fn subject(&self, nik: &Nik) -> Subject {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(nik.as_str().as_bytes());
+        Subject(mac.finalize().into_bytes().into())
+    }
+}
+
+/// What became of a request, as recorded: `OK` or the gRPC code's name.
+pub fn outcome_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_nik_is_always_the_same_subject_and_keys_differ() {
+        let nik = Nik::parse("3271014501900001").unwrap();
+        let a = Pseudonymizer::new([1; 32]);
+        let b = Pseudonymizer::new([2; 32]);
+        assert_eq!(a.subject(&nik), a.subject(&nik));
+        assert_ne!(a.subject(&nik), b.subject(&nik));
+    }
+
+    #[test]
+    fn pseudonym_keys_must_be_32_bytes_of_hex() {
+        assert!(Pseudonymizer::from_hex(&"ab".repeat(32)).is_ok());
+        assert_eq!(Pseudonymizer::from_hex("abcd").unwrap_err(), PseudonymKeyError);
+        assert_eq!(Pseudonymizer::from_hex(&"zz".repeat(32)).unwrap_err(), PseudonymKeyError);
+    }
+}

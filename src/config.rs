@@ -1,0 +1,167 @@
+//! Configuration: one typed struct per command, read from flags and environment. Doc comments are the `--help`.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// lindung: the exchange of subsidised workers' enrollments, coverage and claims between governments and the insurer.
+#[derive(Debug, Parser)]
+#[command(name = "lindung", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the gRPC server (applies migrations and loads the area list first).
+    Serve(ServeConfig),
+    /// Applies the database migrations and loads the area list, then exits.
+    Migrate(StoreConfig),
+    /// Manages the agencies that may call lindung and their API keys.
+    #[command(subcommand)]
+    Agency(AgencyCommand),
+}
+
+/// Where the PostgreSQL store is.
+#[derive(Debug, Clone, Args)]
+pub struct StoreConfig {
+    /// PostgreSQL connection URL. When absent, lindung runs its own private PostgreSQL in `--data-dir`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Directory for lindung's own files: the embedded PostgreSQL cluster (when no DATABASE_URL is given) and the
+    /// generated pseudonym key. It must be reachable by the `postgres` system user when lindung runs as root.
+    #[arg(long, env = "LINDUNG_DATA_DIR", default_value = ".lindung")]
+    pub data_dir: PathBuf,
+
+    /// Directory holding the PostgreSQL server binaries (initdb, postgres) for the embedded store; found
+    /// automatically under /usr/lib/postgresql when absent.
+    #[arg(long, env = "LINDUNG_PG_BIN_DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
+
+    /// Maximum connections in the pool.
+    #[arg(long, env = "LINDUNG_DB_MAX_CONNECTIONS", default_value_t = 20)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on for gRPC (HTTP/2, plaintext; put TLS in front or on the roadmap's mTLS).
+    #[arg(long, env = "LINDUNG_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub store: StoreConfig,
+
+    /// Secret key (64 hex digits) for the keyed hash that stands for a NIK in the audit log. Every lindung process
+    /// of one deployment must share it. When absent, a key is generated once and kept in `--data-dir`.
+    #[arg(long, env = "LINDUNG_PSEUDONYM_KEY", hide_env_values = true)]
+    pub pseudonym_key: Option<String>,
+
+    /// Largest request or response message, in bytes.
+    #[arg(long, env = "LINDUNG_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+
+    /// Longest time a call may run when the client sets no deadline, e.g. `30s`, `2m`.
+    #[arg(long, env = "LINDUNG_DEFAULT_TIMEOUT", default_value = "10m", value_parser = parse_duration)]
+    pub default_timeout: Duration,
+
+    /// How long in-flight calls may take to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "LINDUNG_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+
+    /// Log format.
+    #[arg(long, env = "LINDUNG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgencyCommand {
+    /// Registers an agency and prints its first API key (shown once, never stored in clear).
+    Add {
+        #[command(flatten)]
+        store: StoreConfig,
+        #[arg(long, value_enum)]
+        kind: AgencyKindArg,
+        /// The governed area: a regency code for a city (e.g. 32.71), a province code for a province (e.g. 32);
+        /// none for the insurer.
+        #[arg(long)]
+        region: Option<String>,
+        /// Name of the agency, unique, e.g. "Pemerintah Kota Bogor".
+        #[arg(long)]
+        name: String,
+    },
+    /// Issues a further API key for an existing agency (for key rotation).
+    IssueKey {
+        #[command(flatten)]
+        store: StoreConfig,
+        /// The agency's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Revokes an API key, given the prefix shown by `agency list` or the whole key.
+    RevokeKey {
+        #[command(flatten)]
+        store: StoreConfig,
+        #[arg(long)]
+        key_prefix: String,
+    },
+    /// Lists agencies and their keys (prefixes only).
+    List {
+        #[command(flatten)]
+        store: StoreConfig,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AgencyKindArg {
+    City,
+    Province,
+    Insurer,
+}
+
+/// Parses `500ms`, `30s`, `10m`, `1h`.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = number.parse().map_err(|_| format!("{s:?} is not a duration like 30s, 10m or 500ms"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" | "" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        "h" => Ok(Duration::from_secs(n * 3600)),
+        _ => Err(format!("{s:?} has an unknown unit: use ms, s, m or h")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_their_units() {
+        for (input, expected) in [
+            ("500ms", Some(500)),
+            ("30s", Some(30_000)),
+            ("10m", Some(600_000)),
+            ("1h", Some(3_600_000)),
+            ("7", Some(7000)),
+            ("5d", None),
+            ("s", None),
+        ] {
+            assert_eq!(parse_duration(input).ok().map(|d| d.as_millis() as u64), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

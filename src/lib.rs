@@ -1,0 +1,23 @@
+//! lindung: the gRPC exchange through which Indonesian city and provincial governments and the social-security
+//! insurer register subsidised informal workers (pekerja rentan), enroll them, verify their coverage and settle
+//! their claims. See docs/ARCHITECTURE.md for the map.
+//!
+//! Modules in reading order: the shared plumbing (`config`, `telemetry`, `error`, `proto`), the concepts
+//! (`area`, `agency`, `auth`, `worker`, `audit`), then the wiring (`database`, `app`).
+
+pub mod config;
+pub mod error;
+pub mod proto;
+pub mod telemetry;
+
+pub mod agency;
+pub mod area;
+pub mod audit;
+pub mod auth;
+pub mod worker;
+
+pub mod app;
+pub mod database;
+
+/// The schema migrations, embedded in the binary and applied at start-up.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();

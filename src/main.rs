@@ -1,0 +1,129 @@
+//! The `lindung` binary: configuration -> telemetry -> store -> server.
+
+use anyhow::Context;
+use clap::Parser;
+use lindung::{
+    agency::{self, Agency, AgencyKind, NewApiKey},
+    app::{App, AppState, ServerSettings},
+    area::RegionCode,
+    config::{AgencyCommand, AgencyKindArg, Cli, Command, LogFormat},
+    database::{self, Database},
+    telemetry,
+};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let format = match &cli.command {
+        Command::Serve(config) => config.log_format,
+        _ => LogFormat::Text,
+    };
+    telemetry::init(format);
+    match cli.command {
+        Command::Serve(config) => {
+            let db = Database::open(&config.store).await?;
+            let state = AppState {
+                pool: db.pool.clone(),
+                pseudonymizer: database::pseudonymizer(config.pseudonym_key.as_deref(), &config.store.data_dir)?,
+            };
+            let settings = ServerSettings {
+                max_message_bytes: config.max_message_bytes,
+                default_timeout: config.default_timeout,
+                shutdown_grace: config.shutdown_grace,
+            };
+            let app = App::build(config.listen, state, settings)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            let result = app.run_until(shutdown_signal()).await;
+            db.close().await;
+            result
+        }
+        Command::Migrate(store) => {
+            Database::open_for_command(&store).await?.close().await;
+            println!("migrations applied, area list loaded");
+            Ok(())
+        }
+        Command::Agency(command) => agency_command(command).await,
+    }
+}
+
+async fn agency_command(command: AgencyCommand) -> anyhow::Result<()> {
+    match command {
+        AgencyCommand::Add { store, kind, region, name } => {
+            let kind = match kind {
+                AgencyKindArg::City => AgencyKind::City,
+                AgencyKindArg::Province => AgencyKind::Province,
+                AgencyKindArg::Insurer => AgencyKind::Insurer,
+            };
+            let region = region.as_deref().map(RegionCode::parse).transpose().context("--region")?;
+            let agency = Agency::new(uuid::Uuid::new_v4(), &name, kind, region)?;
+            let db = Database::open_for_command(&store).await?;
+            let key = NewApiKey::generate();
+            let mut tx = db.pool.begin().await?;
+            agency::store::insert_agency(&mut tx, &agency).await?;
+            agency::store::insert_api_key(&mut *tx, agency.id, &key.hash, &key.prefix).await?;
+            tx.commit().await?;
+            db.close().await;
+            eprintln!("agency {} ({}) added; its API key, shown only now:", agency.name, agency.id);
+            println!("{}", key.secret);
+            Ok(())
+        }
+        AgencyCommand::IssueKey { store, name } => {
+            let db = Database::open_for_command(&store).await?;
+            let agency = agency::store::find_by_name(&db.pool, &name)
+                .await?
+                .with_context(|| format!("no agency named {name:?}"))?;
+            let key = NewApiKey::generate();
+            agency::store::insert_api_key(&db.pool, agency.id, &key.hash, &key.prefix).await?;
+            db.close().await;
+            eprintln!("new API key for {}, shown only now:", agency.name);
+            println!("{}", key.secret);
+            Ok(())
+        }
+        AgencyCommand::RevokeKey { store, key_prefix } => {
+            let db = Database::open_for_command(&store).await?;
+            let revoked = agency::store::revoke_keys(&db.pool, &key_prefix).await?;
+            db.close().await;
+            anyhow::ensure!(
+                revoked > 0,
+                "no active key starts with {key_prefix:?} (give at least the 11 characters `agency list` shows)"
+            );
+            println!("revoked {revoked} key(s)");
+            Ok(())
+        }
+        AgencyCommand::List { store } => {
+            let db = Database::open_for_command(&store).await?;
+            let listing = agency::store::list(&db.pool).await?;
+            db.close().await;
+            for row in listing {
+                let region = row.agency.region.as_ref().map_or("-", RegionCode::as_str);
+                let key = match (&row.key_prefix, row.key_revoked) {
+                    (Some(prefix), false) => format!("{prefix}…"),
+                    (Some(prefix), true) => format!("{prefix}… (revoked)"),
+                    (None, _) => "no key".to_owned(),
+                };
+                println!("{}\t{}\t{}\t{}\t{}", row.agency.id, row.agency.kind.as_str(), region, row.agency.name, key);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,530 @@
+//! `lindung.v1.WorkerService`: protobuf <-> domain conversion and the handlers.
+
+use std::{collections::HashSet, pin::Pin, time::Duration};
+
+use chrono::NaiveDate;
+use futures::Stream;
+use tokio_stream::StreamExt;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::{Flag, Occupation, Sex, Worker, WorkerInput, store};
+use crate::{
+    app::{AppState, spawn_in_span, today},
+    area::{self, AreaLevel, RegionCode},
+    audit,
+    auth::{Caller, Rpc},
+    error::{Error, FieldViolation, to_rpc_status},
+    proto::v1 as pb,
+};
+
+/// Rows of a stream are stored in batches of up to this many, in one transaction each.
+const BATCH_SIZE: usize = 500;
+/// A partial batch is stored after this long without new rows, so a slow client still gets prompt answers.
+const BATCH_WAIT: Duration = Duration::from_millis(20);
+const DEFAULT_PAGE_SIZE: u32 = 100;
+const MAX_PAGE_SIZE: u32 = 1000;
+
+#[derive(Debug, Clone)]
+pub struct WorkerGrpc {
+    state: AppState,
+}
+
+impl WorkerGrpc {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::worker_service_server::WorkerService for WorkerGrpc {
+    async fn upsert_worker(
+        &self,
+        request: Request<pb::UpsertWorkerRequest>,
+    ) -> Result<Response<pb::UpsertWorkerResponse>, Status> {
+        let caller = self.state.authorize(&request, Rpc::UpsertWorker).await?;
+        let input = request.into_inner().worker.unwrap_or_default();
+        let result = async {
+            let mut results = upsert_batch(&self.state, &caller, today(), vec![input.clone()], "worker").await?;
+            match results.pop() {
+                Some(RowResult::Stored { outcome, flags }) => {
+                    let stored = store::get(&self.state.pool, &input.nik)
+                        .await?
+                        .ok_or_else(|| Error::internal(anyhow::anyhow!("worker vanished right after its upsert")))?;
+                    let _ = flags;
+                    Ok(pb::UpsertWorkerResponse {
+                        outcome: outcome_to_proto(outcome) as i32,
+                        worker: Some(to_proto(stored)),
+                    })
+                }
+                Some(RowResult::Refused(error)) => Err(error),
+                None => Err(Error::internal(anyhow::anyhow!("a batch of one answered nothing"))),
+            }
+        }
+        .await;
+        self.state.finish(&caller, result).await
+    }
+
+    type UpsertWorkersStream = ResponseStream<pb::UpsertWorkersResponse>;
+
+    async fn upsert_workers(
+        &self,
+        request: Request<Streaming<pb::UpsertWorkersRequest>>,
+    ) -> Result<Response<Self::UpsertWorkersStream>, Status> {
+        let caller = self.state.authorize(&request, Rpc::UpsertWorkers).await?;
+        let inbound = request.into_inner();
+        let (tx, rx) = tokio::sync::mpsc::channel(2 * BATCH_SIZE);
+        let state = self.state.clone();
+        spawn_in_span(async move {
+            let chunks = inbound.chunks_timeout(BATCH_SIZE, BATCH_WAIT);
+            tokio::pin!(chunks);
+            let mut index: u64 = 0;
+            while let Some(chunk) = chunks.next().await {
+                let mut rows = Vec::with_capacity(chunk.len());
+                let mut broken = None;
+                for item in chunk {
+                    match item {
+                        Ok(row) => rows.push(row),
+                        Err(status) => {
+                            broken = Some(status);
+                            break;
+                        }
+                    }
+                }
+                let refs: Vec<String> = rows.iter().map(|r| r.client_ref.clone()).collect();
+                let workers: Vec<pb::Worker> = rows.into_iter().map(|r| r.worker.unwrap_or_default()).collect();
+                match upsert_batch(&state, &caller, today(), workers, "worker").await {
+                    Ok(results) => {
+                        for (result, client_ref) in results.into_iter().zip(refs) {
+                            let response = row_response(index, client_ref, result);
+                            index += 1;
+                            if tx.send(Ok(response)).await.is_err() {
+                                return; // the client went away; what is stored stays stored
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        // Not a bad row but a failing store: end the stream; the client resends it whole.
+                        let _ = tx.send(Err(Status::from(error))).await;
+                        return;
+                    }
+                }
+                if let Some(status) = broken {
+                    tracing::info!(code = ?status.code(), "client stream ended with an error");
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+
+    async fn get_worker(
+        &self,
+        request: Request<pb::GetWorkerRequest>,
+    ) -> Result<Response<pb::GetWorkerResponse>, Status> {
+        let caller = self.state.authorize(&request, Rpc::GetWorker).await?;
+        let nik = request.into_inner().nik;
+        let result = async {
+            let nik = super::Nik::parse(&nik).map_err(|e| Error::invalid("nik", e.reason(), e.to_string()))?;
+            let visible = match store::get(&self.state.pool, nik.as_str()).await? {
+                Some(w) if covers_village(&caller, &w.domicile_village_code) => w,
+                // A worker outside the caller's view is answered as absent: existence is personal data too.
+                _ => return Err(Error::NotFound("no worker with this NIK in your view".to_owned())),
+            };
+            let subject = self.state.pseudonymizer.subject(&nik);
+            audit::store::record(&self.state.pool, caller.actor(), "OK", &[subject]).await?;
+            Ok(pb::GetWorkerResponse { worker: Some(to_proto(visible)) })
+        }
+        .await;
+        self.state.finish(&caller, result).await
+    }
+
+    async fn list_workers(
+        &self,
+        request: Request<pb::ListWorkersRequest>,
+    ) -> Result<Response<pb::ListWorkersResponse>, Status> {
+        let caller = self.state.authorize(&request, Rpc::ListWorkers).await?;
+        let request = request.into_inner();
+        let result = async {
+            let query = ListQuery::parse(&caller, &request)?;
+            let mut rows =
+                store::list(&self.state.pool, &query.area_pattern, query.max_decile, &query.after_nik, query.limit + 1)
+                    .await?;
+            let next_page_token = if rows.len() as i64 > query.limit {
+                rows.truncate(query.limit as usize);
+                rows.last().map(|w| page_token(&w.nik)).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let subjects: Vec<_> = rows
+                .iter()
+                .filter_map(|w| super::Nik::parse(&w.nik).ok())
+                .map(|nik| self.state.pseudonymizer.subject(&nik))
+                .collect();
+            audit::store::record(&self.state.pool, caller.actor(), "OK", &subjects).await?;
+            Ok(pb::ListWorkersResponse { workers: rows.into_iter().map(to_proto).collect(), next_page_token })
+        }
+        .await;
+        self.state.finish(&caller, result).await
+    }
+}
+
+/// What became of one row of an upsert.
+#[derive(Debug)]
+enum RowResult {
+    Stored { outcome: store::Outcome, flags: Vec<Flag> },
+    Refused(Error),
+}
+
+/// Validates and stores a batch of workers in one transaction, answering one result per input, in order.
+/// Only a failure of the store itself fails the whole batch.
+async fn upsert_batch(
+    state: &AppState,
+    caller: &Caller,
+    today: NaiveDate,
+    inputs: Vec<pb::Worker>,
+    field_prefix: &str,
+) -> Result<Vec<RowResult>, Error> {
+    let village_codes: Vec<String> = inputs.iter().map(|w| w.domicile_village_code.clone()).collect();
+    let parsed: Vec<Result<Worker, Vec<FieldViolation>>> =
+        inputs.into_iter().map(|w| Worker::parse(from_proto(w), today)).collect();
+
+    let mut tx = state.pool.begin().await?;
+    // R5.4: an unknown domicile village is an error, an unknown NIK district only a warning.
+    let shaped: Vec<&str> = village_codes
+        .iter()
+        .filter(|c| RegionCode::parse_at(c, AreaLevel::Village).is_ok())
+        .map(String::as_str)
+        .collect();
+    let known_villages = area::store::known_villages(&mut *tx, &shaped).await?;
+    let districts: Vec<String> =
+        parsed.iter().filter_map(|p| p.as_ref().ok()).map(|w| w.nik.district_code().as_str().to_owned()).collect();
+    let district_refs: Vec<&str> = districts.iter().map(String::as_str).collect();
+    let known_districts = area::store::known_districts(&mut *tx, &district_refs).await?;
+
+    let mut results: Vec<Option<RowResult>> = Vec::with_capacity(parsed.len());
+    let mut accepted: Vec<(usize, Worker)> = Vec::new();
+    for (i, (parsed, village)) in parsed.into_iter().zip(&village_codes).enumerate() {
+        let unknown_village = shaped.contains(&village.as_str()) && !known_villages.contains(village);
+        let unknown_village = unknown_village.then(|| {
+            FieldViolation::new(
+                "domicile_village_code",
+                "AREA_UNKNOWN",
+                format!("village {village} is not in the Kemendagri area list"),
+            )
+        });
+        let refusal = match parsed {
+            Err(mut violations) => {
+                violations.extend(unknown_village);
+                Some(invalid(violations, field_prefix))
+            }
+            Ok(_) if unknown_village.is_some() => Some(invalid(unknown_village.into_iter().collect(), field_prefix)),
+            Ok(worker) if !caller.covers(&worker.domicile) => Some(outside_area(caller, &worker.domicile)),
+            Ok(mut worker) => {
+                if !known_districts.contains(worker.nik.district_code().as_str()) {
+                    worker.flags.push(Flag::NikPrefixUnknown);
+                }
+                accepted.push((i, worker));
+                None
+            }
+        };
+        results.push(refusal.map(RowResult::Refused));
+    }
+
+    let mut subjects = Vec::with_capacity(accepted.len());
+    for group in distinct_groups(accepted) {
+        let niks: Vec<&str> = group.iter().map(|(_, w)| w.nik.as_str()).collect();
+        let domiciles = store::lock_domiciles(&mut tx, &niks).await?;
+        let mut writable = Vec::with_capacity(group.len());
+        for (i, worker) in group {
+            match domiciles.get(worker.nik.as_str()) {
+                Some(current) if !covers_village(caller, current) => {
+                    results[i] = Some(RowResult::Refused(Error::PermissionDenied {
+                        reason: "WORKER_REGISTERED_ELSEWHERE",
+                        message: "this worker is registered as domiciled outside your area; a move between areas is \
+                                  recorded by an agency that governs both"
+                            .to_owned(),
+                    }));
+                }
+                _ => writable.push((i, worker)),
+            }
+        }
+        // Sorted by NIK, concurrent batches lock rows in the same order and cannot deadlock each other.
+        writable.sort_by(|a, b| a.1.nik.as_str().cmp(b.1.nik.as_str()));
+        let workers: Vec<Worker> = writable.iter().map(|(_, w)| w.clone()).collect();
+        let outcomes = store::upsert(&mut tx, &workers, caller.agency_id()).await?;
+        for ((i, worker), outcome) in writable.into_iter().zip(outcomes) {
+            subjects.push(state.pseudonymizer.subject(&worker.nik));
+            results[i] = Some(RowResult::Stored { outcome, flags: worker.flags });
+        }
+    }
+    if !subjects.is_empty() {
+        audit::store::record(&mut *tx, caller.actor(), "OK", &subjects).await?;
+    }
+    tx.commit().await?;
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| RowResult::Refused(Error::internal(anyhow::anyhow!("row left without a result")))))
+        .collect())
+}
+
+/// Splits workers into consecutive groups with distinct NIKs: a NIK sent twice in one batch is stored twice, in
+/// order, so the later row wins as it would have over two calls.
+fn distinct_groups(workers: Vec<(usize, Worker)>) -> Vec<Vec<(usize, Worker)>> {
+    let mut groups: Vec<Vec<(usize, Worker)>> = vec![Vec::new()];
+    let mut seen = HashSet::new();
+    for (i, worker) in workers {
+        if !seen.insert(worker.nik.as_str().to_owned()) {
+            seen.clear();
+            seen.insert(worker.nik.as_str().to_owned());
+            groups.push(Vec::new());
+        }
+        groups.last_mut().expect("there is always a group").push((i, worker));
+    }
+    groups.retain(|g| !g.is_empty());
+    groups
+}
+
+fn invalid(violations: Vec<FieldViolation>, prefix: &str) -> Error {
+    Error::InvalidArgument(violations.into_iter().map(|v| v.nested(prefix)).collect())
+}
+
+fn outside_area(caller: &Caller, area: &RegionCode) -> Error {
+    let region = caller.agency.region.as_ref().map_or("none", RegionCode::as_str);
+    Error::PermissionDenied {
+        reason: "OUTSIDE_AGENCY_AREA",
+        message: format!("village {area} is outside the area of {} ({region})", caller.agency.name),
+    }
+}
+
+fn covers_village(caller: &Caller, village: &str) -> bool {
+    RegionCode::parse(village).is_ok_and(|code| caller.covers(&code))
+}
+
+fn row_response(index: u64, client_ref: String, result: RowResult) -> pb::UpsertWorkersResponse {
+    match result {
+        RowResult::Stored { outcome, flags } => pb::UpsertWorkersResponse {
+            index,
+            client_ref,
+            result: Some(pb::upsert_workers_response::Result::Outcome(outcome_to_proto(outcome) as i32)),
+            warnings: flags.iter().map(|f| warning(*f)).collect(),
+        },
+        RowResult::Refused(error) => pb::UpsertWorkersResponse {
+            index,
+            client_ref,
+            result: Some(pb::upsert_workers_response::Result::Error(to_rpc_status(error))),
+            warnings: Vec::new(),
+        },
+    }
+}
+
+/// The parsed filters of a ListWorkers call.
+struct ListQuery {
+    area_pattern: String,
+    max_decile: Option<i16>,
+    after_nik: String,
+    limit: i64,
+}
+
+impl ListQuery {
+    fn parse(caller: &Caller, request: &pb::ListWorkersRequest) -> Result<ListQuery, Error> {
+        let mut violations = Vec::new();
+        let area = if request.area_code.is_empty() {
+            caller.view().cloned()
+        } else {
+            match RegionCode::parse(&request.area_code) {
+                Ok(area) => Some(area),
+                Err(e) => {
+                    violations.push(FieldViolation::new("area_code", e.reason(), e.to_string()));
+                    None
+                }
+            }
+        };
+        let max_decile = match request.max_decile {
+            0 => None,
+            d @ 1..=10 => Some(d as i16),
+            d => {
+                violations.push(FieldViolation::new(
+                    "max_decile",
+                    "DECILE_RANGE",
+                    format!("decile {d} is not valid (1–10, or 0 for no limit)"),
+                ));
+                None
+            }
+        };
+        let page = request.page.clone().unwrap_or_default();
+        let after_nik = if page.page_token.is_empty() {
+            String::new()
+        } else {
+            match parse_page_token(&page.page_token) {
+                Some(nik) => nik,
+                None => {
+                    violations.push(FieldViolation::new(
+                        "page.page_token",
+                        "PAGE_TOKEN_INVALID",
+                        "not a token from a previous ListWorkers response",
+                    ));
+                    String::new()
+                }
+            }
+        };
+        if !violations.is_empty() {
+            return Err(Error::InvalidArgument(violations));
+        }
+        if let Some(area) = &area
+            && !caller.covers(area)
+        {
+            return Err(outside_area(caller, area));
+        }
+        let size = match page.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n => n.min(MAX_PAGE_SIZE),
+        };
+        Ok(ListQuery { area_pattern: like_pattern(area.as_ref()), max_decile, after_nik, limit: i64::from(size) })
+    }
+}
+
+/// The `LIKE` pattern matching village codes inside `area` (all villages for None).
+fn like_pattern(area: Option<&RegionCode>) -> String {
+    match area {
+        None => "%".to_owned(),
+        Some(area) if area.level() == AreaLevel::Village => area.as_str().to_owned(),
+        Some(area) => format!("{}.%", area.as_str()),
+    }
+}
+
+const PAGE_TOKEN_VERSION: &str = "w1.";
+
+/// Page tokens are opaque to clients; inside, the last NIK of the page, so paging is a keyset scan.
+fn page_token(last_nik: &str) -> String {
+    hex::encode(format!("{PAGE_TOKEN_VERSION}{last_nik}"))
+}
+
+fn parse_page_token(token: &str) -> Option<String> {
+    let decoded = String::from_utf8(hex::decode(token).ok()?).ok()?;
+    let nik = decoded.strip_prefix(PAGE_TOKEN_VERSION)?;
+    (nik.len() == 16 && nik.bytes().all(|b| b.is_ascii_digit())).then(|| nik.to_owned())
+}
+
+fn from_proto(worker: pb::Worker) -> WorkerInput {
+    let welfare = worker.welfare.unwrap_or_default();
+    WorkerInput {
+        sex: match pb::Sex::try_from(worker.sex) {
+            Ok(pb::Sex::Male) => Some(Sex::Male),
+            Ok(pb::Sex::Female) => Some(Sex::Female),
+            _ => None,
+        },
+        occupation: match pb::Occupation::try_from(worker.occupation) {
+            Ok(pb::Occupation::Trader) => Some(Occupation::Trader),
+            Ok(pb::Occupation::Construction) => Some(Occupation::Construction),
+            Ok(pb::Occupation::Tailor) => Some(Occupation::Tailor),
+            Ok(pb::Occupation::Driver) => Some(Occupation::Driver),
+            Ok(pb::Occupation::Farmer) => Some(Occupation::Farmer),
+            Ok(pb::Occupation::Fisher) => Some(Occupation::Fisher),
+            Ok(pb::Occupation::Domestic) => Some(Occupation::Domestic),
+            Ok(pb::Occupation::Other) => Some(Occupation::Other),
+            Ok(pb::Occupation::Unspecified) | Err(_) => None,
+        },
+        nik: worker.nik,
+        full_name: worker.full_name,
+        birth_date: worker.birth_date,
+        domicile_village_code: worker.domicile_village_code,
+        occupation_detail: worker.occupation_detail,
+        decile: welfare.decile,
+        decile_source: welfare.source,
+        decile_as_of_quarter: welfare.as_of_quarter,
+        phone: worker.phone,
+        date_of_death: worker.date_of_death,
+    }
+}
+
+fn to_proto(w: store::StoredWorker) -> pb::Worker {
+    let sex = match w.sex.as_str() {
+        "male" => pb::Sex::Male,
+        "female" => pb::Sex::Female,
+        _ => pb::Sex::Unspecified,
+    };
+    let occupation = match Occupation::from_code(&w.occupation) {
+        Some(Occupation::Trader) => pb::Occupation::Trader,
+        Some(Occupation::Construction) => pb::Occupation::Construction,
+        Some(Occupation::Tailor) => pb::Occupation::Tailor,
+        Some(Occupation::Driver) => pb::Occupation::Driver,
+        Some(Occupation::Farmer) => pb::Occupation::Farmer,
+        Some(Occupation::Fisher) => pb::Occupation::Fisher,
+        Some(Occupation::Domestic) => pb::Occupation::Domestic,
+        Some(Occupation::Other) => pb::Occupation::Other,
+        None => pb::Occupation::Unspecified,
+    };
+    pb::Worker {
+        nik: w.nik,
+        full_name: w.full_name,
+        birth_date: w.birth_date.to_string(),
+        sex: sex as i32,
+        domicile_village_code: w.domicile_village_code,
+        occupation: occupation as i32,
+        occupation_detail: w.occupation_detail.unwrap_or_default(),
+        welfare: Some(pb::Welfare {
+            decile: u32::try_from(w.decile).unwrap_or_default(),
+            source: w.decile_source,
+            as_of_quarter: super::Quarter::from_date(w.decile_as_of).to_string(),
+        }),
+        phone: w.phone.unwrap_or_default(),
+        date_of_death: w.date_of_death.map(|d| d.to_string()).unwrap_or_default(),
+        warnings: w.flags.iter().filter_map(|f| Flag::from_code(f)).map(warning).collect(),
+        record: Some(pb::RecordInfo {
+            created_by_agency_id: w.created_by.to_string(),
+            create_time: Some(timestamp(w.created_at)),
+            updated_by_agency_id: w.updated_by.to_string(),
+            update_time: Some(timestamp(w.updated_at)),
+        }),
+    }
+}
+
+fn warning(flag: Flag) -> pb::Warning {
+    let field = match flag {
+        Flag::NikBirthDateMismatch => "worker.birth_date",
+        Flag::NikSexMismatch => "worker.sex",
+        Flag::NikPrefixUnknown => "worker.nik",
+    };
+    pb::Warning { code: flag.code().to_owned(), field: field.to_owned(), message: flag.description().to_owned() }
+}
+
+fn outcome_to_proto(outcome: store::Outcome) -> pb::UpsertOutcome {
+    match outcome {
+        store::Outcome::Created => pb::UpsertOutcome::Created,
+        store::Outcome::Updated => pb::UpsertOutcome::Updated,
+        store::Outcome::Unchanged => pb::UpsertOutcome::Unchanged,
+    }
+}
+
+fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_forgeries() {
+        let token = page_token("3271014501900001");
+        assert_eq!(parse_page_token(&token).as_deref(), Some("3271014501900001"));
+        for forged in ["", "zz", &hex::encode("w1.123"), &hex::encode("x1.3271014501900001")] {
+            assert_eq!(parse_page_token(forged), None, "{forged}");
+        }
+    }
+
+    #[test]
+    fn area_filters_become_prefix_patterns_on_village_codes() {
+        let check = |area: Option<&str>, expected: &str| {
+            let area = area.map(|a| RegionCode::parse(a).unwrap());
+            assert_eq!(like_pattern(area.as_ref()), expected);
+        };
+        check(None, "%");
+        check(Some("32"), "32.%");
+        check(Some("32.71"), "32.71.%");
+        check(Some("32.71.01"), "32.71.01.%");
+        check(Some("32.71.01.1001"), "32.71.01.1001");
+    }
+}

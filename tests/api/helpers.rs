@@ -1,0 +1,226 @@
+//! The test harness: a real PostgreSQL, a fresh database per test cloned from a migrated template, and the real
+//! server on 127.0.0.1:0 reached through the generated clients.
+//!
+//! With `DATABASE_URL` set the tests use that server; without it they start lindung's embedded PostgreSQL once per
+//! test binary, exactly as `lindung serve` does.
+
+use std::{net::SocketAddr, sync::OnceLock};
+
+use lindung::{
+    agency::{self, Agency, AgencyKind, NewApiKey},
+    app::{App, AppState, ServerSettings},
+    area::RegionCode,
+    audit::Pseudonymizer,
+    database::embedded::{EmbeddedOptions, EmbeddedPostgres},
+    proto::v1::{self as pb, agency_service_client::AgencyServiceClient, worker_service_client::WorkerServiceClient},
+};
+use sha2::{Digest, Sha256};
+use sqlx::{
+    Connection, Executor, PgConnection, PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use tonic::{
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
+
+/// The PostgreSQL server the tests use and the template every test database is cloned from.
+struct TestServer {
+    admin: PgConnectOptions,
+    template: String,
+}
+
+static SERVER: OnceLock<TestServer> = OnceLock::new();
+
+fn server() -> &'static TestServer {
+    // Set-up needs async work; it runs on its own thread and runtime so that any test's runtime can wait for it.
+    SERVER.get_or_init(|| std::thread::spawn(init_server).join().expect("test database set-up failed"))
+}
+
+fn init_server() -> TestServer {
+    let admin = match std::env::var("DATABASE_URL") {
+        Ok(url) => url.parse::<PgConnectOptions>().expect("DATABASE_URL is a PostgreSQL URL"),
+        Err(_) => {
+            let dir = std::env::temp_dir().join(format!("lindung-test-pg-{}", nix::unistd::geteuid()));
+            let mut options = EmbeddedOptions::new(dir);
+            options.fsync = false;
+            let postgres = EmbeddedPostgres::start(options).expect("embedded PostgreSQL starts");
+            let admin = postgres.connect_options();
+            // Lives as long as the test binary; the instance stops when the binary exits.
+            Box::leak(Box::new(postgres));
+            admin
+        }
+    };
+    let template = template_name();
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        let mut conn = PgConnection::connect_with(&admin).await.expect("PostgreSQL is reachable");
+        conn.execute("select pg_advisory_lock(hashtext('lindung.test_template'))").await.unwrap();
+        let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if !exists {
+            // Built under another name and renamed when complete, so a half-built template is never used.
+            let building = format!("{template}_building");
+            conn.execute(sqlx::AssertSqlSafe(format!("drop database if exists {building}"))).await.unwrap();
+            conn.execute(sqlx::AssertSqlSafe(format!("create database {building}"))).await.unwrap();
+            let pool = PgPool::connect_with(admin.clone().database(&building)).await.unwrap();
+            lindung::database::prepare(&pool).await.expect("template migrates");
+            pool.close().await;
+            conn.execute(sqlx::AssertSqlSafe(format!("alter database {building} rename to {template}"))).await.unwrap();
+        }
+        conn.execute("select pg_advisory_unlock(hashtext('lindung.test_template'))").await.unwrap();
+        conn.close().await.unwrap();
+    });
+    TestServer { admin, template }
+}
+
+/// Named after the migrations and the area edition, so a schema change builds a new template.
+fn template_name() -> String {
+    let mut hash = Sha256::new();
+    for migration in lindung::MIGRATOR.iter() {
+        hash.update(&migration.checksum[..]);
+    }
+    hash.update(lindung::area::store::EDITION.as_bytes());
+    format!("lindung_template_{}", &hex::encode(hash.finalize())[..12])
+}
+
+/// A test's own database, dropped by [`TestApp::stop`].
+pub async fn fresh_database() -> (PgPool, String) {
+    let server = server();
+    let name = format!("lindung_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = PgConnection::connect_with(&server.admin).await.unwrap();
+    conn.execute(sqlx::AssertSqlSafe(format!("create database {name} template {}", server.template))).await.unwrap();
+    conn.close().await.unwrap();
+    let pool =
+        PgPoolOptions::new().max_connections(8).connect_with(server.admin.clone().database(&name)).await.unwrap();
+    (pool, name)
+}
+
+/// The agencies every test starts with, and their keys.
+pub struct Keys {
+    /// Pemerintah Kota Bogor, city 32.71.
+    pub bogor: String,
+    /// Pemerintah Kabupaten Bogor, regency 32.01 (a different area from Kota Bogor).
+    pub kabupaten_bogor: String,
+    /// Pemerintah Provinsi Jawa Barat, province 32.
+    pub jabar: String,
+    /// Pemerintah Provinsi DKI Jakarta, province 31.
+    pub jakarta: String,
+    /// BPJS Ketenagakerjaan, the insurer.
+    pub insurer: String,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: PgPool,
+    pub keys: Keys,
+    database: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        lindung::telemetry::init(lindung::config::LogFormat::Text);
+        let (pool, database) = fresh_database().await;
+        let keys = Keys {
+            bogor: add_agency(&pool, "Pemerintah Kota Bogor", AgencyKind::City, Some("32.71")).await,
+            kabupaten_bogor: add_agency(&pool, "Pemerintah Kabupaten Bogor", AgencyKind::City, Some("32.01")).await,
+            jabar: add_agency(&pool, "Pemerintah Provinsi Jawa Barat", AgencyKind::Province, Some("32")).await,
+            jakarta: add_agency(&pool, "Pemerintah Provinsi DKI Jakarta", AgencyKind::Province, Some("31")).await,
+            insurer: add_agency(&pool, "BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await,
+        };
+        let state = AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]) };
+        let settings = ServerSettings {
+            max_message_bytes: 4 * 1024 * 1024,
+            default_timeout: std::time::Duration::from_secs(60),
+            shutdown_grace: std::time::Duration::from_secs(5),
+        };
+        let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
+        let addr = app.local_addr();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        TestApp { addr, pool, keys, database, shutdown: Some(tx), server: Some(server) }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr)).unwrap().connect().await.unwrap()
+    }
+
+    pub async fn workers(&self, key: &str) -> WorkerServiceClient<Authed> {
+        WorkerServiceClient::with_interceptor(self.channel().await, Bearer::new(key))
+    }
+
+    pub async fn agencies(&self, key: &str) -> AgencyServiceClient<Authed> {
+        AgencyServiceClient::with_interceptor(self.channel().await, Bearer::new(key))
+    }
+
+    /// Stops the server, then drops the test's database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        self.pool.close().await;
+        let mut conn = PgConnection::connect_with(&server().admin).await.unwrap();
+        conn.execute(sqlx::AssertSqlSafe(format!("drop database {} with (force)", self.database))).await.unwrap();
+        conn.close().await.unwrap();
+    }
+}
+
+pub async fn add_agency(pool: &PgPool, name: &str, kind: AgencyKind, region: Option<&str>) -> String {
+    let region = region.map(|r| RegionCode::parse(r).unwrap());
+    let agency = Agency::new(uuid::Uuid::new_v4(), name, kind, region).unwrap();
+    let key = NewApiKey::generate();
+    let mut conn = pool.acquire().await.unwrap();
+    agency::store::insert_agency(&mut conn, &agency).await.unwrap();
+    agency::store::insert_api_key(&mut *conn, agency.id, &key.hash, &key.prefix).await.unwrap();
+    key.secret
+}
+
+/// Adds `authorization: Bearer <key>` to every call, as an agency's client does.
+#[derive(Clone)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl Bearer {
+    pub fn new(key: &str) -> Self {
+        Bearer(format!("Bearer {key}").parse().unwrap())
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// A valid worker of Kota Bogor (Bogor Selatan), a woman born in May 1990, decile 2. Distinct `n` (below 279,972)
+/// give distinct NIKs, each agreeing with its stated birth date and sex.
+pub fn bogor_worker(n: u32) -> pb::Worker {
+    let day = (n / 9999) % 28 + 1;
+    let serial = n % 9999 + 1;
+    pb::Worker {
+        nik: format!("327101{:02}0590{serial:04}", day + 40),
+        full_name: format!("Siti Rahmawati {n}"),
+        birth_date: format!("1990-05-{day:02}"),
+        sex: pb::Sex::Female as i32,
+        domicile_village_code: "32.71.01.1001".into(),
+        occupation: pb::Occupation::Tailor as i32,
+        occupation_detail: String::new(),
+        welfare: Some(pb::Welfare { decile: 2, source: "DTSEN".into(), as_of_quarter: "2025-Q3".into() }),
+        phone: "0812-3456-7890".into(),
+        date_of_death: String::new(),
+        warnings: vec![],
+        record: None,
+    }
+}

@@ -1,0 +1,9 @@
+//! lindung's integration tests: one binary, each test with a fresh database and the real server on a real socket.
+
+mod helpers;
+
+mod agencies;
+mod areas;
+mod serve;
+mod service;
+mod workers;
