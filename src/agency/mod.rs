@@ -135,7 +135,7 @@ mod tests {
     fn a_city_governs_its_own_villages_only() {
         let bogor = Agency::new(Uuid::nil(), "Kota Bogor", AgencyKind::City, region("32.71")).unwrap();
         assert!(bogor.governs(&RegionCode::parse("32.71.01.1001").unwrap()));
-        assert!(!bogor.governs(&RegionCode::parse("32.01.01.2001").unwrap()));
+        assert!(!bogor.governs(&RegionCode::parse("32.01.01.1001").unwrap()));
         let insurer = Agency::new(Uuid::nil(), "BPJS", AgencyKind::Insurer, None).unwrap();
         assert!(!insurer.governs(&RegionCode::parse("32.71.01.1001").unwrap()));
     }

@@ -267,7 +267,7 @@ mod tests {
         check("32.71", "32", false);
         check("32.71.01.1001", "32.71.01", false);
         // Kabupaten Bogor (32.01) is not Kota Bogor (32.71).
-        check("32.71", "32.01.01.2001", false);
+        check("32.71", "32.01.01.1001", false);
         check("32", "33.71", false);
         check("32.71.01.1001", "32.71.01.1002", false);
     }

@@ -155,7 +155,8 @@ async fn a_nik_that_disagrees_with_the_stated_data_is_flagged_not_rejected() {
 async fn a_nik_issued_in_an_unknown_district_is_a_warning() {
     let app = TestApp::spawn().await;
     // District 99 of Kota Bogor does not exist (old codes survive splits, R5.4): stored, with a warning.
-    let worker = pb::Worker { nik: "3271995505900001".into(), ..bogor_worker(1) };
+    let mut worker = bogor_worker(1);
+    worker.nik.replace_range(4..6, "99");
     let reply = app.workers(&app.keys.bogor).await.upsert_worker(upsert(worker)).await.unwrap().into_inner();
     assert_eq!(reply.outcome(), pb::UpsertOutcome::Created);
     let codes: Vec<String> = reply.worker.unwrap().warnings.into_iter().map(|w| w.code).collect();
@@ -168,7 +169,7 @@ async fn a_city_cannot_take_over_a_worker_registered_in_another_area() {
     let app = TestApp::spawn().await;
     let worker = bogor_worker(1);
     app.workers(&app.keys.bogor).await.upsert_worker(upsert(worker.clone())).await.unwrap();
-    let moved = pb::Worker { domicile_village_code: "32.01.01.2001".into(), ..worker.clone() };
+    let moved = pb::Worker { domicile_village_code: "32.01.01.1001".into(), ..worker.clone() };
     let status = app.workers(&app.keys.kabupaten_bogor).await.upsert_worker(upsert(moved.clone())).await.unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
     assert_eq!(status.get_details_error_info().unwrap().reason, "WORKER_REGISTERED_ELSEWHERE");
@@ -314,7 +315,7 @@ async fn workers_are_listed_by_area_and_decile_in_pages() {
         let mut worker = bogor_worker(n);
         worker.welfare.as_mut().unwrap().decile = if n < 10 { 1 } else { 5 };
         if n >= 20 {
-            worker.domicile_village_code = "32.01.01.2001".into(); // Kabupaten Bogor
+            worker.domicile_village_code = "32.01.01.1001".into(); // Kabupaten Bogor
         }
         client.upsert_worker(upsert(worker)).await.unwrap();
     }
