@@ -12,9 +12,9 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
+    trace::{DefaultOnFailure, TraceLayer},
 };
-use tracing::Instrument;
+use tracing::{Instrument, Level};
 
 use crate::{
     agency::{self, grpc::AgencyGrpc},
@@ -130,10 +130,13 @@ impl App {
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
             .build_v1()?;
         let reflection_v1alpha = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // google.rpc error details, so that grpcurl can decode BadRequest, ErrorInfo and the rest.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
 
         let max = settings.max_message_bytes;
@@ -146,7 +149,9 @@ impl App {
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .layer(TraceLayer::new_for_grpc().make_span_with(rpc_span))
+            // A non-OK status is the client's business far more often than a fault of lindung (internal errors are
+            // logged where they are mapped, in error.rs), so refusals are logged at INFO, not ERROR.
+            .layer(TraceLayer::new_for_grpc().make_span_with(rpc_span).on_failure(DefaultOnFailure::new().level(Level::INFO)))
             .layer(PropagateRequestIdLayer::x_request_id());
 
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
