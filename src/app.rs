@@ -151,7 +151,11 @@ impl App {
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             // A non-OK status is the client's business far more often than a fault of lindung (internal errors are
             // logged where they are mapped, in error.rs), so refusals are logged at INFO, not ERROR.
-            .layer(TraceLayer::new_for_grpc().make_span_with(rpc_span).on_failure(DefaultOnFailure::new().level(Level::INFO)))
+            .layer(
+                TraceLayer::new_for_grpc()
+                    .make_span_with(rpc_span)
+                    .on_failure(DefaultOnFailure::new().level(Level::INFO)),
+            )
             .layer(PropagateRequestIdLayer::x_request_id());
 
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
