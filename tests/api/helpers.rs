@@ -126,7 +126,11 @@ pub type Authed = InterceptedService<Channel, Bearer>;
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        lindung::telemetry::init(lindung::config::LogFormat::Text);
+        // Logs go through the test writer, so they show only for failing tests; RUST_LOG=info shows more.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
         let (pool, database) = fresh_database().await;
         let keys = Keys {
             bogor: add_agency(&pool, "Pemerintah Kota Bogor", AgencyKind::City, Some("32.71")).await,
