@@ -46,6 +46,8 @@ create table enrollments (
     id uuid primary key,
     subsidy_id uuid not null constraint enrollments_subsidy_fk references subsidies,
     worker_nik text collate "C" not null constraint enrollments_worker_fk references workers,
+    -- The first month asked for; kept apart from `months`, which becomes empty when ended before it.
+    first_month date not null constraint enrollments_first_month_is_month check (extract(day from first_month) = 1),
     -- The funded months as a range of first days, [first month, month after the last): `&&` is "overlaps".
     -- Empty when an enrollment ended before its first month.
     months daterange not null constraint enrollments_months_by_month check (
@@ -87,11 +89,11 @@ create table enrollment_requests (
     request_id text not null,
     fingerprint text not null,
     enrollment_id uuid constraint enrollment_requests_enrollment_fk references enrollments,
-    -- The refusals, as [{rule, reason, message, funder_kind?, subsidy_id?}], when refused.
-    refusals jsonb,
+    -- When refused: the google.rpc.Status answered, protobuf-encoded, to be answered again byte for byte.
+    refusal bytea,
     created_at timestamptz not null default now(),
     primary key (funder_id, request_id),
-    constraint enrollment_requests_one_answer check ((enrollment_id is null) <> (refusals is null))
+    constraint enrollment_requests_one_answer check ((enrollment_id is null) <> (refusal is null))
 );
 
 -- The life cycle, in one place: PENDING -> ACTIVE | REJECTED | ENDED, ACTIVE -> ENDED.

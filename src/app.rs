@@ -20,11 +20,16 @@ use crate::{
     agency::{self, grpc::AgencyGrpc},
     audit::{self, Pseudonymizer},
     auth::{self, Caller, Rpc},
+    enrollment::grpc::EnrollmentGrpc,
     error::Error,
     proto::{
         self,
-        v1::{agency_service_server::AgencyServiceServer, worker_service_server::WorkerServiceServer},
+        v1::{
+            agency_service_server::AgencyServiceServer, enrollment_service_server::EnrollmentServiceServer,
+            subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
+        },
     },
+    subsidy::grpc::SubsidyGrpc,
     worker::grpc::WorkerGrpc,
 };
 
@@ -126,6 +131,8 @@ impl App {
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         health_reporter.set_serving::<WorkerServiceServer<WorkerGrpc>>().await;
         health_reporter.set_serving::<AgencyServiceServer<AgencyGrpc>>().await;
+        health_reporter.set_serving::<SubsidyServiceServer<SubsidyGrpc>>().await;
+        health_reporter.set_serving::<EnrollmentServiceServer<EnrollmentGrpc>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -144,6 +151,12 @@ impl App {
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
         let agencies = AgencyServiceServer::new(AgencyGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        let subsidies = SubsidyServiceServer::new(SubsidyGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        let enrollments = EnrollmentServiceServer::new(EnrollmentGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
 
@@ -166,6 +179,8 @@ impl App {
             tracing::info!("shutting down: health NOT_SERVING, finishing in-flight calls");
             reporter.set_not_serving::<WorkerServiceServer<WorkerGrpc>>().await;
             reporter.set_not_serving::<AgencyServiceServer<AgencyGrpc>>().await;
+            reporter.set_not_serving::<SubsidyServiceServer<SubsidyGrpc>>().await;
+            reporter.set_not_serving::<EnrollmentServiceServer<EnrollmentGrpc>>().await;
             let _ = stop_tx.send(());
             let _ = stopping_tx.send(());
         });
@@ -183,6 +198,8 @@ impl App {
             .add_service(reflection_v1alpha)
             .add_service(agencies)
             .add_service(workers)
+            .add_service(subsidies)
+            .add_service(enrollments)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
                 let _ = stop_rx.await;
             });

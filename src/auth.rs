@@ -21,6 +21,21 @@ pub enum Rpc {
     UpsertWorkers,
     GetWorker,
     ListWorkers,
+    CreateSubsidy,
+    GetSubsidy,
+    ListSubsidies,
+    GetSubsidyUsage,
+    SubmitEnrollment,
+    SubmitEnrollments,
+    EndEnrollment,
+    HandOverEnrollment,
+    ConfirmEnrollment,
+    RefuseEnrollment,
+    DecideEnrollments,
+    ListPendingEnrollments,
+    StreamPendingEnrollments,
+    GetEnrollment,
+    ListEnrollments,
 }
 
 impl Rpc {
@@ -32,6 +47,21 @@ impl Rpc {
             Rpc::UpsertWorkers => "/lindung.v1.WorkerService/UpsertWorkers",
             Rpc::GetWorker => "/lindung.v1.WorkerService/GetWorker",
             Rpc::ListWorkers => "/lindung.v1.WorkerService/ListWorkers",
+            Rpc::CreateSubsidy => "/lindung.v1.SubsidyService/CreateSubsidy",
+            Rpc::GetSubsidy => "/lindung.v1.SubsidyService/GetSubsidy",
+            Rpc::ListSubsidies => "/lindung.v1.SubsidyService/ListSubsidies",
+            Rpc::GetSubsidyUsage => "/lindung.v1.SubsidyService/GetSubsidyUsage",
+            Rpc::SubmitEnrollment => "/lindung.v1.EnrollmentService/SubmitEnrollment",
+            Rpc::SubmitEnrollments => "/lindung.v1.EnrollmentService/SubmitEnrollments",
+            Rpc::EndEnrollment => "/lindung.v1.EnrollmentService/EndEnrollment",
+            Rpc::HandOverEnrollment => "/lindung.v1.EnrollmentService/HandOverEnrollment",
+            Rpc::ConfirmEnrollment => "/lindung.v1.EnrollmentService/ConfirmEnrollment",
+            Rpc::RefuseEnrollment => "/lindung.v1.EnrollmentService/RefuseEnrollment",
+            Rpc::DecideEnrollments => "/lindung.v1.EnrollmentService/DecideEnrollments",
+            Rpc::ListPendingEnrollments => "/lindung.v1.EnrollmentService/ListPendingEnrollments",
+            Rpc::StreamPendingEnrollments => "/lindung.v1.EnrollmentService/StreamPendingEnrollments",
+            Rpc::GetEnrollment => "/lindung.v1.EnrollmentService/GetEnrollment",
+            Rpc::ListEnrollments => "/lindung.v1.EnrollmentService/ListEnrollments",
         }
     }
 }
@@ -66,12 +96,27 @@ const ALL: Option<Scope> = Some(Scope::All);
 /// Cities and provinces write workers domiciled inside their area only; the insurer reads all; governments read
 /// their area.
 pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
-    //                      city  province insurer
-    (Rpc::WhoAmI, /*     */ [SELF, SELF, SELF]),
-    (Rpc::UpsertWorker, /**/ [AREA, AREA, NO]),
-    (Rpc::UpsertWorkers, /**/ [AREA, AREA, NO]),
-    (Rpc::GetWorker, /*  */ [AREA, AREA, ALL]),
-    (Rpc::ListWorkers, /**/ [AREA, AREA, ALL]),
+    // RPC                          city  province insurer
+    (Rpc::WhoAmI, [SELF, SELF, SELF]),
+    (Rpc::UpsertWorker, [AREA, AREA, NO]),
+    (Rpc::UpsertWorkers, [AREA, AREA, NO]),
+    (Rpc::GetWorker, [AREA, AREA, ALL]),
+    (Rpc::ListWorkers, [AREA, AREA, ALL]),
+    (Rpc::CreateSubsidy, [SELF, SELF, NO]),
+    (Rpc::GetSubsidy, [SELF, SELF, ALL]),
+    (Rpc::ListSubsidies, [SELF, SELF, ALL]),
+    (Rpc::GetSubsidyUsage, [SELF, SELF, ALL]),
+    (Rpc::SubmitEnrollment, [SELF, SELF, NO]),
+    (Rpc::SubmitEnrollments, [SELF, SELF, NO]),
+    (Rpc::EndEnrollment, [SELF, SELF, NO]),
+    (Rpc::HandOverEnrollment, [SELF, SELF, NO]),
+    (Rpc::ConfirmEnrollment, [NO, NO, ALL]),
+    (Rpc::RefuseEnrollment, [NO, NO, ALL]),
+    (Rpc::DecideEnrollments, [NO, NO, ALL]),
+    (Rpc::ListPendingEnrollments, [NO, NO, ALL]),
+    (Rpc::StreamPendingEnrollments, [NO, NO, ALL]),
+    (Rpc::GetEnrollment, [SELF, SELF, ALL]),
+    (Rpc::ListEnrollments, [SELF, SELF, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.
@@ -171,11 +216,21 @@ mod tests {
 
     #[test]
     fn every_rpc_has_exactly_one_row_in_the_table() {
-        let all = [Rpc::WhoAmI, Rpc::UpsertWorker, Rpc::UpsertWorkers, Rpc::GetWorker, Rpc::ListWorkers];
-        for rpc in all {
-            assert_eq!(TABLE.iter().filter(|(r, _)| *r == rpc).count(), 1, "{rpc:?}");
+        let mut seen = std::collections::HashSet::new();
+        for (rpc, _) in TABLE {
+            assert!(seen.insert(rpc.method()), "{rpc:?} twice");
         }
-        assert_eq!(TABLE.len(), all.len());
+        // Every method of every lindung service has a row: the generated descriptors are the list of RPCs.
+        let descriptors =
+            <prost_types::FileDescriptorSet as prost::Message>::decode(crate::proto::FILE_DESCRIPTOR_SET).unwrap();
+        for file in descriptors.file.iter().filter(|f| f.package() == "lindung.v1") {
+            for service in &file.service {
+                for method in &service.method {
+                    let path = format!("/lindung.v1.{}/{}", service.name(), method.name());
+                    assert!(seen.contains(path.as_str()), "{path} has no row in the authorization table");
+                }
+            }
+        }
     }
 
     #[test]

@@ -19,10 +19,34 @@ impl FieldViolation {
         Self { field: field.into(), reason, description: description.into() }
     }
 
+    /// The same violation about the field at `path` (for violations built before their field is known).
+    pub fn nested_at(mut self, path: &str) -> Self {
+        self.field = if self.field.is_empty() { path.to_owned() } else { format!("{path}.{}", self.field) };
+        self
+    }
+
     /// The same violation with its field path placed under `prefix` (`nik` -> `worker.nik`).
     pub fn nested(mut self, prefix: &str) -> Self {
         self.field = format!("{prefix}.{}", self.field);
         self
+    }
+}
+
+/// One business rule that refuses a request: which rule, a stable reason code, and words for a clerk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The rule id in docs/RULES.md, e.g. `R1.9`.
+    pub rule: &'static str,
+    /// Stable SCREAMING_SNAKE_CASE code, e.g. `DOUBLE_FUNDING`.
+    pub reason: &'static str,
+    pub message: String,
+    /// Non-personal facts a client may act on (sent as `ErrorInfo` metadata), e.g. the conflicting subsidy.
+    pub details: Vec<(&'static str, String)>,
+}
+
+impl Refusal {
+    pub fn new(rule: &'static str, reason: &'static str, message: impl Into<String>) -> Self {
+        Refusal { rule, reason, message: message.into(), details: Vec::new() }
     }
 }
 
@@ -45,10 +69,15 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
 
-    /// A business rule refuses the request as it stands: FAILED_PRECONDITION with a `google.rpc.ErrorInfo`
-    /// (stable `reason` and the `rule` id from RULES.md) and a `google.rpc.PreconditionFailure`.
-    #[error("{message}")]
-    Refused { reason: &'static str, rule: &'static str, message: String },
+    /// Business rules refuse the request as it stands: FAILED_PRECONDITION with a `google.rpc.PreconditionFailure`
+    /// naming every rule broken (`type` the rule id from docs/RULES.md, `subject` the stable reason) and a
+    /// `google.rpc.ErrorInfo` for the first.
+    #[error("{}", .0.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Refused(Vec<Refusal>),
+
+    /// An answer already decided (a refusal recorded earlier, or one from a nested decision), given as it was.
+    #[error("{}", .0.message)]
+    Replayed(tonic_types::pb::Status),
 
     /// The store could not be reached in time: UNAVAILABLE, safe to retry.
     #[error("the store is unavailable")]
@@ -78,7 +107,8 @@ impl Error {
             Error::Unauthenticated { .. } => tonic::Code::Unauthenticated,
             Error::PermissionDenied { .. } => tonic::Code::PermissionDenied,
             Error::NotFound(_) => tonic::Code::NotFound,
-            Error::Refused { .. } => tonic::Code::FailedPrecondition,
+            Error::Refused(_) => tonic::Code::FailedPrecondition,
+            Error::Replayed(status) => tonic::Code::from(status.code),
             Error::Unavailable(_) => tonic::Code::Unavailable,
             Error::Internal(_) => tonic::Code::Internal,
         }
@@ -107,6 +137,10 @@ impl From<Error> for tonic::Status {
         use tonic_types::{ErrorDetails, StatusExt};
 
         let code = error.code();
+        if let Error::Replayed(status) = error {
+            let message = status.message.clone();
+            return tonic::Status::with_details(code, message, prost::Message::encode_to_vec(&status).into());
+        }
         let mut details = ErrorDetails::new();
         match &error {
             Error::InvalidArgument(violations) => {
@@ -125,11 +159,22 @@ impl From<Error> for tonic::Status {
             Error::Unauthenticated { reason, .. } | Error::PermissionDenied { reason, .. } => {
                 details.set_error_info(*reason, ERROR_DOMAIN, []);
             }
-            Error::Refused { reason, rule, message } => {
-                details.set_error_info(*reason, ERROR_DOMAIN, [("rule".to_owned(), (*rule).to_owned())]);
-                details.add_precondition_failure_violation(*rule, *reason, message.clone());
+            Error::Refused(refusals) => {
+                if let Some(first) = refusals.first() {
+                    let metadata = std::iter::once(("rule".to_owned(), first.rule.to_owned())).chain(
+                        refusals.iter().flat_map(|r| r.details.iter()).map(|(k, v)| ((*k).to_owned(), v.clone())),
+                    );
+                    details.set_error_info(
+                        first.reason,
+                        ERROR_DOMAIN,
+                        metadata.collect::<std::collections::HashMap<_, _>>(),
+                    );
+                }
+                for refusal in refusals {
+                    details.add_precondition_failure_violation(refusal.rule, refusal.reason, refusal.message.clone());
+                }
             }
-            Error::NotFound(_) => {}
+            Error::NotFound(_) | Error::Replayed(_) => {}
             Error::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "store unavailable");
                 details.set_retry_info(Some(std::time::Duration::from_secs(1)));
@@ -146,6 +191,9 @@ impl From<Error> for tonic::Status {
 /// The `google.rpc.Status` that carries `error` inside a streamed response, with the same details as a unary call.
 pub fn to_rpc_status(error: Error) -> tonic_types::pb::Status {
     use prost::Message;
+    if let Error::Replayed(status) = error {
+        return status;
+    }
     let status = tonic::Status::from(error);
     tonic_types::pb::Status::decode(status.details()).unwrap_or_else(|_| tonic_types::pb::Status {
         code: status.code() as i32,

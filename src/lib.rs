@@ -2,11 +2,14 @@
 //! insurer register subsidised informal workers (pekerja rentan), enroll them, verify their coverage and settle
 //! their claims. See docs/ARCHITECTURE.md for the map.
 //!
-//! Modules in reading order: the shared plumbing (`config`, `telemetry`, `error`, `proto`), the concepts
-//! (`area`, `agency`, `auth`, `worker`, `audit`), then the wiring (`database`, `app`).
+//! Modules, by layer: the shared plumbing (`config`, `telemetry`, `error`, `proto`, `money`, `month`), the
+//! concepts (`area`, `agency`, `auth`, `worker`, `subsidy`, `enrollment`, `audit`), then the wiring (`database`,
+//! `app`).
 
 pub mod config;
 pub mod error;
+pub mod money;
+pub mod month;
 pub mod proto;
 pub mod telemetry;
 
@@ -14,6 +17,8 @@ pub mod agency;
 pub mod area;
 pub mod audit;
 pub mod auth;
+pub mod enrollment;
+pub mod subsidy;
 pub mod worker;
 
 pub mod app;

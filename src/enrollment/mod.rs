@@ -1,0 +1,586 @@
+//! Enrollments: a worker funded by a subsidy from a first month, and the insurer's answer to it (R4, R6.1).
+//!
+//! [`check`] holds the eligibility rules that need only the subsidy and the worker, and reports every one an
+//! enrollment breaks, so that a clerk sees all reasons at once. The rules that need other enrollments (double
+//! funding, quota, budget) are checked by the store, with their words here in [`Refusal`]'s constructors.
+
+pub mod grpc;
+pub mod store;
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::{agency::AgencyKind, area::RegionCode, money::Rupiah, month::Month, subsidy::Subsidy, worker::Quarter};
+
+/// PENDING → ACTIVE | REJECTED;  PENDING | ACTIVE → ENDED. (R6.1)
+///
+/// Rejected and ended enrollments are final: a worker enrolled again gets a new enrollment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Sent to the insurer, no answer yet.
+    Pending,
+    /// Accepted by the insurer, with a participant number.
+    Active,
+    /// Refused by the insurer, with an [`InsurerRefusal`].
+    Rejected,
+    /// Funding stopped, with an [`EndReason`].
+    Ended,
+}
+
+pub use crate::error::Refusal;
+
+/// What the eligibility rules need to know of a worker (from the registry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerFacts {
+    pub birth_date: NaiveDate,
+    pub date_of_death: Option<NaiveDate>,
+    pub decile: u8,
+    pub decile_as_of: Quarter,
+    /// A village.
+    pub domicile: RegionCode,
+}
+
+/// The insurer's participant number (KPJ): an opaque string of exactly 11 ASCII digits that it assigns (R5.5).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParticipantNumber(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("must be the insurer's 11-digit participant number")]
+pub struct ParticipantNumberError;
+
+/// Why the insurer rejected an enrollment, as it reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InsurerRefusal {
+    /// The worker is already an active participant through another registration.
+    AlreadyActiveElsewhere,
+    /// The civil registry records the worker as deceased.
+    DeceasedPerCivilRegistry,
+    /// The civil registry does not know the NIK.
+    NikNotFound,
+    /// Outside the insurer's age limit.
+    Age,
+    Other,
+}
+
+/// Why an enrollment ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EndReason {
+    /// The funder stopped paying (the subsidy ended or the worker was dropped).
+    FundingStopped,
+    /// The worker moved out of the subsidy's area.
+    MovedAway,
+    Died,
+    /// Another funder, or the worker, pays from now on.
+    HandedOver,
+    Other,
+}
+
+/// Every rule an enrollment of `worker` in `subsidy` from `first_month` breaks; empty when eligible.
+/// `worker` is None when the NIK is not in the registry.
+///
+/// Ages and deaths are judged on the first day of `first_month`: a worker who dies during a funded month is
+/// covered for it (R1.8 refunds only the months after).
+pub fn check(subsidy: &Subsidy, worker: Option<&WorkerFacts>, first_month: Month) -> Vec<Refusal> {
+    let Some(worker) = worker else {
+        let message = "the NIK is not in the registry: register the worker before enrolling them";
+        return vec![Refusal::new("R6.1", "WORKER_NOT_REGISTERED", message)];
+    };
+    let mut refusals = Vec::new();
+    let mut refuse = |refused: bool, rule, reason, message: &dyn Fn() -> String| {
+        if refused {
+            refusals.push(Refusal::new(rule, reason, message()));
+        }
+    };
+    let eligibility = &subsidy.eligibility;
+    let start = first_month.first_day();
+
+    let (first, last) = (subsidy.first_month, subsidy.last_month);
+    refuse(first_month < first, "R1.9", "MONTH_OUTSIDE_SUBSIDY", &|| {
+        format!("{first_month} is before the subsidy's first funded month {first}")
+    });
+    refuse(first_month > last, "R1.9", "MONTH_OUTSIDE_SUBSIDY", &|| {
+        format!("{first_month} is after the subsidy's last funded month {last}")
+    });
+
+    if let Some(died) = worker.date_of_death {
+        refuse(died < start, "R4.3", "WORKER_DECEASED", &|| {
+            format!("the worker died on {died}, before the first funded month {first_month}")
+        });
+    }
+
+    let max_decile = eligibility.max_decile;
+    refuse(worker.decile > max_decile, "R4.1", "DECILE_TOO_HIGH", &|| {
+        format!("decile {} is above the subsidy's maximum {max_decile}", worker.decile)
+    });
+    let funded_quarter = Quarter::from_date(start);
+    let age_quarters = quarter_index(funded_quarter) - quarter_index(worker.decile_as_of);
+    let max_quarters = eligibility.max_decile_age_quarters;
+    refuse(age_quarters > i32::from(max_quarters), "R4.1", "DECILE_STALE", &|| {
+        format!(
+            "the decile is as of {}, more than {max_quarters} quarters before {funded_quarter} (the quarter of \
+             {first_month}): update it from DTSEN",
+            worker.decile_as_of
+        )
+    });
+
+    // Someone born after the first day is not yet of any age: 0 years.
+    let age = start.years_since(worker.birth_date).unwrap_or(0);
+    let (min_age, max_age) = (eligibility.min_age, eligibility.max_age);
+    refuse(!(u32::from(min_age)..=u32::from(max_age)).contains(&age), "R4.2", "AGE_OUTSIDE_RANGE", &|| {
+        format!("aged {age} on {start}, outside {min_age}–{max_age}")
+    });
+
+    let area = &subsidy.area;
+    refuse(!area.contains(&worker.domicile), "R4.3", "OUTSIDE_SUBSIDY_AREA", &|| {
+        format!("lives in {}, outside the subsidy's area {area}", worker.domicile)
+    });
+
+    refusals
+}
+
+/// The months an enrollment from first_month funds: first_month..=subsidy.last_month (0 if it starts after).
+pub fn funded_months(subsidy: &Subsidy, first_month: Month) -> u32 {
+    if first_month > subsidy.last_month { 0 } else { first_month.months_until(subsidy.last_month) + 1 }
+}
+
+/// What funding `months` months of one worker commits of the budget: months × the monthly contribution.
+pub fn commitment(subsidy: &Subsidy, months: u32) -> Rupiah {
+    subsidy.contribution.total().times(u64::from(months))
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Pending, Status::Active, Status::Rejected, Status::Ended];
+
+    /// The code stored and exchanged, e.g. `pending`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Active => "active",
+            Status::Rejected => "rejected",
+            Status::Ended => "ended",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
+    /// Whether an enrollment in this status may move to `next`; staying put is not a transition.
+    pub fn can_become(self, next: Status) -> bool {
+        matches!(
+            (self, next),
+            (Status::Pending, Status::Active | Status::Rejected | Status::Ended) | (Status::Active, Status::Ended)
+        )
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Refusal {
+    /// Another subsidy already pays for the worker in one of the months asked for: one funder per month (R1.9).
+    pub fn double_funding(funder_kind: AgencyKind, subsidy_id: Uuid) -> Refusal {
+        let funder = match funder_kind {
+            AgencyKind::City => "a city government",
+            AgencyKind::Province => "a province government",
+            AgencyKind::Insurer => "the insurer",
+        };
+        let message = format!("already funded for an overlapping month by {funder} (subsidy {subsidy_id})");
+        let mut refusal = Refusal::new("R1.9", "DOUBLE_FUNDING", message);
+        // What the funder may act on, and nothing personal of the other side.
+        refusal.details =
+            vec![("funder_kind", funder_kind.as_str().to_owned()), ("subsidy_id", subsidy_id.to_string())];
+        refusal
+    }
+
+    /// The subsidy funds as many workers as its quota allows (R4.4).
+    pub fn quota_exhausted(quota: u32) -> Refusal {
+        let message = format!("the subsidy's quota of {quota} workers is reached");
+        Refusal::new("R4.4", "QUOTA_EXHAUSTED", message)
+    }
+
+    /// Funding the worker would commit more than the subsidy's budget ceiling (R4.4).
+    pub fn budget_exhausted(ceiling: Rupiah) -> Refusal {
+        let message = format!("funding the worker would exceed the subsidy's budget ceiling of Rp{ceiling}");
+        Refusal::new("R4.4", "BUDGET_EXHAUSTED", message)
+    }
+}
+
+impl ParticipantNumber {
+    /// Exactly 11 ASCII digits, nothing trimmed: the number is the insurer's, so lindung neither repairs nor reads it.
+    pub fn parse(s: &str) -> Result<ParticipantNumber, ParticipantNumberError> {
+        let valid = s.len() == 11 && s.bytes().all(|b| b.is_ascii_digit());
+        if valid { Ok(ParticipantNumber(s.to_owned())) } else { Err(ParticipantNumberError) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl ParticipantNumberError {
+    /// Stable code for `google.rpc.BadRequest.FieldViolation.reason`.
+    pub fn reason(&self) -> &'static str {
+        "PARTICIPANT_NUMBER_FORMAT"
+    }
+}
+
+impl InsurerRefusal {
+    pub const ALL: [InsurerRefusal; 5] = [
+        InsurerRefusal::AlreadyActiveElsewhere,
+        InsurerRefusal::DeceasedPerCivilRegistry,
+        InsurerRefusal::NikNotFound,
+        InsurerRefusal::Age,
+        InsurerRefusal::Other,
+    ];
+
+    /// The code stored and exchanged, e.g. `nik_not_found`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InsurerRefusal::AlreadyActiveElsewhere => "already_active_elsewhere",
+            InsurerRefusal::DeceasedPerCivilRegistry => "deceased_per_civil_registry",
+            InsurerRefusal::NikNotFound => "nik_not_found",
+            InsurerRefusal::Age => "age",
+            InsurerRefusal::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<InsurerRefusal> {
+        InsurerRefusal::ALL.into_iter().find(|r| r.as_str() == code)
+    }
+}
+
+impl EndReason {
+    pub const ALL: [EndReason; 5] =
+        [EndReason::FundingStopped, EndReason::MovedAway, EndReason::Died, EndReason::HandedOver, EndReason::Other];
+
+    /// The code stored and exchanged, e.g. `funding_stopped`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::FundingStopped => "funding_stopped",
+            EndReason::MovedAway => "moved_away",
+            EndReason::Died => "died",
+            EndReason::HandedOver => "handed_over",
+            EndReason::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<EndReason> {
+        EndReason::ALL.into_iter().find(|r| r.as_str() == code)
+    }
+}
+
+/// Quarters since year 0: consecutive quarters have consecutive indexes.
+fn quarter_index(quarter: Quarter) -> i32 {
+    quarter.year() * 4 + i32::from(quarter.number()) - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::subsidy::{Contribution, Eligibility};
+
+    fn month(s: &str) -> Month {
+        Month::parse(s).unwrap()
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn code(s: &str) -> RegionCode {
+        RegionCode::parse(s).unwrap()
+    }
+
+    /// Kota Bogor's programme: September to December 2025, deciles 1–4, ages 15–60, deciles at most 2 quarters old.
+    fn bogor_2025() -> Subsidy {
+        Subsidy {
+            id: Uuid::from_u128(9),
+            funder_id: Uuid::from_u128(1),
+            funder_kind: AgencyKind::City,
+            name: "Perlindungan Pekerja Rentan Kota Bogor 2025".into(),
+            legal_basis: "Keputusan Wali Kota Bogor No. 400.5/123/2025".into(),
+            area: code("32.71"),
+            first_month: month("2025-09"),
+            last_month: month("2025-12"),
+            quota: 7_894,
+            budget_ceiling: Rupiah::from_whole(530_476_800),
+            contribution: Contribution::default(),
+            eligibility: Eligibility::default(),
+        }
+    }
+
+    /// An eligible worker: born 5 May 1990, living in Kota Bogor, decile 2 as of 2025-Q3.
+    fn siti() -> WorkerFacts {
+        WorkerFacts {
+            birth_date: date("1990-05-05"),
+            date_of_death: None,
+            decile: 2,
+            decile_as_of: Quarter::parse("2025-Q3").unwrap(),
+            domicile: code("32.71.01.1001"),
+        }
+    }
+
+    /// Checks `worker` against Kota Bogor's programme from `first_month` and compares the reasons refused.
+    fn check(worker: WorkerFacts, first_month: &str, expected: &[&str]) {
+        check_in(&bogor_2025(), worker, first_month, expected);
+    }
+
+    fn check_in(subsidy: &Subsidy, worker: WorkerFacts, first_month: &str, expected: &[&str]) {
+        let refusals = super::check(subsidy, Some(&worker), month(first_month));
+        let reasons: Vec<&str> = refusals.iter().map(|r| r.reason).collect();
+        assert_eq!(reasons, expected, "{worker:?} from {first_month}");
+    }
+
+    #[test]
+    fn an_eligible_worker_is_refused_nothing() {
+        check(siti(), "2025-09", &[]);
+        check(siti(), "2025-12", &[]);
+    }
+
+    #[test]
+    fn a_worker_not_in_the_registry_is_refused_that_alone() {
+        let refusals = super::check(&bogor_2025(), None, month("2030-01"));
+        assert_eq!(
+            refusals,
+            [Refusal {
+                rule: "R6.1",
+                reason: "WORKER_NOT_REGISTERED",
+                message: "the NIK is not in the registry: register the worker before enrolling them".into(),
+                details: vec![],
+            }]
+        );
+    }
+
+    #[test]
+    fn the_first_month_must_lie_in_the_subsidy() {
+        check(siti(), "2025-08", &["MONTH_OUTSIDE_SUBSIDY"]);
+        check(siti(), "2026-01", &["MONTH_OUTSIDE_SUBSIDY"]);
+    }
+
+    #[test]
+    fn a_worker_who_died_before_the_first_month_is_refused_but_not_one_who_died_during_it() {
+        let died = |day: &str| WorkerFacts { date_of_death: Some(date(day)), ..siti() };
+        check(died("2025-08-31"), "2025-09", &["WORKER_DECEASED"]);
+        check(died("2020-01-01"), "2025-09", &["WORKER_DECEASED"]);
+        check(died("2025-09-01"), "2025-09", &[]);
+        check(died("2025-09-30"), "2025-09", &[]);
+        check(died("2025-10-15"), "2025-09", &[]);
+    }
+
+    #[test]
+    fn the_decile_must_be_at_most_the_subsidys_maximum() {
+        check(WorkerFacts { decile: 4, ..siti() }, "2025-09", &[]);
+        check(WorkerFacts { decile: 5, ..siti() }, "2025-09", &["DECILE_TOO_HIGH"]);
+        check(WorkerFacts { decile: 1, ..siti() }, "2025-09", &[]);
+        let all_deciles =
+            Subsidy { eligibility: Eligibility { max_decile: 10, ..Eligibility::default() }, ..bogor_2025() };
+        check_in(&all_deciles, WorkerFacts { decile: 10, ..siti() }, "2025-09", &[]);
+    }
+
+    #[test]
+    fn the_decile_may_be_at_most_the_allowed_number_of_quarters_older_than_the_first_month() {
+        let as_of = |quarter: &str| WorkerFacts { decile_as_of: Quarter::parse(quarter).unwrap(), ..siti() };
+        // 2025-09 is in 2025-Q3; 2025-10 and 2025-12 in 2025-Q4.
+        check(as_of("2025-Q1"), "2025-09", &[]);
+        check(as_of("2024-Q4"), "2025-09", &["DECILE_STALE"]);
+        check(as_of("2025-Q2"), "2025-10", &[]);
+        check(as_of("2025-Q1"), "2025-10", &["DECILE_STALE"]);
+        check(as_of("2025-Q1"), "2025-12", &["DECILE_STALE"]);
+        // Across a year end: 2026-01 is in 2026-Q1, two quarters after 2025-Q3.
+        let to_2026 = Subsidy { last_month: month("2026-03"), ..bogor_2025() };
+        check_in(&to_2026, as_of("2025-Q3"), "2026-01", &[]);
+        check_in(&to_2026, as_of("2025-Q2"), "2026-01", &["DECILE_STALE"]);
+        // A decile ranked after the first month is not stale.
+        check(as_of("2026-Q1"), "2025-09", &[]);
+        let current_only = Subsidy {
+            eligibility: Eligibility { max_decile_age_quarters: 0, ..Eligibility::default() },
+            ..bogor_2025()
+        };
+        check_in(&current_only, as_of("2025-Q3"), "2025-09", &[]);
+        check_in(&current_only, as_of("2025-Q2"), "2025-09", &["DECILE_STALE"]);
+    }
+
+    #[test]
+    fn the_age_on_the_first_day_must_lie_in_the_range_counting_birthdays_exactly() {
+        let born = |day: &str| WorkerFacts { birth_date: date(day), ..siti() };
+        check(born("2010-09-01"), "2025-09", &[]);
+        check(born("2010-09-02"), "2025-09", &["AGE_OUTSIDE_RANGE"]);
+        check(born("1965-09-02"), "2025-09", &[]);
+        check(born("1965-09-01"), "2025-09", &[]);
+        check(born("1964-09-02"), "2025-09", &[]);
+        check(born("1964-09-01"), "2025-09", &["AGE_OUTSIDE_RANGE"]);
+        check(born("2026-01-01"), "2025-09", &["AGE_OUTSIDE_RANGE"]);
+        // Born on 29 February: 15 years old on 1 March of a common year.
+        let leap = Subsidy { first_month: month("2019-01"), ..bogor_2025() };
+        check_in(&leap, born("2004-02-29"), "2019-02", &["AGE_OUTSIDE_RANGE"]);
+        check_in(&leap, born("2004-02-29"), "2019-03", &[]);
+    }
+
+    #[test]
+    fn the_domicile_must_lie_in_the_subsidy_area() {
+        let living_in = |village: &str| WorkerFacts { domicile: code(village), ..siti() };
+        check(living_in("32.71.06.1011"), "2025-09", &[]);
+        // Kabupaten Bogor (32.01) is not Kota Bogor (32.71).
+        check(living_in("32.01.01.1001"), "2025-09", &["OUTSIDE_SUBSIDY_AREA"]);
+        let province = Subsidy { area: code("32"), funder_kind: AgencyKind::Province, ..bogor_2025() };
+        check_in(&province, living_in("32.01.01.1001"), "2025-09", &[]);
+        check_in(&province, living_in("32.71.01.1001"), "2025-09", &[]);
+        check_in(&province, living_in("33.71.01.1001"), "2025-09", &["OUTSIDE_SUBSIDY_AREA"]);
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_in_order_with_its_rule_and_words() {
+        let worker = WorkerFacts {
+            birth_date: date("1960-01-01"),
+            date_of_death: Some(date("2025-07-31")),
+            decile: 5,
+            decile_as_of: Quarter::parse("2024-Q4").unwrap(),
+            domicile: code("32.01.01.1001"),
+        };
+        let refusals = super::check(&bogor_2025(), Some(&worker), month("2025-08"));
+        let actual: Vec<(&str, &str, &str)> = refusals.iter().map(|r| (r.rule, r.reason, r.message.as_str())).collect();
+        assert_eq!(
+            actual,
+            [
+                ("R1.9", "MONTH_OUTSIDE_SUBSIDY", "2025-08 is before the subsidy's first funded month 2025-09"),
+                ("R4.3", "WORKER_DECEASED", "the worker died on 2025-07-31, before the first funded month 2025-08"),
+                ("R4.1", "DECILE_TOO_HIGH", "decile 5 is above the subsidy's maximum 4"),
+                (
+                    "R4.1",
+                    "DECILE_STALE",
+                    "the decile is as of 2024-Q4, more than 2 quarters before 2025-Q3 (the quarter of 2025-08): \
+                     update it from DTSEN"
+                ),
+                ("R4.2", "AGE_OUTSIDE_RANGE", "aged 65 on 2025-08-01, outside 15–60"),
+                ("R4.3", "OUTSIDE_SUBSIDY_AREA", "lives in 32.01.01.1001, outside the subsidy's area 32.71"),
+            ]
+        );
+        let late = super::check(&bogor_2025(), Some(&siti()), month("2026-01"));
+        assert_eq!(late[0].message, "2026-01 is after the subsidy's last funded month 2025-12");
+    }
+
+    #[test]
+    fn refusals_found_by_the_store_have_their_rule_and_words() {
+        let check = |refusal: Refusal, expected: (&str, &str, &str)| {
+            assert_eq!((refusal.rule, refusal.reason, refusal.message.as_str()), expected);
+        };
+        let id = Uuid::from_u128(0xabc);
+        check(
+            Refusal::double_funding(AgencyKind::City, id),
+            (
+                "R1.9",
+                "DOUBLE_FUNDING",
+                "already funded for an overlapping month by a city government (subsidy \
+                 00000000-0000-0000-0000-000000000abc)",
+            ),
+        );
+        check(
+            Refusal::double_funding(AgencyKind::Province, id),
+            (
+                "R1.9",
+                "DOUBLE_FUNDING",
+                "already funded for an overlapping month by a province government (subsidy \
+                 00000000-0000-0000-0000-000000000abc)",
+            ),
+        );
+        check(
+            Refusal::quota_exhausted(7_894),
+            ("R4.4", "QUOTA_EXHAUSTED", "the subsidy's quota of 7894 workers is reached"),
+        );
+        check(
+            Refusal::budget_exhausted(Rupiah::from_whole(132_619_200)),
+            ("R4.4", "BUDGET_EXHAUSTED", "funding the worker would exceed the subsidy's budget ceiling of Rp132619200"),
+        );
+    }
+
+    #[test]
+    fn an_enrollment_funds_the_months_from_its_first_to_the_subsidys_last() {
+        let subsidy = bogor_2025();
+        let check = |first_month: &str, expected: (u32, u64)| {
+            let months = funded_months(&subsidy, month(first_month));
+            assert_eq!(
+                (months, commitment(&subsidy, months)),
+                (expected.0, Rupiah::from_whole(expected.1)),
+                "{first_month}"
+            );
+        };
+        check("2025-09", (4, 67_200));
+        check("2025-11", (2, 33_600));
+        check("2025-12", (1, 16_800));
+        check("2026-01", (0, 0));
+        let cohort = commitment(&subsidy, 1).times(7_894);
+        assert_eq!(cohort, Rupiah::from_whole(132_619_200), "Kota Bogor's monthly total");
+    }
+
+    #[test]
+    fn statuses_move_only_forward() {
+        use Status::*;
+        let check = |from: Status, allowed: &[Status]| {
+            for to in Status::ALL {
+                assert_eq!(from.can_become(to), allowed.contains(&to), "{from} -> {to}");
+            }
+        };
+        check(Pending, &[Active, Rejected, Ended]);
+        check(Active, &[Ended]);
+        check(Rejected, &[]);
+        check(Ended, &[]);
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for status in Status::ALL {
+            assert_eq!(Status::from_code(status.as_str()), Some(status));
+        }
+        for refusal in InsurerRefusal::ALL {
+            assert_eq!(InsurerRefusal::from_code(refusal.as_str()), Some(refusal));
+        }
+        for reason in EndReason::ALL {
+            assert_eq!(EndReason::from_code(reason.as_str()), Some(reason));
+        }
+        let statuses: Vec<&str> = Status::ALL.into_iter().map(Status::as_str).collect();
+        assert_eq!(statuses, ["pending", "active", "rejected", "ended"]);
+        let refusals: Vec<&str> = InsurerRefusal::ALL.into_iter().map(InsurerRefusal::as_str).collect();
+        assert_eq!(
+            refusals,
+            ["already_active_elsewhere", "deceased_per_civil_registry", "nik_not_found", "age", "other"]
+        );
+        let reasons: Vec<&str> = EndReason::ALL.into_iter().map(EndReason::as_str).collect();
+        assert_eq!(reasons, ["funding_stopped", "moved_away", "died", "handed_over", "other"]);
+        assert_eq!(Status::from_code("PENDING"), None);
+        assert_eq!(InsurerRefusal::from_code(""), None);
+        assert_eq!(EndReason::from_code("dead"), None);
+    }
+
+    #[test]
+    fn participant_numbers_are_exactly_11_digits() {
+        let check = |input: &str, expected: bool| {
+            let actual = ParticipantNumber::parse(input);
+            assert_eq!(actual.as_ref().map(ParticipantNumber::as_str).ok(), expected.then_some(input), "{input:?}");
+        };
+        check("12345678901", true);
+        check("00000000000", true);
+        for bad in [
+            "",
+            "1234567890",
+            "123456789012",
+            "1234567890a",
+            " 12345678901",
+            "1234567890 ",
+            "１2345678901",
+            "+1234567890",
+        ] {
+            check(bad, false);
+        }
+        let error = ParticipantNumber::parse("123").unwrap_err();
+        assert_eq!(
+            (error.reason(), error.to_string().as_str()),
+            ("PARTICIPANT_NUMBER_FORMAT", "must be the insurer's 11-digit participant number")
+        );
+    }
+}

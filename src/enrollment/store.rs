@@ -1,0 +1,334 @@
+//! SQL for enrollments. The invariants themselves (one funder per worker per month, quota and budget, the life
+//! cycle) are in the schema: these statements are written so that the schema rarely has to say no.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// An enrollment row with its subsidy's funder.
+#[derive(Debug, Clone)]
+pub struct EnrollmentRow {
+    pub id: Uuid,
+    pub subsidy_id: Uuid,
+    pub funder_id: Uuid,
+    pub funder_kind: String,
+    pub worker_nik: String,
+    pub first_month: NaiveDate,
+    /// The month after the last funded one; None when the enrollment ended before its first month.
+    pub end_month: Option<NaiveDate>,
+    pub status: String,
+    pub participant_number: Option<String>,
+    pub protection_start: Option<NaiveDate>,
+    pub rejection_reason: Option<String>,
+    pub rejection_detail: Option<String>,
+    pub end_reason: Option<String>,
+    pub request_id: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An enrollment to insert.
+#[derive(Debug, Clone)]
+pub struct NewEnrollment {
+    pub id: Uuid,
+    pub subsidy_id: Uuid,
+    pub worker_nik: String,
+    pub first_month: NaiveDate,
+    /// Exclusive.
+    pub end_month: NaiveDate,
+    pub request_id: String,
+}
+
+/// The answer given earlier to a funder's request id.
+#[derive(Debug, Clone)]
+pub struct PriorAnswer {
+    pub request_id: String,
+    pub fingerprint: String,
+    pub enrollment_id: Option<Uuid>,
+    pub refusal: Option<Vec<u8>>,
+}
+
+/// What the eligibility rules read of a worker.
+#[derive(Debug, Clone)]
+pub struct FactsRow {
+    pub nik: String,
+    pub birth_date: NaiveDate,
+    pub date_of_death: Option<NaiveDate>,
+    pub decile: i16,
+    pub decile_as_of: NaiveDate,
+    pub domicile_village_code: String,
+}
+
+/// An enrollment already funding a worker for some of the asked months.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    pub nik: String,
+    pub funder_kind: String,
+    pub subsidy_id: Uuid,
+}
+
+/// Serialises concurrent calls carrying the same request ids of one funder until the transaction ends, so that
+/// a resend racing its original waits for it and then finds its answer.
+pub async fn lock_request_ids(conn: &mut PgConnection, funder: Uuid, request_ids: &[String]) -> sqlx::Result<()> {
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended($1::text || '/' || r, 0))
+         from (select distinct unnest($2::text[]) as r order by 1) ids",
+        funder.to_string(),
+        request_ids
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn prior_answers(
+    executor: impl PgExecutor<'_>,
+    funder: Uuid,
+    request_ids: &[String],
+) -> sqlx::Result<Vec<PriorAnswer>> {
+    sqlx::query_as!(
+        PriorAnswer,
+        "select request_id, fingerprint, enrollment_id, refusal from enrollment_requests
+         where funder_id = $1 and request_id = any($2)",
+        funder,
+        request_ids
+    )
+    .fetch_all(executor)
+    .await
+}
+
+pub async fn worker_facts(executor: impl PgExecutor<'_>, niks: &[String]) -> sqlx::Result<Vec<FactsRow>> {
+    sqlx::query_as!(
+        FactsRow,
+        "select nik, birth_date, date_of_death, decile, decile_as_of, domicile_village_code
+         from workers where nik = any($1)",
+        niks
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// For each (NIK, [from, to)) asked, one enrollment that already funds that worker in some of those months.
+pub async fn funding_conflicts(
+    executor: impl PgExecutor<'_>,
+    niks: &[String],
+    from: &[NaiveDate],
+    to: &[NaiveDate],
+) -> sqlx::Result<Vec<Conflict>> {
+    sqlx::query_as!(
+        Conflict,
+        r#"select distinct on (i.nik, i.lo) i.nik as "nik!", a.kind as funder_kind, e.subsidy_id
+           from unnest($1::text[], $2::date[], $3::date[]) as i(nik, lo, hi)
+           join enrollments e on e.worker_nik = i.nik and e.status <> 'rejected'
+                              and e.months && daterange(i.lo, i.hi)
+           join subsidies s on s.id = e.subsidy_id
+           join agencies a on a.id = s.funder_id
+           order by i.nik, i.lo, e.created_at"#,
+        niks,
+        from,
+        to
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// Inserts the enrollments that do not collide with one already funding the same worker and month (the exclusion
+/// constraint decides, after waiting for any concurrent writer); answers the ids inserted.
+pub async fn insert(conn: &mut PgConnection, rows: &[NewEnrollment], created_by: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let subsidies: Vec<Uuid> = rows.iter().map(|r| r.subsidy_id).collect();
+    let niks: Vec<String> = rows.iter().map(|r| r.worker_nik.clone()).collect();
+    let firsts: Vec<NaiveDate> = rows.iter().map(|r| r.first_month).collect();
+    let ends: Vec<NaiveDate> = rows.iter().map(|r| r.end_month).collect();
+    let request_ids: Vec<String> = rows.iter().map(|r| r.request_id.clone()).collect();
+    sqlx::query_scalar!(
+        "insert into enrollments (id, subsidy_id, worker_nik, first_month, months, status, request_id, created_by)
+         select id, subsidy_id, nik, first_month, daterange(first_month, end_month), 'pending', request_id, $7
+         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::date[], $5::date[], $6::text[])
+              as i(id, subsidy_id, nik, first_month, end_month, request_id)
+         on conflict do nothing
+         returning id",
+        &ids,
+        &subsidies,
+        &niks,
+        &firsts,
+        &ends,
+        &request_ids,
+        created_by
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Records the answer given to each request id (an enrollment, or an encoded refusal).
+pub async fn record_answers(
+    conn: &mut PgConnection,
+    funder: Uuid,
+    answers: &[(String, String, Option<Uuid>, Option<Vec<u8>>)],
+) -> sqlx::Result<()> {
+    let request_ids: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
+    let fingerprints: Vec<String> = answers.iter().map(|a| a.1.clone()).collect();
+    let enrollments: Vec<Option<Uuid>> = answers.iter().map(|a| a.2).collect();
+    let refusals: Vec<Option<Vec<u8>>> = answers.iter().map(|a| a.3.clone()).collect();
+    sqlx::query!(
+        "insert into enrollment_requests (funder_id, request_id, fingerprint, enrollment_id, refusal)
+         select $1, r, f, e, x from unnest($2::text[], $3::text[], $4::uuid[], $5::bytea[]) as i(r, f, e, x)
+         on conflict do nothing",
+        funder,
+        &request_ids,
+        &fingerprints,
+        &enrollments as &[Option<Uuid>],
+        &refusals as &[Option<Vec<u8>>]
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Places taken (pending or active) and money committed (funded months × contribution) of a subsidy.
+pub async fn load(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result<(i64, Decimal)> {
+    let usage = crate::subsidy::store::usage(executor, subsidy).await?;
+    Ok((usage.active + usage.pending, usage.committed))
+}
+
+pub async fn get_many(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<EnrollmentRow>> {
+    sqlx::query_as!(
+        EnrollmentRow,
+        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as funder_kind, e.worker_nik, e.first_month,
+                  upper(e.months) as end_month, e.status, e.participant_number, e.protection_start,
+                  e.rejection_reason, e.rejection_detail, e.end_reason, e.request_id, e.created_at, e.updated_at
+           from enrollments e join subsidies s on s.id = e.subsidy_id join agencies a on a.id = s.funder_id
+           where e.id = any($1)"#,
+        ids
+    )
+    .fetch_all(executor)
+    .await
+}
+
+pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<EnrollmentRow>> {
+    Ok(get_many(executor, &[id]).await?.pop())
+}
+
+/// Locks one enrollment for a state change and answers it.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<EnrollmentRow>> {
+    sqlx::query_as!(
+        EnrollmentRow,
+        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as funder_kind, e.worker_nik, e.first_month,
+                  upper(e.months) as end_month, e.status, e.participant_number, e.protection_start,
+                  e.rejection_reason, e.rejection_detail, e.end_reason, e.request_id, e.created_at, e.updated_at
+           from enrollments e join subsidies s on s.id = e.subsidy_id join agencies a on a.id = s.funder_id
+           where e.id = $1
+           for update of e"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Gives the worker the insurer's participant number, unless they already have another or it is someone else's.
+/// Answers whether the worker now has `number`.
+pub async fn assign_participant_number(conn: &mut PgConnection, nik: &str, number: &str) -> sqlx::Result<bool> {
+    let result = sqlx::query!(
+        "update workers set participant_number = $2
+         where nik = $1 and (participant_number is null or participant_number = $2)",
+        nik,
+        number
+    )
+    .execute(conn)
+    .await;
+    match result {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("workers_participant_number_unique") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn confirm(conn: &mut PgConnection, id: Uuid, number: &str, start: NaiveDate) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update enrollments set status = 'active', participant_number = $2, protection_start = $3 where id = $1",
+        id,
+        number,
+        start
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn refuse(conn: &mut PgConnection, id: Uuid, reason: &str, detail: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update enrollments set status = 'rejected', rejection_reason = $2, rejection_detail = $3 where id = $1",
+        id,
+        reason,
+        detail
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends an enrollment from `end_month` on: the months before it stay funded (and keep blocking other funders).
+pub async fn end(conn: &mut PgConnection, id: Uuid, end_month: NaiveDate, reason: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update enrollments
+         set status = 'ended', end_reason = $3,
+             months = case when $2 <= first_month then 'empty'::daterange
+                           else daterange(first_month, least(upper(months), $2)) end
+         where id = $1",
+        id,
+        end_month,
+        reason
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Filters of a list of enrollments; None means "any".
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub funder: Option<Uuid>,
+    pub subsidy: Option<Uuid>,
+    pub status: Option<String>,
+    /// Funding this month (its first day).
+    pub month: Option<NaiveDate>,
+    /// A `LIKE` pattern on the worker's domicile village code.
+    pub area_pattern: Option<String>,
+}
+
+/// A page of enrollments in (created_at, id) order, after `after`.
+pub async fn list(
+    executor: impl PgExecutor<'_>,
+    filter: &Filter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> sqlx::Result<Vec<EnrollmentRow>> {
+    let (after_at, after_id) = after.unzip();
+    sqlx::query_as!(
+        EnrollmentRow,
+        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as funder_kind, e.worker_nik, e.first_month,
+                  upper(e.months) as end_month, e.status, e.participant_number, e.protection_start,
+                  e.rejection_reason, e.rejection_detail, e.end_reason, e.request_id, e.created_at, e.updated_at
+           from enrollments e join subsidies s on s.id = e.subsidy_id join agencies a on a.id = s.funder_id
+           where ($1::uuid is null or s.funder_id = $1)
+             and ($2::uuid is null or e.subsidy_id = $2)
+             and ($3::text is null or e.status = $3)
+             and ($4::date is null or e.months @> $4)
+             and ($5::text is null or exists (
+                     select 1 from workers w where w.nik = e.worker_nik and w.domicile_village_code like $5))
+             and ($6::timestamptz is null or (e.created_at, e.id) > ($6, $7))
+           order by e.created_at, e.id
+           limit $8"#,
+        filter.funder,
+        filter.subsidy,
+        filter.status,
+        filter.month,
+        filter.area_pattern,
+        after_at,
+        after_id,
+        limit
+    )
+    .fetch_all(executor)
+    .await
+}

@@ -1,0 +1,193 @@
+//! SQL for subsidies.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::{Contribution, Eligibility, Subsidy};
+use crate::{agency::AgencyKind, area::RegionCode, money::Rupiah, month::Month};
+
+/// A subsidy row with its funder's kind; [`SubsidyRow::into_subsidy`] makes the domain value.
+#[derive(Debug, Clone)]
+pub struct SubsidyRow {
+    pub id: Uuid,
+    pub funder_id: Uuid,
+    pub funder_kind: String,
+    pub funder_name: String,
+    pub funder_region: Option<String>,
+    pub name: String,
+    pub legal_basis: String,
+    pub area_code: String,
+    pub first_month: NaiveDate,
+    pub last_month: NaiveDate,
+    pub quota: i32,
+    pub budget_ceiling: Decimal,
+    pub jkk_monthly: Decimal,
+    pub jkm_monthly: Decimal,
+    pub max_decile: i16,
+    pub min_age: i16,
+    pub max_age: i16,
+    pub max_decile_age_quarters: i16,
+    pub created_at: DateTime<Utc>,
+}
+
+impl SubsidyRow {
+    pub fn into_subsidy(&self) -> anyhow::Result<Subsidy> {
+        Ok(Subsidy {
+            id: self.id,
+            funder_id: self.funder_id,
+            funder_kind: AgencyKind::from_code(&self.funder_kind)
+                .ok_or_else(|| anyhow::anyhow!("unknown agency kind {:?}", self.funder_kind))?,
+            name: self.name.clone(),
+            legal_basis: self.legal_basis.clone(),
+            area: RegionCode::parse(&self.area_code)?,
+            first_month: Month::of(self.first_month),
+            last_month: Month::of(self.last_month),
+            quota: u32::try_from(self.quota)?,
+            budget_ceiling: Rupiah::new(self.budget_ceiling)?,
+            contribution: Contribution { jkk: Rupiah::new(self.jkk_monthly)?, jkm: Rupiah::new(self.jkm_monthly)? },
+            eligibility: Eligibility {
+                max_decile: u8::try_from(self.max_decile)?,
+                min_age: u8::try_from(self.min_age)?,
+                max_age: u8::try_from(self.max_age)?,
+                max_decile_age_quarters: u8::try_from(self.max_decile_age_quarters)?,
+            },
+        })
+    }
+}
+
+/// Stores a new subsidy unless this funder already sent `request_id`; answers the id of the subsidy created by
+/// that request either way.
+pub async fn insert(conn: &mut PgConnection, subsidy: &Subsidy, request_id: &str) -> sqlx::Result<Uuid> {
+    let inserted = sqlx::query_scalar!(
+        "insert into subsidies (id, funder_id, name, legal_basis, area_code, first_month, last_month, quota,
+                                budget_ceiling, jkk_monthly, jkm_monthly, max_decile, min_age, max_age,
+                                max_decile_age_quarters, request_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         on conflict (funder_id, request_id) do nothing
+         returning id",
+        subsidy.id,
+        subsidy.funder_id,
+        subsidy.name,
+        subsidy.legal_basis,
+        subsidy.area.as_str(),
+        subsidy.first_month.first_day(),
+        subsidy.last_month.first_day(),
+        i32::try_from(subsidy.quota).unwrap_or(i32::MAX),
+        subsidy.budget_ceiling.amount(),
+        subsidy.contribution.jkk.amount(),
+        subsidy.contribution.jkm.amount(),
+        i16::from(subsidy.eligibility.max_decile),
+        i16::from(subsidy.eligibility.min_age),
+        i16::from(subsidy.eligibility.max_age),
+        i16::from(subsidy.eligibility.max_decile_age_quarters),
+        request_id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    match inserted {
+        Some(id) => Ok(id),
+        None => {
+            sqlx::query_scalar!(
+                "select id from subsidies where funder_id = $1 and request_id = $2",
+                subsidy.funder_id,
+                request_id
+            )
+            .fetch_one(&mut *conn)
+            .await
+        }
+    }
+}
+
+pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<SubsidyRow>> {
+    sqlx::query_as!(
+        SubsidyRow,
+        r#"select s.id, s.funder_id, a.kind as funder_kind, a.name as funder_name,
+                  coalesce(a.regency_code, a.province_code) as funder_region,
+                  s.name, s.legal_basis, s.area_code, s.first_month, s.last_month, s.quota, s.budget_ceiling,
+                  s.jkk_monthly, s.jkm_monthly, s.max_decile, s.min_age, s.max_age, s.max_decile_age_quarters,
+                  s.created_at
+           from subsidies s join agencies a on a.id = s.funder_id
+           where s.id = $1"#,
+        id
+    )
+    .fetch_optional(executor)
+    .await
+}
+
+/// Locks the given subsidies (in id order, so concurrent callers cannot deadlock) until the transaction ends and
+/// answers them: enrollments into a subsidy are decided one transaction at a time.
+pub async fn lock(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<SubsidyRow>> {
+    sqlx::query_as!(
+        SubsidyRow,
+        r#"select s.id, s.funder_id, a.kind as funder_kind, a.name as funder_name,
+                  coalesce(a.regency_code, a.province_code) as funder_region,
+                  s.name, s.legal_basis, s.area_code, s.first_month, s.last_month, s.quota, s.budget_ceiling,
+                  s.jkk_monthly, s.jkm_monthly, s.max_decile, s.min_age, s.max_age, s.max_decile_age_quarters,
+                  s.created_at
+           from subsidies s join agencies a on a.id = s.funder_id
+           where s.id = any($1)
+           order by s.id
+           for update of s"#,
+        ids
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A page of subsidies, newest first; `funder` limits it to one funder's.
+pub async fn list(
+    executor: impl PgExecutor<'_>,
+    funder: Option<Uuid>,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> sqlx::Result<Vec<SubsidyRow>> {
+    let (before_at, before_id) = before.unzip();
+    sqlx::query_as!(
+        SubsidyRow,
+        r#"select s.id, s.funder_id, a.kind as funder_kind, a.name as funder_name,
+                  coalesce(a.regency_code, a.province_code) as funder_region,
+                  s.name, s.legal_basis, s.area_code, s.first_month, s.last_month, s.quota, s.budget_ceiling,
+                  s.jkk_monthly, s.jkm_monthly, s.max_decile, s.min_age, s.max_age, s.max_decile_age_quarters,
+                  s.created_at
+           from subsidies s join agencies a on a.id = s.funder_id
+           where ($1::uuid is null or s.funder_id = $1)
+             and ($2::timestamptz is null or (s.created_at, s.id) < ($2, $3))
+           order by s.created_at desc, s.id desc
+           limit $4"#,
+        funder,
+        before_at,
+        before_id,
+        limit
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// How much of a subsidy is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub active: i64,
+    pub pending: i64,
+    /// Every funded month of every enrollment that is not rejected, times the monthly contribution.
+    pub committed: Decimal,
+}
+
+pub async fn usage(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Usage> {
+    let row = sqlx::query!(
+        r#"select count(*) filter (where e.status = 'active') as "active!",
+                  count(*) filter (where e.status = 'pending') as "pending!",
+                  coalesce(sum(
+                      ((extract(year from upper(e.months)) * 12 + extract(month from upper(e.months)))
+                       - (extract(year from lower(e.months)) * 12 + extract(month from lower(e.months))))
+                      * (s.jkk_monthly + s.jkm_monthly)
+                  ) filter (where e.status <> 'rejected' and not isempty(e.months)), 0) as "committed!"
+           from subsidies s left join enrollments e on e.subsidy_id = s.id
+           where s.id = $1"#,
+        id
+    )
+    .fetch_one(executor)
+    .await?;
+    Ok(Usage { active: row.active, pending: row.pending, committed: row.committed })
+}
