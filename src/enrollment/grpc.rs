@@ -604,7 +604,8 @@ async fn conflicts_of<'a>(
 ) -> Result<HashMap<(String, Month), Refusal>, Error> {
     let (mut niks, mut from, mut to) = (Vec::new(), Vec::new(), Vec::new());
     let mut firsts = HashMap::new();
-    for (submission, subsidy) in submissions {
+    // A first month past the subsidy's last funds nothing (and is refused by the rules), so it conflicts with nothing.
+    for (submission, subsidy) in submissions.filter(|(s, subsidy)| s.first_month <= subsidy.last_month) {
         niks.push(submission.nik.as_str().to_owned());
         from.push(submission.first_month.first_day());
         to.push(subsidy.last_month.next().first_day());
