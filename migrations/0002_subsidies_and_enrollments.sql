@@ -96,9 +96,16 @@ create table enrollment_requests (
     constraint enrollment_requests_one_answer check ((enrollment_id is null) <> (refusal is null))
 );
 
--- The life cycle, in one place: PENDING -> ACTIVE | REJECTED | ENDED, ACTIVE -> ENDED.
+-- The life cycle, in one place: PENDING -> ACTIVE | REJECTED | ENDED, ACTIVE -> ENDED. An update never moves an
+-- enrollment to another subsidy, worker or first month, and never adds months: so no update can use more quota or
+-- budget, and the quota and budget check below need only run on insert.
 create function enrollments_check_transition() returns trigger language plpgsql as $$
 begin
+    if new.subsidy_id <> old.subsidy_id or new.worker_nik <> old.worker_nik or new.first_month <> old.first_month
+       or not (isempty(new.months) or old.months @> new.months) then
+        raise exception 'enrollment % may only shrink its months', old.id
+            using errcode = 'check_violation', constraint = 'enrollments_months_only_shrink';
+    end if;
     if new.status is distinct from old.status and not (
         (old.status = 'pending' and new.status in ('active', 'rejected', 'ended'))
         or (old.status = 'active' and new.status = 'ended')
@@ -115,8 +122,9 @@ create trigger enrollments_check_transition before update on enrollments
     for each row execute function enrollments_check_transition();
 
 -- Quota (enrollments pending or active) and budget (every funded month of every enrollment that is not rejected,
--- times the monthly contribution) are checked once per statement for each subsidy it touched, after locking the
--- subsidy row: concurrent writers to one subsidy queue on that lock, so they cannot both squeeze into the last place.
+-- times the monthly contribution) are checked once per inserting statement for each subsidy it touched, after
+-- locking the subsidy row: concurrent writers to one subsidy queue on that lock, so they cannot both squeeze into
+-- the last place.
 create function enrollments_check_quota_and_budget() returns trigger language plpgsql as $$
 declare
     over record;
@@ -150,9 +158,5 @@ end;
 $$;
 
 create trigger enrollments_quota_and_budget_on_insert after insert on enrollments
-    referencing new table as changed
-    for each statement execute function enrollments_check_quota_and_budget();
-
-create trigger enrollments_quota_and_budget_on_update after update on enrollments
     referencing new table as changed
     for each statement execute function enrollments_check_quota_and_budget();

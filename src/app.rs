@@ -8,7 +8,7 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::{StreamExt, wrappers::TcpListenerStream};
 use tonic::transport::Server;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -187,10 +187,17 @@ impl App {
 
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "lindung serving");
+        // Small gRPC frames must leave at once: Nagle's algorithm would hold them for the peer's delayed ACK
+        // (40 ms a call). `Server::tcp_nodelay` applies only to listeners tonic binds itself.
+        let incoming = TcpListenerStream::new(listener).map(|stream| {
+            stream.and_then(|s| {
+                s.set_nodelay(true)?;
+                Ok(s)
+            })
+        });
         let server = Server::builder()
             // Applies when the client sends no grpc-timeout; a client's own deadline is honoured as sent.
             .timeout(settings.default_timeout)
-            .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .layer(layers)
             .add_service(health_service)
@@ -200,7 +207,7 @@ impl App {
             .add_service(workers)
             .add_service(subsidies)
             .add_service(enrollments)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+            .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });
         tokio::pin!(server);

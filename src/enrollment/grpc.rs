@@ -187,8 +187,13 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         request: Request<pb::ConfirmEnrollmentRequest>,
     ) -> Result<Response<pb::ConfirmEnrollmentResponse>, Status> {
         let caller = self.state.authorize(&request, Rpc::ConfirmEnrollment).await?;
-        let result = confirm(&self.state, &caller, request.into_inner(), "").await;
-        let result = result.map(|row| pb::ConfirmEnrollmentResponse { enrollment: Some(to_proto(&row)) });
+        let result = async {
+            let mut tx = self.state.pool.begin().await?;
+            let row = confirm(&mut tx, &self.state, &caller, request.into_inner(), "").await?;
+            tx.commit().await?;
+            Ok(pb::ConfirmEnrollmentResponse { enrollment: Some(to_proto(&row)) })
+        }
+        .await;
         self.state.finish(&caller, result).await
     }
 
@@ -197,8 +202,13 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         request: Request<pb::RefuseEnrollmentRequest>,
     ) -> Result<Response<pb::RefuseEnrollmentResponse>, Status> {
         let caller = self.state.authorize(&request, Rpc::RefuseEnrollment).await?;
-        let result = refuse(&self.state, &caller, request.into_inner(), "").await;
-        let result = result.map(|row| pb::RefuseEnrollmentResponse { enrollment: Some(to_proto(&row)) });
+        let result = async {
+            let mut tx = self.state.pool.begin().await?;
+            let row = refuse(&mut tx, &self.state, &caller, request.into_inner(), "").await?;
+            tx.commit().await?;
+            Ok(pb::RefuseEnrollmentResponse { enrollment: Some(to_proto(&row)) })
+        }
+        .await;
         self.state.finish(&caller, result).await
     }
 
@@ -209,33 +219,34 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         request: Request<Streaming<pb::DecideEnrollmentsRequest>>,
     ) -> Result<Response<Self::DecideEnrollmentsStream>, Status> {
         let caller = self.state.authorize(&request, Rpc::DecideEnrollments).await?;
-        let mut inbound = request.into_inner();
-        let (tx, rx) = tokio::sync::mpsc::channel(BATCH_SIZE);
+        let inbound = request.into_inner();
+        let (tx, rx) = tokio::sync::mpsc::channel(2 * BATCH_SIZE);
         let state = self.state.clone();
         spawn_in_span(async move {
+            let chunks = inbound.chunks_timeout(BATCH_SIZE, BATCH_WAIT);
+            tokio::pin!(chunks);
             let mut index: u64 = 0;
-            while let Some(Ok(decision)) = inbound.next().await {
-                let result = match decision.decision {
-                    Some(pb::decide_enrollments_request::Decision::Confirm(c)) => {
-                        confirm(&state, &caller, c, "confirm.").await
+            while let Some(chunk) = chunks.next().await {
+                let broken = chunk.iter().any(Result::is_err);
+                let decisions: Vec<_> = chunk.into_iter().filter_map(Result::ok).collect();
+                match decide_batch(&state, &caller, decisions).await {
+                    Ok(results) => {
+                        for result in results {
+                            let response = pb::DecideEnrollmentsResponse { index, result: Some(result) };
+                            index += 1;
+                            if tx.send(Ok(response)).await.is_err() {
+                                return;
+                            }
+                        }
                     }
-                    Some(pb::decide_enrollments_request::Decision::Refuse(r)) => {
-                        refuse(&state, &caller, r, "refuse.").await
-                    }
-                    None => Err(Error::invalid("decision", "REQUIRED", "is required: confirm or refuse")),
-                };
-                let result = match result {
-                    Ok(row) => pb::decide_enrollments_response::Result::Enrollment(to_proto(&row)),
-                    Err(error @ (Error::Unavailable(_) | Error::Internal(_))) => {
+                    Err(error) => {
                         let _ = tx.send(Err(Status::from(error))).await;
                         return;
                     }
-                    Err(error) => pb::decide_enrollments_response::Result::Error(to_rpc_status(error)),
-                };
-                if tx.send(Ok(pb::DecideEnrollmentsResponse { index, result: Some(result) })).await.is_err() {
+                }
+                if broken {
                     return;
                 }
-                index += 1;
             }
         });
         Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
@@ -565,17 +576,22 @@ async fn decide(
 
     let mut records = Vec::with_capacity(accepted.len() + refused.len());
     for (_, submission, new) in &accepted {
-        records.push((submission.request_id.clone(), submission.fingerprint.clone(), Some(new.id), None));
+        records.push(store::PriorAnswer {
+            request_id: submission.request_id.clone(),
+            fingerprint: submission.fingerprint.clone(),
+            enrollment_id: Some(new.id),
+            refusal: None,
+        });
     }
     let mut refused_subjects = Vec::new();
     for (i, submission, refusals) in refused {
         let status = to_rpc_status(Error::Refused(refusals));
-        records.push((
-            submission.request_id.clone(),
-            submission.fingerprint.clone(),
-            None,
-            Some(status.encode_to_vec()),
-        ));
+        records.push(store::PriorAnswer {
+            request_id: submission.request_id.clone(),
+            fingerprint: submission.fingerprint.clone(),
+            enrollment_id: None,
+            refusal: Some(status.encode_to_vec()),
+        });
         refused_subjects.push(state.pseudonymizer.subject(&submission.nik));
         answers[i] = Some(Err(status));
     }
@@ -616,8 +632,7 @@ async fn conflicts_of<'a>(
     }
     let found = store::funding_conflicts(&mut *conn, &niks, &from, &to).await?;
     let mut out = HashMap::new();
-    for (conflict, lo) in found.iter().zip(std::iter::repeat(())) {
-        let _ = lo;
+    for conflict in &found {
         let kind = AgencyKind::from_code(&conflict.funder_kind).unwrap_or(AgencyKind::City);
         // The conflict query answers one row per asked (NIK, first month); match it back by NIK.
         for ((nik, _), month) in firsts.iter().filter(|((nik, _), _)| *nik == conflict.nik) {
@@ -648,6 +663,40 @@ async fn prior_enrollment(
         Some(id) => Ok(store::get(&mut *conn, id).await?),
         None => Ok(None),
     }
+}
+
+/// Takes a batch of the insurer's decisions in one transaction, each in its own savepoint so that a refused one
+/// leaves the others standing; answers one result per decision, in order, once committed.
+async fn decide_batch(
+    state: &AppState,
+    caller: &Caller,
+    decisions: Vec<pb::DecideEnrollmentsRequest>,
+) -> Result<Vec<pb::decide_enrollments_response::Result>, Error> {
+    use pb::{decide_enrollments_request::Decision, decide_enrollments_response::Result as Decided};
+    let mut tx = state.pool.begin().await?;
+    let mut results = Vec::with_capacity(decisions.len());
+    for decision in decisions {
+        let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+        let result = match decision.decision {
+            Some(Decision::Confirm(c)) => confirm(&mut savepoint, state, caller, c, "confirm.").await,
+            Some(Decision::Refuse(r)) => refuse(&mut savepoint, state, caller, r, "refuse.").await,
+            None => Err(Error::invalid("decision", "REQUIRED", "is required: confirm or refuse")),
+        };
+        match result {
+            Ok(row) => {
+                savepoint.commit().await?;
+                results.push(Decided::Enrollment(to_proto(&row)));
+            }
+            // The store failing is not a refused decision: the whole batch is answered with it.
+            Err(error @ (Error::Unavailable(_) | Error::Internal(_))) => return Err(error),
+            Err(error) => {
+                savepoint.rollback().await?;
+                results.push(Decided::Error(to_rpc_status(error)));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(results)
 }
 
 /// The caller's enrollment `id`, locked; NOT_FOUND when it is not the caller's.
@@ -707,6 +756,7 @@ async fn end_locked(
 
 /// The insurer confirms a pending enrollment: ACTIVE, with the participant number and protection start.
 async fn confirm(
+    conn: &mut PgConnection,
     state: &AppState,
     caller: &Caller,
     request: pb::ConfirmEnrollmentRequest,
@@ -727,11 +777,9 @@ async fn confirm(
     let (Ok(id), Ok(number), Ok(start)) = (id, number, start) else {
         return Err(Error::InvalidArgument(violations));
     };
-    let mut tx = state.pool.begin().await?;
-    let row = store::lock(&mut tx, id).await?.ok_or_else(|| Error::NotFound(format!("no enrollment {id}")))?;
+    let row = store::lock(conn, id).await?.ok_or_else(|| Error::NotFound(format!("no enrollment {id}")))?;
     let same = row.participant_number.as_deref() == Some(number.as_str()) && row.protection_start == Some(start);
     if row.status == enrollment::Status::Active.as_str() && same {
-        tx.commit().await?;
         return Ok(row); // a resent confirmation
     }
     if row.status != enrollment::Status::Pending.as_str() {
@@ -748,22 +796,21 @@ async fn confirm(
             format!("protection cannot start before the first funded month {}", Month::of(row.first_month)),
         )]));
     }
-    if !store::assign_participant_number(&mut tx, &row.worker_nik, number.as_str()).await? {
+    if !store::assign_participant_number(conn, &row.worker_nik, number.as_str()).await? {
         return Err(Error::Refused(vec![Refusal::new(
             "R5.5",
             "PARTICIPANT_NUMBER_CONFLICT",
             "the participant number belongs to another worker, or this worker already has a different one",
         )]));
     }
-    store::confirm(&mut tx, id, number.as_str(), start).await?;
-    audit::store::record(&mut *tx, caller.actor(), "OK", &subjects(state, [row.worker_nik.as_str()])).await?;
-    let row = store::get(&mut *tx, id).await?.ok_or_else(vanished)?;
-    tx.commit().await?;
-    Ok(row)
+    store::confirm(conn, id, number.as_str(), start).await?;
+    audit::store::record(&mut *conn, caller.actor(), "OK", &subjects(state, [row.worker_nik.as_str()])).await?;
+    store::get(&mut *conn, id).await?.ok_or_else(vanished)
 }
 
 /// The insurer refuses a pending enrollment: REJECTED, its months free again.
 async fn refuse(
+    conn: &mut PgConnection,
     state: &AppState,
     caller: &Caller,
     request: pb::RefuseEnrollmentRequest,
@@ -802,10 +849,8 @@ async fn refuse(
         return Err(Error::InvalidArgument(violations));
     };
     let detail = (!detail.is_empty()).then_some(detail);
-    let mut tx = state.pool.begin().await?;
-    let row = store::lock(&mut tx, id).await?.ok_or_else(|| Error::NotFound(format!("no enrollment {id}")))?;
+    let row = store::lock(conn, id).await?.ok_or_else(|| Error::NotFound(format!("no enrollment {id}")))?;
     if row.status == enrollment::Status::Rejected.as_str() && row.rejection_reason.as_deref() == Some(reason.as_str()) {
-        tx.commit().await?;
         return Ok(row); // a resent refusal
     }
     if row.status != enrollment::Status::Pending.as_str() {
@@ -815,11 +860,9 @@ async fn refuse(
             format!("the enrollment is {}; only a pending one can be refused", row.status),
         )]));
     }
-    store::refuse(&mut tx, id, reason.as_str(), detail).await?;
-    audit::store::record(&mut *tx, caller.actor(), "OK", &subjects(state, [row.worker_nik.as_str()])).await?;
-    let row = store::get(&mut *tx, id).await?.ok_or_else(vanished)?;
-    tx.commit().await?;
-    Ok(row)
+    store::refuse(conn, id, reason.as_str(), detail).await?;
+    audit::store::record(&mut *conn, caller.actor(), "OK", &subjects(state, [row.worker_nik.as_str()])).await?;
+    store::get(&mut *conn, id).await?.ok_or_else(vanished)
 }
 
 fn parse_filter(request: &pb::ListEnrollmentsRequest) -> Result<store::Filter, Error> {

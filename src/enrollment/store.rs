@@ -40,7 +40,7 @@ pub struct NewEnrollment {
     pub request_id: String,
 }
 
-/// The answer given earlier to a funder's request id.
+/// The answer given to a funder's request id.
 #[derive(Debug, Clone)]
 pub struct PriorAnswer {
     pub request_id: String,
@@ -162,15 +162,11 @@ pub async fn insert(conn: &mut PgConnection, rows: &[NewEnrollment], created_by:
 }
 
 /// Records the answer given to each request id (an enrollment, or an encoded refusal).
-pub async fn record_answers(
-    conn: &mut PgConnection,
-    funder: Uuid,
-    answers: &[(String, String, Option<Uuid>, Option<Vec<u8>>)],
-) -> sqlx::Result<()> {
-    let request_ids: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
-    let fingerprints: Vec<String> = answers.iter().map(|a| a.1.clone()).collect();
-    let enrollments: Vec<Option<Uuid>> = answers.iter().map(|a| a.2).collect();
-    let refusals: Vec<Option<Vec<u8>>> = answers.iter().map(|a| a.3.clone()).collect();
+pub async fn record_answers(conn: &mut PgConnection, funder: Uuid, answers: &[PriorAnswer]) -> sqlx::Result<()> {
+    let request_ids: Vec<String> = answers.iter().map(|a| a.request_id.clone()).collect();
+    let fingerprints: Vec<String> = answers.iter().map(|a| a.fingerprint.clone()).collect();
+    let enrollments: Vec<Option<Uuid>> = answers.iter().map(|a| a.enrollment_id).collect();
+    let refusals: Vec<Option<Vec<u8>>> = answers.iter().map(|a| a.refusal.clone()).collect();
     sqlx::query!(
         "insert into enrollment_requests (funder_id, request_id, fingerprint, enrollment_id, refusal)
          select $1, r, f, e, x from unnest($2::text[], $3::text[], $4::uuid[], $5::bytea[]) as i(r, f, e, x)

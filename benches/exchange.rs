@@ -1,0 +1,252 @@
+//! The exchange benchmark: the real server on 127.0.0.1 over lindung's own PostgreSQL (fsync on), driven through
+//! the generated clients, printing what it measures. Run with `cargo bench --bench exchange`; the figures go in
+//! docs/PERFORMANCE.md.
+
+use std::time::{Duration, Instant};
+
+use lindung::{
+    agency::{self, Agency, AgencyKind, NewApiKey},
+    app::{App, AppState, ServerSettings},
+    area::RegionCode,
+    audit::Pseudonymizer,
+    config::StoreConfig,
+    database::Database,
+    proto::v1::{
+        self as pb, enrollment_service_client::EnrollmentServiceClient, subsidy_service_client::SubsidyServiceClient,
+        worker_service_client::WorkerServiceClient,
+    },
+};
+use sqlx::PgPool;
+use tonic::{
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
+
+const CITY: u32 = 7_894;
+const PROVINCE: u32 = 14_580;
+
+#[derive(Clone)]
+struct Bearer(MetadataValue<Ascii>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+fn bearer(key: &str) -> Bearer {
+    Bearer(format!("Bearer {key}").parse().unwrap())
+}
+
+fn worker(n: u32) -> pb::Worker {
+    let day = (n / 9999) % 28 + 1;
+    let serial = n % 9999 + 1;
+    pb::Worker {
+        nik: format!("327101{:02}0590{serial:04}", day + 40),
+        full_name: format!("Siti Rahmawati {n}"),
+        birth_date: format!("1990-05-{day:02}"),
+        sex: pb::Sex::Female as i32,
+        domicile_village_code: "32.71.01.1001".into(),
+        occupation: pb::Occupation::Tailor as i32,
+        welfare: Some(pb::Welfare { decile: 2, source: "DTSEN".into(), as_of_quarter: "2025-Q3".into() }),
+        phone: "0812-3456-7890".into(),
+        ..Default::default()
+    }
+}
+
+async fn add_agency(pool: &PgPool, name: &str, kind: AgencyKind, region: Option<&str>) -> String {
+    let agency = Agency::new(uuid::Uuid::new_v4(), name, kind, region.map(|r| RegionCode::parse(r).unwrap())).unwrap();
+    let key = NewApiKey::generate();
+    let mut conn = pool.acquire().await.unwrap();
+    agency::store::insert_agency(&mut conn, &agency).await.unwrap();
+    agency::store::insert_api_key(&mut *conn, agency.id, &key.hash, &key.prefix).await.unwrap();
+    key.secret
+}
+
+fn report(what: &str, rows: u32, took: Duration) {
+    println!(
+        "{what:<58} {rows:>7} rows {:>8.2} s {:>9.0} rows/s",
+        took.as_secs_f64(),
+        f64::from(rows) / took.as_secs_f64()
+    );
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::Builder::new().prefix("lindung-bench-").tempdir_in("/tmp").unwrap();
+    let store =
+        StoreConfig { database_url: None, data_dir: dir.path().to_owned(), pg_bin_dir: None, db_max_connections: 20 };
+    let db = Database::open(&store).await.unwrap();
+    let pool = db.pool.clone();
+    let bogor = add_agency(&pool, "Pemerintah Kota Bogor", AgencyKind::City, Some("32.71")).await;
+    let jabar = add_agency(&pool, "Pemerintah Provinsi Jawa Barat", AgencyKind::Province, Some("32")).await;
+    let insurer = add_agency(&pool, "BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await;
+    let state = AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]) };
+    let settings = ServerSettings {
+        max_message_bytes: 4 * 1024 * 1024,
+        default_timeout: Duration::from_secs(600),
+        shutdown_grace: Duration::from_secs(5),
+    };
+    let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
+    let addr = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let workers = |key: &str| WorkerServiceClient::new(InterceptedService::new(channel.clone(), bearer(key)));
+    let enrollments = |key: &str| EnrollmentServiceClient::new(InterceptedService::new(channel.clone(), bearer(key)));
+    let subsidies = |key: &str| SubsidyServiceClient::new(InterceptedService::new(channel.clone(), bearer(key)));
+
+    println!("lindung exchange benchmark: server and PostgreSQL (embedded, fsync on) on this machine");
+    let total = CITY + PROVINCE;
+
+    // Registry: the whole cohort in one stream, then the same stream again (nothing to change).
+    for pass in ["UpsertWorkers stream, 22,474 new workers", "UpsertWorkers stream, same 22,474 again (unchanged)"] {
+        let rows: Vec<_> = (0..total)
+            .map(|n| pb::UpsertWorkersRequest { worker: Some(worker(n)), client_ref: String::new() })
+            .collect();
+        let start = Instant::now();
+        let mut replies = workers(&jabar).upsert_workers(tokio_stream::iter(rows)).await.unwrap().into_inner();
+        let mut answered = 0;
+        while replies.message().await.unwrap().is_some() {
+            answered += 1;
+        }
+        assert_eq!(answered, total);
+        report(pass, total, start.elapsed());
+    }
+
+    // Enrollment: both cohorts.
+    let mut ids = Vec::new();
+    for (key, area, range, quota) in [(&bogor, "32.71", 0..CITY, CITY), (&jabar, "32", CITY..total, PROVINCE)] {
+        let subsidy = subsidies(key)
+            .create_subsidy(pb::CreateSubsidyRequest {
+                request_id: format!("bench-{area}"),
+                subsidy: Some(pb::Subsidy {
+                    name: format!("Iuran pekerja rentan {area}"),
+                    legal_basis: "Keputusan".into(),
+                    area_code: area.into(),
+                    first_month: "2025-09".into(),
+                    last_month: "2025-12".into(),
+                    quota,
+                    budget_ceiling: Some(pb::Rupiah { amount: "10000000000".into() }),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .subsidy
+            .unwrap()
+            .id;
+        ids.push(subsidy.clone());
+        let count = range.len() as u32;
+        let rows: Vec<_> = range
+            .map(|n| pb::SubmitEnrollmentsRequest {
+                submission: Some(pb::SubmitEnrollmentRequest {
+                    request_id: format!("{area}-{n}"),
+                    subsidy_id: subsidy.clone(),
+                    worker_nik: worker(n).nik,
+                    first_month: "2025-09".into(),
+                }),
+            })
+            .collect();
+        for pass in ["", " (resent whole)"] {
+            let start = Instant::now();
+            let mut replies =
+                enrollments(key).submit_enrollments(tokio_stream::iter(rows.clone())).await.unwrap().into_inner();
+            let mut accepted = 0;
+            while let Some(reply) = replies.message().await.unwrap() {
+                if matches!(reply.result, Some(pb::submit_enrollments_response::Result::Enrollment(_))) {
+                    accepted += 1;
+                }
+            }
+            assert_eq!(accepted, count);
+            report(&format!("SubmitEnrollments stream, {area}{pass}"), count, start.elapsed());
+        }
+    }
+
+    // The insurer: read the pending ones as a stream, confirm them over DecideEnrollments.
+    let start = Instant::now();
+    let mut pending = enrollments(&insurer)
+        .stream_pending_enrollments(pb::StreamPendingEnrollmentsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let mut decisions = Vec::new();
+    while let Some(e) = pending.message().await.unwrap() {
+        decisions.push(pb::DecideEnrollmentsRequest {
+            decision: Some(pb::decide_enrollments_request::Decision::Confirm(pb::ConfirmEnrollmentRequest {
+                participant_number: format!("1{}", &e.worker_nik[6..]),
+                enrollment_id: e.id,
+                protection_start: "2025-09-01".into(),
+            })),
+        });
+    }
+    report("StreamPendingEnrollments", decisions.len() as u32, start.elapsed());
+    let start = Instant::now();
+    let count = decisions.len() as u32;
+    let mut replies =
+        enrollments(&insurer).decide_enrollments(tokio_stream::iter(decisions)).await.unwrap().into_inner();
+    while replies.message().await.unwrap().is_some() {}
+    report("DecideEnrollments stream (confirm all)", count, start.elapsed());
+
+    // Unary latency, one caller: GetWorker (key lookup + worker by NIK + audit insert) beside WhoAmI (key lookup).
+    for (name, which) in [("GetWorker", 0), ("AgencyService.WhoAmI", 1)] {
+        let mut client = workers(&insurer);
+        let mut agency = lindung::proto::v1::agency_service_client::AgencyServiceClient::new(InterceptedService::new(
+            channel.clone(),
+            bearer(&insurer),
+        ));
+        let mut times = Vec::with_capacity(2000);
+        let start = Instant::now();
+        for n in 0..2000u32 {
+            let t = Instant::now();
+            if which == 0 {
+                client.get_worker(pb::GetWorkerRequest { nik: worker(n * 7 % total).nik }).await.unwrap();
+            } else {
+                agency.who_am_i(pb::WhoAmIRequest {}).await.unwrap();
+            }
+            times.push(t.elapsed());
+        }
+        let took = start.elapsed();
+        times.sort();
+        println!(
+            "{name:<58} {:>7} calls {:>8.2} s {:>9.0} calls/s  p50 {:?} p99 {:?}",
+            2000,
+            took.as_secs_f64(),
+            2000.0 / took.as_secs_f64(),
+            percentile(&times, 0.5),
+            percentile(&times, 0.99)
+        );
+    }
+
+    let usage = subsidies(&bogor)
+        .get_subsidy_usage(pb::GetSubsidyUsageRequest { subsidy_id: ids[0].clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    println!("Kota Bogor: {} active, monthly commitment Rp{}", usage.active, usage.monthly_commitment.unwrap().amount);
+    println!("peak resident memory of the benchmark process (client and server): {:.0} MiB", peak_rss_mib());
+
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    db.close().await;
+}
