@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{Subsidy, SubsidyInput, store};
 use crate::{
-    agency::{AgencyKind, grpc::agency_to_proto},
+    agency::grpc::agency_to_proto,
     app::AppState,
     area, audit,
     auth::{Caller, Rpc, Scope},
@@ -222,11 +222,6 @@ pub fn to_proto(row: &store::SubsidyRow) -> Result<pb::Subsidy, Error> {
             nanos: row.created_at.timestamp_subsec_nanos() as i32,
         }),
     })
-}
-
-/// Whether `kind` is a funder at all (the insurer is not).
-pub fn is_funder(kind: AgencyKind) -> bool {
-    matches!(kind, AgencyKind::City | AgencyKind::Province)
 }
 
 fn page_token(created_at: chrono::DateTime<chrono::Utc>, id: Uuid) -> String {

@@ -20,6 +20,15 @@ fn free_port() -> u16 {
 /// Kills the server if the test fails half-way, so no process outlives the test.
 struct Server(Child);
 
+impl Server {
+    /// SIGTERM, as an init system stops a service, then waits for the exit.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        self.0.wait().unwrap()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -73,9 +82,7 @@ async fn serve_without_a_database_url_runs_its_own_store_and_stops_it_on_sigterm
     let me = client.who_am_i(pb::WhoAmIRequest {}).await.unwrap().into_inner();
     assert_eq!(me.agency.unwrap().region_code, "32.71");
 
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(server.0.id() as i32), nix::sys::signal::Signal::SIGTERM)
-        .unwrap();
-    let status = server.0.wait().unwrap();
+    let status = server.terminate();
     assert!(status.success(), "{status:?}");
     assert!(
         !data_dir.path().join("postgres/pg/postmaster.pid").exists(),
@@ -86,10 +93,10 @@ async fn serve_without_a_database_url_runs_its_own_store_and_stops_it_on_sigterm
     let mut serve = Command::new(LINDUNG);
     serve.args(["serve", "--listen", &listen]).stdout(Stdio::null()).stderr(Stdio::inherit());
     env(&mut serve);
-    let server = Server(serve.spawn().unwrap());
+    let mut server = Server(serve.spawn().unwrap());
     wait_until_serving(&url, Duration::from_secs(30)).await;
     let channel = tonic::transport::Channel::from_shared(url).unwrap().connect().await.unwrap();
     let mut client = pb::agency_service_client::AgencyServiceClient::with_interceptor(channel, Bearer::new(&key));
     assert!(client.who_am_i(pb::WhoAmIRequest {}).await.is_ok());
-    drop(server);
+    assert!(server.terminate().success());
 }
