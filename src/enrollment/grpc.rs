@@ -527,8 +527,13 @@ async fn decide(
             answers[i] = Some(Err(to_rpc_status(error)));
             continue;
         };
-        let mut refusals = enrollment::check(subsidy, facts.get(submission.nik.as_str()), submission.first_month);
-        if let Some(conflict) = conflicts.get(&(submission.nik.as_str().to_owned(), submission.first_month)) {
+        let worker = facts.get(submission.nik.as_str());
+        let mut refusals = enrollment::check(subsidy, worker, submission.first_month);
+        // Who else funds a worker is told only about workers of the subsidy's own area.
+        let in_area = worker.is_some_and(|w| subsidy.area.contains(&w.domicile));
+        if let Some(conflict) = conflicts.get(&(submission.nik.as_str().to_owned(), submission.first_month))
+            && in_area
+        {
             refusals.push(conflict.clone());
         }
         if refusals.is_empty() {

@@ -87,6 +87,12 @@ pub fn check(subsidy: &Subsidy, worker: Option<&WorkerFacts>, first_month: Month
         let message = "the NIK is not in the registry: register the worker before enrolling them";
         return vec![Refusal::new("R6.1", "WORKER_NOT_REGISTERED", message)];
     };
+    // A worker outside the subsidy's area is outside the funder's view: nothing else about them (decile, age,
+    // death, village) is told, only that they cannot be funded here (R6.3, data minimisation).
+    if !subsidy.area.contains(&worker.domicile) {
+        let message = format!("the worker is not domiciled in the subsidy's area {}", subsidy.area);
+        return vec![Refusal::new("R4.3", "OUTSIDE_SUBSIDY_AREA", message)];
+    }
     let mut refusals = Vec::new();
     let mut refuse = |refused: bool, rule, reason, message: &dyn Fn() -> String| {
         if refused {
@@ -130,11 +136,6 @@ pub fn check(subsidy: &Subsidy, worker: Option<&WorkerFacts>, first_month: Month
     let (min_age, max_age) = (eligibility.min_age, eligibility.max_age);
     refuse(!(u32::from(min_age)..=u32::from(max_age)).contains(&age), "R4.2", "AGE_OUTSIDE_RANGE", &|| {
         format!("aged {age} on {start}, outside {min_age}–{max_age}")
-    });
-
-    let area = &subsidy.area;
-    refuse(!area.contains(&worker.domicile), "R4.3", "OUTSIDE_SUBSIDY_AREA", &|| {
-        format!("lives in {}, outside the subsidy's area {area}", worker.domicile)
     });
 
     refusals
@@ -441,7 +442,7 @@ mod tests {
             date_of_death: Some(date("2025-07-31")),
             decile: 5,
             decile_as_of: Quarter::parse("2024-Q4").unwrap(),
-            domicile: code("32.01.01.1001"),
+            domicile: code("32.71.01.1001"),
         };
         let refusals = super::check(&bogor_2025(), Some(&worker), month("2025-08"));
         let actual: Vec<(&str, &str, &str)> = refusals.iter().map(|r| (r.rule, r.reason, r.message.as_str())).collect();
@@ -458,11 +459,21 @@ mod tests {
                      update it from DTSEN"
                 ),
                 ("R4.2", "AGE_OUTSIDE_RANGE", "aged 65 on 2025-08-01, outside 15–60"),
-                ("R4.3", "OUTSIDE_SUBSIDY_AREA", "lives in 32.01.01.1001, outside the subsidy's area 32.71"),
             ]
         );
         let late = super::check(&bogor_2025(), Some(&siti()), month("2026-01"));
         assert_eq!(late[0].message, "2026-01 is after the subsidy's last funded month 2025-12");
+    }
+
+    #[test]
+    fn a_worker_outside_the_subsidy_area_is_told_nothing_more_about() {
+        let elsewhere = WorkerFacts { domicile: code("32.01.01.1001"), decile: 9, ..siti() };
+        let refusals = super::check(&bogor_2025(), Some(&elsewhere), month("2025-08"));
+        let actual: Vec<(&str, &str, &str)> = refusals.iter().map(|r| (r.rule, r.reason, r.message.as_str())).collect();
+        assert_eq!(
+            actual,
+            [("R4.3", "OUTSIDE_SUBSIDY_AREA", "the worker is not domiciled in the subsidy's area 32.71")]
+        );
     }
 
     #[test]

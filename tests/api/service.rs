@@ -70,3 +70,20 @@ async fn a_client_request_id_is_echoed_back() {
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_is_refused_without_harm() {
+    let app = TestApp::spawn().await;
+    let mut client = app.workers(&app.keys.bogor).await.max_encoding_message_size(64 * 1024 * 1024);
+    let mut worker = crate::helpers::bogor_worker(1);
+    worker.full_name = "x".repeat(5 * 1024 * 1024);
+    let status = client
+        .upsert_worker(lindung::proto::v1::UpsertWorkerRequest { worker: Some(worker) })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::OutOfRange, "{status:?}");
+    // The server is still there for the next call.
+    let mut client = app.agencies(&app.keys.bogor).await;
+    client.who_am_i(lindung::proto::v1::WhoAmIRequest {}).await.unwrap();
+    app.stop().await;
+}
