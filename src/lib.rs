@@ -4,7 +4,7 @@
 //!
 //! Modules, by layer: the shared plumbing (`config`, `telemetry`, `error`, `proto`, `money`, `month`), the
 //! concepts (`area`, `agency`, `auth`, `worker`, `subsidy`, `enrollment`, `audit`), then the wiring (`database`,
-//! `app`).
+//! `app`, `batch`, `paging`).
 
 pub mod config;
 pub mod error;
@@ -22,7 +22,9 @@ pub mod subsidy;
 pub mod worker;
 
 pub mod app;
+pub mod batch;
 pub mod database;
+pub mod paging;
 
 /// The schema migrations, embedded in the binary and applied at start-up.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();

@@ -1,45 +1,36 @@
 //! `lindung.v1.EnrollmentService`: funders submit, the insurer decides.
 
-use std::{
-    collections::{HashMap, HashSet},
-    pin::Pin,
-    time::Duration,
-};
+use std::collections::{HashMap, HashSet};
 
-use futures::Stream;
 use prost::Message;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
-use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
 use super::{EndReason, InsurerRefusal, ParticipantNumber, WorkerFacts, store};
 use crate::{
     agency::AgencyKind,
-    app::{AppState, spawn_in_span},
+    app::AppState,
     area::RegionCode,
     audit,
     auth::{Caller, Rpc, Scope},
+    batch::{BATCH_SIZE, ResponseStream, answer_in_batches},
     enrollment,
     error::{Error, FieldViolation, Refusal, to_rpc_status},
     month::Month,
+    paging,
     proto::v1 as pb,
     subsidy::{self, Subsidy, grpc::parse_id},
     worker::{Nik, Quarter},
 };
 
-/// Rows of a stream are decided in batches of up to this many, one transaction each.
-const BATCH_SIZE: usize = 500;
-/// A partial batch is decided after this long without new rows.
-const BATCH_WAIT: Duration = Duration::from_millis(20);
-const DEFAULT_PAGE_SIZE: u32 = 100;
-const MAX_PAGE_SIZE: u32 = 1000;
+/// The tag of enrollment page tokens, keyed by (creation time, id).
+const PAGE_TAG: &str = "e1";
 
 /// The answer to one submission: the enrollment, or the status refusing it (kept encoded for resends).
 type Answer = Result<store::EnrollmentRow, tonic_types::pb::Status>;
-type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 #[derive(Debug, Clone)]
 pub struct EnrollmentGrpc {
@@ -75,44 +66,30 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         request: Request<Streaming<pb::SubmitEnrollmentsRequest>>,
     ) -> Result<Response<Self::SubmitEnrollmentsStream>, Status> {
         let caller = self.state.authorize(&request, Rpc::SubmitEnrollments).await?;
-        let inbound = request.into_inner();
-        let (tx, rx) = tokio::sync::mpsc::channel(2 * BATCH_SIZE);
         let state = self.state.clone();
-        spawn_in_span(async move {
-            let chunks = inbound.chunks_timeout(BATCH_SIZE, BATCH_WAIT);
-            tokio::pin!(chunks);
-            let mut index: u64 = 0;
-            while let Some(chunk) = chunks.next().await {
-                let (rows, broken): (Vec<_>, Vec<_>) = chunk.into_iter().partition(Result::is_ok);
-                let rows: Vec<pb::SubmitEnrollmentRequest> =
-                    rows.into_iter().filter_map(Result::ok).map(|r| r.submission.unwrap_or_default()).collect();
-                let request_ids: Vec<String> = rows.iter().map(|r| r.request_id.clone()).collect();
-                match submit_batch(&state, &caller, rows, Some("submission")).await {
-                    Ok(answers) => {
-                        for (answer, request_id) in answers.into_iter().zip(request_ids) {
+        let responses =
+            answer_in_batches(request.into_inner(), move |first, rows: Vec<pb::SubmitEnrollmentsRequest>| {
+                let (state, caller) = (state.clone(), caller.clone());
+                async move {
+                    let rows: Vec<pb::SubmitEnrollmentRequest> =
+                        rows.into_iter().map(|r| r.submission.unwrap_or_default()).collect();
+                    let request_ids: Vec<String> = rows.iter().map(|r| r.request_id.clone()).collect();
+                    let answers = submit_batch(&state, &caller, rows, Some("submission")).await?;
+                    Ok(answers
+                        .into_iter()
+                        .zip(request_ids)
+                        .zip(first..)
+                        .map(|((answer, request_id), index)| {
                             let result = match answer {
                                 Ok(row) => pb::submit_enrollments_response::Result::Enrollment(to_proto(&row)),
                                 Err(status) => pb::submit_enrollments_response::Result::Error(status),
                             };
-                            let response = pb::SubmitEnrollmentsResponse { index, request_id, result: Some(result) };
-                            index += 1;
-                            if tx.send(Ok(response)).await.is_err() {
-                                return; // the client went away; what is decided stays decided
-                            }
-                        }
-                    }
-                    Err(error) => {
-                        // The store failed, not a row: end the stream; resending it whole is safe.
-                        let _ = tx.send(Err(Status::from(error))).await;
-                        return;
-                    }
+                            pb::SubmitEnrollmentsResponse { index, request_id, result: Some(result) }
+                        })
+                        .collect())
                 }
-                if !broken.is_empty() {
-                    return;
-                }
-            }
-        });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+            });
+        Ok(Response::new(responses))
     }
 
     async fn end_enrollment(
@@ -219,37 +196,19 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         request: Request<Streaming<pb::DecideEnrollmentsRequest>>,
     ) -> Result<Response<Self::DecideEnrollmentsStream>, Status> {
         let caller = self.state.authorize(&request, Rpc::DecideEnrollments).await?;
-        let inbound = request.into_inner();
-        let (tx, rx) = tokio::sync::mpsc::channel(2 * BATCH_SIZE);
         let state = self.state.clone();
-        spawn_in_span(async move {
-            let chunks = inbound.chunks_timeout(BATCH_SIZE, BATCH_WAIT);
-            tokio::pin!(chunks);
-            let mut index: u64 = 0;
-            while let Some(chunk) = chunks.next().await {
-                let broken = chunk.iter().any(Result::is_err);
-                let decisions: Vec<_> = chunk.into_iter().filter_map(Result::ok).collect();
-                match decide_batch(&state, &caller, decisions).await {
-                    Ok(results) => {
-                        for result in results {
-                            let response = pb::DecideEnrollmentsResponse { index, result: Some(result) };
-                            index += 1;
-                            if tx.send(Ok(response)).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    Err(error) => {
-                        let _ = tx.send(Err(Status::from(error))).await;
-                        return;
-                    }
-                }
-                if broken {
-                    return;
-                }
+        let responses = answer_in_batches(request.into_inner(), move |first, decisions| {
+            let (state, caller) = (state.clone(), caller.clone());
+            async move {
+                let results = decide_batch(&state, &caller, decisions).await?;
+                Ok(results
+                    .into_iter()
+                    .zip(first..)
+                    .map(|(result, index)| pb::DecideEnrollmentsResponse { index, result: Some(result) })
+                    .collect())
             }
         });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        Ok(Response::new(responses))
     }
 
     async fn list_pending_enrollments(
@@ -275,7 +234,7 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         let caller = self.state.authorize(&request, Rpc::StreamPendingEnrollments).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(BATCH_SIZE);
         let state = self.state.clone();
-        spawn_in_span(async move {
+        crate::app::spawn_in_span(async move {
             let filter =
                 store::Filter { status: Some(enrollment::Status::Pending.as_str().to_owned()), ..Default::default() };
             let mut after = None;
@@ -916,21 +875,12 @@ async fn list_page(
     if caller.scope != Scope::All {
         filter.funder = Some(caller.agency_id());
     }
-    let after = if page.page_token.is_empty() {
-        None
-    } else {
-        Some(parse_page_token(&page.page_token).ok_or_else(|| {
-            Error::invalid("page.page_token", "PAGE_TOKEN_INVALID", "not a token from a previous response")
-        })?)
-    };
-    let limit = i64::from(match page.page_size {
-        0 => DEFAULT_PAGE_SIZE,
-        n => n.min(MAX_PAGE_SIZE),
-    });
+    let after = paging::after_time(PAGE_TAG, page)?;
+    let limit = paging::limit(page);
     let mut rows = store::list(&state.pool, &filter, after, limit + 1).await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|r| page_token(r.created_at, r.id)).unwrap_or_default()
+        rows.last().map(|r| paging::time_token(PAGE_TAG, r.created_at, r.id)).unwrap_or_default()
     } else {
         String::new()
     };
@@ -941,16 +891,6 @@ async fn list_page(
 
 fn subjects<'a>(state: &AppState, niks: impl IntoIterator<Item = &'a str>) -> Vec<audit::Subject> {
     niks.into_iter().filter_map(|n| Nik::parse(n).ok()).map(|nik| state.pseudonymizer.subject(&nik)).collect()
-}
-
-fn page_token(created_at: chrono::DateTime<chrono::Utc>, id: Uuid) -> String {
-    hex::encode(format!("e1.{}.{id}", created_at.timestamp_micros()))
-}
-
-fn parse_page_token(token: &str) -> Option<(chrono::DateTime<chrono::Utc>, Uuid)> {
-    let decoded = String::from_utf8(hex::decode(token).ok()?).ok()?;
-    let (micros, id) = decoded.strip_prefix("e1.")?.split_once('.')?;
-    Some((chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?, Uuid::parse_str(id).ok()?))
 }
 
 fn vanished() -> Error {

@@ -11,11 +11,12 @@ use crate::{
     auth::{Caller, Rpc, Scope},
     error::{Error, FieldViolation},
     money::Rupiah,
+    paging,
     proto::v1 as pb,
 };
 
-const DEFAULT_PAGE_SIZE: u32 = 100;
-const MAX_PAGE_SIZE: u32 = 1000;
+/// The tag of subsidy page tokens, keyed by (creation time, id), newest first.
+const PAGE_TAG: &str = "s1";
 
 #[derive(Debug, Clone)]
 pub struct SubsidyGrpc {
@@ -82,22 +83,13 @@ impl pb::subsidy_service_server::SubsidyService for SubsidyGrpc {
         let caller = self.state.authorize(&request, Rpc::ListSubsidies).await?;
         let page = request.into_inner().page.unwrap_or_default();
         let result = async {
-            let before = if page.page_token.is_empty() {
-                None
-            } else {
-                Some(parse_page_token(&page.page_token).ok_or_else(|| {
-                    Error::invalid("page.page_token", "PAGE_TOKEN_INVALID", "not a token from a previous response")
-                })?)
-            };
-            let limit = i64::from(match page.page_size {
-                0 => DEFAULT_PAGE_SIZE,
-                n => n.min(MAX_PAGE_SIZE),
-            });
+            let before = paging::after_time(PAGE_TAG, &page)?;
+            let limit = paging::limit(&page);
             let funder = (caller.scope != Scope::All).then_some(caller.agency_id());
             let mut rows = store::list(&self.state.pool, funder, before, limit + 1).await?;
             let next_page_token = if rows.len() as i64 > limit {
                 rows.truncate(limit as usize);
-                rows.last().map(|r| page_token(r.created_at, r.id)).unwrap_or_default()
+                rows.last().map(|r| paging::time_token(PAGE_TAG, r.created_at, r.id)).unwrap_or_default()
             } else {
                 String::new()
             };
@@ -222,15 +214,4 @@ pub fn to_proto(row: &store::SubsidyRow) -> Result<pb::Subsidy, Error> {
             nanos: row.created_at.timestamp_subsec_nanos() as i32,
         }),
     })
-}
-
-fn page_token(created_at: chrono::DateTime<chrono::Utc>, id: Uuid) -> String {
-    hex::encode(format!("s1.{}.{id}", created_at.timestamp_micros()))
-}
-
-fn parse_page_token(token: &str) -> Option<(chrono::DateTime<chrono::Utc>, Uuid)> {
-    let decoded = String::from_utf8(hex::decode(token).ok()?).ok()?;
-    let rest = decoded.strip_prefix("s1.")?;
-    let (micros, id) = rest.split_once('.')?;
-    Some((chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?, Uuid::parse_str(id).ok()?))
 }

@@ -1,28 +1,24 @@
 //! `lindung.v1.WorkerService`: protobuf <-> domain conversion and the handlers.
 
-use std::{collections::HashSet, pin::Pin, time::Duration};
+use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use futures::Stream;
-use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{Flag, Occupation, Sex, Worker, WorkerInput, store};
 use crate::{
-    app::{AppState, spawn_in_span, today},
+    app::{AppState, today},
     area::{self, AreaLevel, RegionCode},
     audit,
     auth::{Caller, Rpc},
+    batch::{ResponseStream, answer_in_batches},
     error::{Error, FieldViolation, to_rpc_status},
+    paging,
     proto::v1 as pb,
 };
 
-/// Rows of a stream are stored in batches of up to this many, in one transaction each.
-const BATCH_SIZE: usize = 500;
-/// A partial batch is stored after this long without new rows, so a slow client still gets prompt answers.
-const BATCH_WAIT: Duration = Duration::from_millis(20);
-const DEFAULT_PAGE_SIZE: u32 = 100;
-const MAX_PAGE_SIZE: u32 = 1000;
+/// The tag of ListWorkers page tokens, whose key is the last NIK of a page.
+const PAGE_TAG: &str = "w1";
 
 #[derive(Debug, Clone)]
 pub struct WorkerGrpc {
@@ -34,8 +30,6 @@ impl WorkerGrpc {
         Self { state }
     }
 }
-
-type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl pb::worker_service_server::WorkerService for WorkerGrpc {
@@ -73,50 +67,22 @@ impl pb::worker_service_server::WorkerService for WorkerGrpc {
         request: Request<Streaming<pb::UpsertWorkersRequest>>,
     ) -> Result<Response<Self::UpsertWorkersStream>, Status> {
         let caller = self.state.authorize(&request, Rpc::UpsertWorkers).await?;
-        let inbound = request.into_inner();
-        let (tx, rx) = tokio::sync::mpsc::channel(2 * BATCH_SIZE);
         let state = self.state.clone();
-        spawn_in_span(async move {
-            let chunks = inbound.chunks_timeout(BATCH_SIZE, BATCH_WAIT);
-            tokio::pin!(chunks);
-            let mut index: u64 = 0;
-            while let Some(chunk) = chunks.next().await {
-                let mut rows = Vec::with_capacity(chunk.len());
-                let mut broken = None;
-                for item in chunk {
-                    match item {
-                        Ok(row) => rows.push(row),
-                        Err(status) => {
-                            broken = Some(status);
-                            break;
-                        }
-                    }
-                }
+        let responses = answer_in_batches(request.into_inner(), move |first, rows: Vec<pb::UpsertWorkersRequest>| {
+            let (state, caller) = (state.clone(), caller.clone());
+            async move {
                 let refs: Vec<String> = rows.iter().map(|r| r.client_ref.clone()).collect();
                 let workers: Vec<pb::Worker> = rows.into_iter().map(|r| r.worker.unwrap_or_default()).collect();
-                match upsert_batch(&state, &caller, today(), workers, "worker").await {
-                    Ok(results) => {
-                        for (result, client_ref) in results.into_iter().zip(refs) {
-                            let response = row_response(index, client_ref, result);
-                            index += 1;
-                            if tx.send(Ok(response)).await.is_err() {
-                                return; // the client went away; what is stored stays stored
-                            }
-                        }
-                    }
-                    Err(error) => {
-                        // Not a bad row but a failing store: end the stream; the client resends it whole.
-                        let _ = tx.send(Err(Status::from(error))).await;
-                        return;
-                    }
-                }
-                if let Some(status) = broken {
-                    tracing::info!(code = ?status.code(), "client stream ended with an error");
-                    return;
-                }
+                let results = upsert_batch(&state, &caller, today(), workers, "worker").await?;
+                Ok(results
+                    .into_iter()
+                    .zip(refs)
+                    .zip(first..)
+                    .map(|((result, client_ref), index)| row_response(index, client_ref, result))
+                    .collect())
             }
         });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        Ok(Response::new(responses))
     }
 
     async fn get_worker(
@@ -153,7 +119,7 @@ impl pb::worker_service_server::WorkerService for WorkerGrpc {
                     .await?;
             let next_page_token = if rows.len() as i64 > query.limit {
                 rows.truncate(query.limit as usize);
-                rows.last().map(|w| page_token(&w.nik)).unwrap_or_default()
+                rows.last().map(|w| paging::token(PAGE_TAG, &w.nik)).unwrap_or_default()
             } else {
                 String::new()
             };
@@ -357,14 +323,12 @@ impl ListQuery {
         let after_nik = if page.page_token.is_empty() {
             String::new()
         } else {
-            match parse_page_token(&page.page_token) {
+            match paging::key(PAGE_TAG, &page.page_token).filter(|nik| super::Nik::parse(nik).is_ok()) {
                 Some(nik) => nik,
                 None => {
-                    violations.push(FieldViolation::new(
-                        "page.page_token",
-                        "PAGE_TOKEN_INVALID",
-                        "not a token from a previous ListWorkers response",
-                    ));
+                    if let Error::InvalidArgument(v) = paging::invalid_token() {
+                        violations.extend(v);
+                    }
                     String::new()
                 }
             }
@@ -377,11 +341,7 @@ impl ListQuery {
         {
             return Err(outside_area(caller, area));
         }
-        let size = match page.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n => n.min(MAX_PAGE_SIZE),
-        };
-        Ok(ListQuery { area_pattern: like_pattern(area.as_ref()), max_decile, after_nik, limit: i64::from(size) })
+        Ok(ListQuery { area_pattern: like_pattern(area.as_ref()), max_decile, after_nik, limit: paging::limit(&page) })
     }
 }
 
@@ -392,19 +352,6 @@ fn like_pattern(area: Option<&RegionCode>) -> String {
         Some(area) if area.level() == AreaLevel::Village => area.as_str().to_owned(),
         Some(area) => format!("{}.%", area.as_str()),
     }
-}
-
-const PAGE_TOKEN_VERSION: &str = "w1.";
-
-/// Page tokens are opaque to clients; inside, the last NIK of the page, so paging is a keyset scan.
-fn page_token(last_nik: &str) -> String {
-    hex::encode(format!("{PAGE_TOKEN_VERSION}{last_nik}"))
-}
-
-fn parse_page_token(token: &str) -> Option<String> {
-    let decoded = String::from_utf8(hex::decode(token).ok()?).ok()?;
-    let nik = decoded.strip_prefix(PAGE_TOKEN_VERSION)?;
-    (nik.len() == 16 && nik.bytes().all(|b| b.is_ascii_digit())).then(|| nik.to_owned())
 }
 
 fn from_proto(worker: pb::Worker) -> WorkerInput {
@@ -505,15 +452,6 @@ fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn page_tokens_round_trip_and_reject_forgeries() {
-        let token = page_token("3271014501900001");
-        assert_eq!(parse_page_token(&token).as_deref(), Some("3271014501900001"));
-        for forged in ["", "zz", &hex::encode("w1.123"), &hex::encode("x1.3271014501900001")] {
-            assert_eq!(parse_page_token(forged), None, "{forged}");
-        }
-    }
 
     #[test]
     fn area_filters_become_prefix_patterns_on_village_codes() {

@@ -77,10 +77,8 @@ async fn a_message_over_the_size_limit_is_refused_without_harm() {
     let mut client = app.workers(&app.keys.bogor).await.max_encoding_message_size(64 * 1024 * 1024);
     let mut worker = crate::helpers::bogor_worker(1);
     worker.full_name = "x".repeat(5 * 1024 * 1024);
-    let status = client
-        .upsert_worker(lindung::proto::v1::UpsertWorkerRequest { worker: Some(worker) })
-        .await
-        .unwrap_err();
+    let status =
+        client.upsert_worker(lindung::proto::v1::UpsertWorkerRequest { worker: Some(worker) }).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::OutOfRange, "{status:?}");
     // The server is still there for the next call.
     let mut client = app.agencies(&app.keys.bogor).await;
