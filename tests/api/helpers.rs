@@ -175,10 +175,29 @@ impl TestApp {
             server.await.unwrap().unwrap();
         }
         self.pool.close().await;
-        let mut conn = PgConnection::connect_with(&server().admin).await.unwrap();
-        conn.execute(sqlx::AssertSqlSafe(format!("drop database {} with (force)", self.database))).await.unwrap();
-        conn.close().await.unwrap();
+        drop_database(std::mem::take(&mut self.database)).await;
     }
+}
+
+/// A test that panicked before `stop` still drops its database, so failed runs leave nothing behind.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if self.database.is_empty() {
+            return;
+        }
+        let database = std::mem::take(&mut self.database);
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(drop_database(database));
+        })
+        .join();
+    }
+}
+
+async fn drop_database(name: String) {
+    let mut conn = PgConnection::connect_with(&server().admin).await.unwrap();
+    conn.execute(sqlx::AssertSqlSafe(format!("drop database if exists {name} with (force)"))).await.unwrap();
+    conn.close().await.unwrap();
 }
 
 pub async fn add_agency(pool: &PgPool, name: &str, kind: AgencyKind, region: Option<&str>) -> String {
