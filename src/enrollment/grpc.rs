@@ -164,13 +164,9 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         request: Request<pb::ConfirmEnrollmentRequest>,
     ) -> Result<Response<pb::ConfirmEnrollmentResponse>, Status> {
         let caller = self.state.authorize(&request, Rpc::ConfirmEnrollment).await?;
-        let result = async {
-            let mut tx = self.state.pool.begin().await?;
-            let row = confirm(&mut tx, &self.state, &caller, request.into_inner(), "").await?;
-            tx.commit().await?;
-            Ok(pb::ConfirmEnrollmentResponse { enrollment: Some(to_proto(&row)) })
-        }
-        .await;
+        let decision = Decision::parse_confirm(&request.into_inner(), "");
+        let result = decide_one(&self.state, &caller, decision).await;
+        let result = result.map(|row| pb::ConfirmEnrollmentResponse { enrollment: Some(to_proto(&row)) });
         self.state.finish(&caller, result).await
     }
 
@@ -179,13 +175,9 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         request: Request<pb::RefuseEnrollmentRequest>,
     ) -> Result<Response<pb::RefuseEnrollmentResponse>, Status> {
         let caller = self.state.authorize(&request, Rpc::RefuseEnrollment).await?;
-        let result = async {
-            let mut tx = self.state.pool.begin().await?;
-            let row = refuse(&mut tx, &self.state, &caller, request.into_inner(), "").await?;
-            tx.commit().await?;
-            Ok(pb::RefuseEnrollmentResponse { enrollment: Some(to_proto(&row)) })
-        }
-        .await;
+        let decision = Decision::parse_refuse(&request.into_inner(), "");
+        let result = decide_one(&self.state, &caller, decision).await;
+        let result = result.map(|row| pb::RefuseEnrollmentResponse { enrollment: Some(to_proto(&row)) });
         self.state.finish(&caller, result).await
     }
 
@@ -200,11 +192,18 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         let responses = answer_in_batches(request.into_inner(), move |first, decisions| {
             let (state, caller) = (state.clone(), caller.clone());
             async move {
+                let decisions = decisions.into_iter().map(Decision::parse).collect();
                 let results = decide_batch(&state, &caller, decisions).await?;
                 Ok(results
                     .into_iter()
                     .zip(first..)
-                    .map(|(result, index)| pb::DecideEnrollmentsResponse { index, result: Some(result) })
+                    .map(|(result, index)| {
+                        let result = match result {
+                            Ok(row) => pb::decide_enrollments_response::Result::Enrollment(to_proto(&row)),
+                            Err(error) => pb::decide_enrollments_response::Result::Error(to_rpc_status(error)),
+                        };
+                        pb::DecideEnrollmentsResponse { index, result: Some(result) }
+                    })
                     .collect())
             }
         });
@@ -629,40 +628,6 @@ async fn prior_enrollment(
     }
 }
 
-/// Takes a batch of the insurer's decisions in one transaction, each in its own savepoint so that a refused one
-/// leaves the others standing; answers one result per decision, in order, once committed.
-async fn decide_batch(
-    state: &AppState,
-    caller: &Caller,
-    decisions: Vec<pb::DecideEnrollmentsRequest>,
-) -> Result<Vec<pb::decide_enrollments_response::Result>, Error> {
-    use pb::{decide_enrollments_request::Decision, decide_enrollments_response::Result as Decided};
-    let mut tx = state.pool.begin().await?;
-    let mut results = Vec::with_capacity(decisions.len());
-    for decision in decisions {
-        let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-        let result = match decision.decision {
-            Some(Decision::Confirm(c)) => confirm(&mut savepoint, state, caller, c, "confirm.").await,
-            Some(Decision::Refuse(r)) => refuse(&mut savepoint, state, caller, r, "refuse.").await,
-            None => Err(Error::invalid("decision", "REQUIRED", "is required: confirm or refuse")),
-        };
-        match result {
-            Ok(row) => {
-                savepoint.commit().await?;
-                results.push(Decided::Enrollment(to_proto(&row)));
-            }
-            // The store failing is not a refused decision: the whole batch is answered with it.
-            Err(error @ (Error::Unavailable(_) | Error::Internal(_))) => return Err(error),
-            Err(error) => {
-                savepoint.rollback().await?;
-                results.push(Decided::Error(to_rpc_status(error)));
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(results)
-}
-
 /// The caller's enrollment `id`, locked; NOT_FOUND when it is not the caller's.
 async fn lock_own(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<store::EnrollmentRow, Error> {
     match store::lock(conn, id).await? {
@@ -718,115 +683,214 @@ async fn end_locked(
     Ok(())
 }
 
-/// The insurer confirms a pending enrollment: ACTIVE, with the participant number and protection start.
-async fn confirm(
-    conn: &mut PgConnection,
-    state: &AppState,
-    caller: &Caller,
-    request: pb::ConfirmEnrollmentRequest,
-    prefix: &str,
-) -> Result<store::EnrollmentRow, Error> {
-    let mut violations = Vec::new();
-    let id = Uuid::parse_str(&request.enrollment_id).map_err(|_| {
-        FieldViolation::new(format!("{prefix}enrollment_id"), "ID_FORMAT", "must be an enrollment id (UUID)")
-    });
-    let number = ParticipantNumber::parse(&request.participant_number)
-        .map_err(|e| FieldViolation::new(format!("{prefix}participant_number"), e.reason(), e.to_string()));
-    let start = chrono::NaiveDate::parse_from_str(&request.protection_start, "%Y-%m-%d").map_err(|_| {
-        FieldViolation::new(format!("{prefix}protection_start"), "DATE_FORMAT", "must be a date like 2025-09-01")
-    });
-    violations.extend(id.as_ref().err().cloned());
-    violations.extend(number.as_ref().err().cloned());
-    violations.extend(start.as_ref().err().cloned());
-    let (Ok(id), Ok(number), Ok(start)) = (id, number, start) else {
-        return Err(Error::InvalidArgument(violations));
-    };
-    let row = store::lock(conn, id).await?.ok_or_else(|| Error::NotFound(format!("no enrollment {id}")))?;
-    let same = row.participant_number.as_deref() == Some(number.as_str()) && row.protection_start == Some(start);
-    if row.status == enrollment::Status::Active.as_str() && same {
-        return Ok(row); // a resent confirmation
-    }
-    if row.status != enrollment::Status::Pending.as_str() {
-        return Err(Error::Refused(vec![Refusal::new(
-            "R6.1",
-            "ENROLLMENT_NOT_PENDING",
-            format!("the enrollment is {}; only a pending one can be confirmed", row.status),
-        )]));
-    }
-    if start < row.first_month {
-        return Err(Error::Refused(vec![Refusal::new(
-            "R6.1",
-            "PROTECTION_BEFORE_FUNDING",
-            format!("protection cannot start before the first funded month {}", Month::of(row.first_month)),
-        )]));
-    }
-    if !store::assign_participant_number(conn, &row.worker_nik, number.as_str()).await? {
-        return Err(Error::Refused(vec![Refusal::new(
-            "R5.5",
-            "PARTICIPANT_NUMBER_CONFLICT",
-            "the participant number belongs to another worker, or this worker already has a different one",
-        )]));
-    }
-    store::confirm(conn, id, number.as_str(), start).await?;
-    audit::store::record(&mut *conn, caller.actor(), "OK", &subjects(state, [row.worker_nik.as_str()])).await?;
-    store::get(&mut *conn, id).await?.ok_or_else(vanished)
+/// One decision of the insurer, validated.
+#[derive(Debug, Clone)]
+enum Decision {
+    Confirm { id: Uuid, number: ParticipantNumber, start: chrono::NaiveDate },
+    Refuse { id: Uuid, reason: InsurerRefusal, detail: Option<String> },
 }
 
-/// The insurer refuses a pending enrollment: REJECTED, its months free again.
-async fn refuse(
-    conn: &mut PgConnection,
+impl Decision {
+    fn id(&self) -> Uuid {
+        match self {
+            Decision::Confirm { id, .. } | Decision::Refuse { id, .. } => *id,
+        }
+    }
+
+    fn parse(request: pb::DecideEnrollmentsRequest) -> Result<Decision, Error> {
+        use pb::decide_enrollments_request::Decision as Wire;
+        match request.decision {
+            Some(Wire::Confirm(c)) => Decision::parse_confirm(&c, "confirm."),
+            Some(Wire::Refuse(r)) => Decision::parse_refuse(&r, "refuse."),
+            None => Err(Error::invalid("decision", "REQUIRED", "is required: confirm or refuse")),
+        }
+    }
+
+    fn parse_confirm(request: &pb::ConfirmEnrollmentRequest, prefix: &str) -> Result<Decision, Error> {
+        let id = Uuid::parse_str(&request.enrollment_id).map_err(|_| {
+            FieldViolation::new(format!("{prefix}enrollment_id"), "ID_FORMAT", "must be an enrollment id (UUID)")
+        });
+        let number = ParticipantNumber::parse(&request.participant_number)
+            .map_err(|e| FieldViolation::new(format!("{prefix}participant_number"), e.reason(), e.to_string()));
+        let start = chrono::NaiveDate::parse_from_str(&request.protection_start, "%Y-%m-%d").map_err(|_| {
+            FieldViolation::new(format!("{prefix}protection_start"), "DATE_FORMAT", "must be a date like 2025-09-01")
+        });
+        match (id, number, start) {
+            (Ok(id), Ok(number), Ok(start)) => Ok(Decision::Confirm { id, number, start }),
+            (id, number, start) => {
+                Err(Error::InvalidArgument([id.err(), number.err(), start.err()].into_iter().flatten().collect()))
+            }
+        }
+    }
+
+    fn parse_refuse(request: &pb::RefuseEnrollmentRequest, prefix: &str) -> Result<Decision, Error> {
+        let mut violations = Vec::new();
+        let id = Uuid::parse_str(&request.enrollment_id).map_err(|_| {
+            FieldViolation::new(format!("{prefix}enrollment_id"), "ID_FORMAT", "must be an enrollment id (UUID)")
+        });
+        let reason = match pb::InsurerRefusal::try_from(request.reason) {
+            Ok(pb::InsurerRefusal::AlreadyActiveElsewhere) => Ok(InsurerRefusal::AlreadyActiveElsewhere),
+            Ok(pb::InsurerRefusal::DeceasedPerCivilRegistry) => Ok(InsurerRefusal::DeceasedPerCivilRegistry),
+            Ok(pb::InsurerRefusal::NikNotFound) => Ok(InsurerRefusal::NikNotFound),
+            Ok(pb::InsurerRefusal::Age) => Ok(InsurerRefusal::Age),
+            Ok(pb::InsurerRefusal::Other) => Ok(InsurerRefusal::Other),
+            _ => Err(FieldViolation::new(format!("{prefix}reason"), "REQUIRED", "is required")),
+        };
+        let detail = request.detail.trim();
+        if detail.chars().count() > 500 {
+            violations.push(FieldViolation::new(
+                format!("{prefix}detail"),
+                "DETAIL_LENGTH",
+                "must be at most 500 characters",
+            ));
+        }
+        if matches!(reason, Ok(InsurerRefusal::Other)) && detail.is_empty() {
+            violations.push(FieldViolation::new(
+                format!("{prefix}detail"),
+                "REQUIRED",
+                "is required when the reason is INSURER_REFUSAL_OTHER",
+            ));
+        }
+        violations.extend(id.as_ref().err().cloned());
+        violations.extend(reason.as_ref().err().cloned());
+        match (id, reason) {
+            (Ok(id), Ok(reason)) if violations.is_empty() => {
+                Ok(Decision::Refuse { id, reason, detail: (!detail.is_empty()).then(|| detail.to_owned()) })
+            }
+            _ => Err(Error::InvalidArgument(violations)),
+        }
+    }
+}
+
+/// Takes a batch of the insurer's decisions in one transaction, set-based: the enrollments are locked at once,
+/// each decision is judged in order against the state the earlier ones left, and the accepted ones are written with
+/// one statement per kind. Answers one result per decision, in order; a refused decision leaves the others standing.
+async fn decide_batch(
     state: &AppState,
     caller: &Caller,
-    request: pb::RefuseEnrollmentRequest,
-    prefix: &str,
+    decisions: Vec<Result<Decision, Error>>,
+) -> Result<Vec<Result<store::EnrollmentRow, Error>>, Error> {
+    let mut tx = state.pool.begin().await?;
+    let ids: Vec<Uuid> = decisions.iter().filter_map(|d| d.as_ref().ok()).map(Decision::id).collect();
+    let mut rows: HashMap<Uuid, store::EnrollmentRow> =
+        store::lock_many(&mut tx, &ids).await?.into_iter().map(|r| (r.id, r)).collect();
+    // Who holds which participant number: the workers decided on, and the holders of the numbers given.
+    let niks: Vec<String> = rows.values().map(|r| r.worker_nik.clone()).collect();
+    let numbers: Vec<String> = decisions
+        .iter()
+        .filter_map(|d| match d {
+            Ok(Decision::Confirm { number, .. }) => Some(number.as_str().to_owned()),
+            _ => None,
+        })
+        .collect();
+    let mut number_of: HashMap<String, Option<String>> = HashMap::new();
+    let mut holder_of: HashMap<String, String> = HashMap::new();
+    for (nik, number) in store::participant_numbers(&mut *tx, &niks, &numbers).await? {
+        if let Some(number) = &number {
+            holder_of.insert(number.clone(), nik.clone());
+        }
+        number_of.insert(nik, number);
+    }
+
+    let mut confirms: Vec<(Uuid, String, String, chrono::NaiveDate)> = Vec::new();
+    let mut refusals: Vec<(Uuid, &'static str, Option<String>)> = Vec::new();
+    let mut decided: Vec<Result<Uuid, Error>> = Vec::with_capacity(decisions.len());
+    for decision in decisions {
+        let decision = match decision {
+            Ok(d) => d,
+            Err(e) => {
+                decided.push(Err(e));
+                continue;
+            }
+        };
+        let Some(row) = rows.get_mut(&decision.id()) else {
+            decided.push(Err(Error::NotFound(format!("no enrollment {}", decision.id()))));
+            continue;
+        };
+        let pending = row.status == enrollment::Status::Pending.as_str();
+        let not_pending = |verb: &str| {
+            Error::Refused(vec![Refusal::new(
+                "R6.1",
+                "ENROLLMENT_NOT_PENDING",
+                format!("the enrollment is {}; only a pending one can be {verb}", row.status),
+            )])
+        };
+        let outcome = match &decision {
+            Decision::Confirm { number, start, .. } => {
+                let same =
+                    row.participant_number.as_deref() == Some(number.as_str()) && row.protection_start == Some(*start);
+                let holder = holder_of.get(number.as_str());
+                let current = number_of.get(&row.worker_nik).cloned().flatten();
+                if row.status == enrollment::Status::Active.as_str() && same {
+                    Ok(()) // a resent confirmation
+                } else if !pending {
+                    Err(not_pending("confirmed"))
+                } else if *start < row.first_month {
+                    Err(Error::Refused(vec![Refusal::new(
+                        "R6.1",
+                        "PROTECTION_BEFORE_FUNDING",
+                        format!("protection cannot start before the first funded month {}", Month::of(row.first_month)),
+                    )]))
+                } else if holder.is_some_and(|nik| *nik != row.worker_nik)
+                    || current.as_deref().is_some_and(|n| n != number.as_str())
+                {
+                    Err(Error::Refused(vec![Refusal::new(
+                        "R5.5",
+                        "PARTICIPANT_NUMBER_CONFLICT",
+                        "the participant number belongs to another worker, or this worker already has a different one",
+                    )]))
+                } else {
+                    holder_of.insert(number.as_str().to_owned(), row.worker_nik.clone());
+                    number_of.insert(row.worker_nik.clone(), Some(number.as_str().to_owned()));
+                    confirms.push((row.id, row.worker_nik.clone(), number.as_str().to_owned(), *start));
+                    row.status = enrollment::Status::Active.as_str().to_owned();
+                    row.participant_number = Some(number.as_str().to_owned());
+                    row.protection_start = Some(*start);
+                    Ok(())
+                }
+            }
+            Decision::Refuse { reason, detail, .. } => {
+                if row.status == enrollment::Status::Rejected.as_str()
+                    && row.rejection_reason.as_deref() == Some(reason.as_str())
+                {
+                    Ok(()) // a resent refusal
+                } else if !pending {
+                    Err(not_pending("refused"))
+                } else {
+                    refusals.push((row.id, reason.as_str(), detail.clone()));
+                    row.status = enrollment::Status::Rejected.as_str().to_owned();
+                    row.rejection_reason = Some(reason.as_str().to_owned());
+                    Ok(())
+                }
+            }
+        };
+        decided.push(outcome.map(|()| row.id));
+    }
+
+    store::confirm_many(&mut tx, &confirms).await?;
+    store::refuse_many(&mut tx, &refusals).await?;
+    let touched = confirms
+        .iter()
+        .map(|c| c.1.as_str())
+        .chain(refusals.iter().filter_map(|r| rows.get(&r.0)).map(|r| r.worker_nik.as_str()));
+    let subjects = subjects(state, touched);
+    if !subjects.is_empty() {
+        audit::store::record(&mut *tx, caller.actor(), "OK", &subjects).await?;
+    }
+    let written: Vec<Uuid> = decided.iter().filter_map(|d| d.as_ref().ok().copied()).collect();
+    let fresh: HashMap<Uuid, store::EnrollmentRow> =
+        store::get_many(&mut *tx, &written).await?.into_iter().map(|r| (r.id, r)).collect();
+    tx.commit().await?;
+    Ok(decided.into_iter().map(|d| d.and_then(|id| fresh.get(&id).cloned().ok_or_else(vanished))).collect())
+}
+
+/// One decision taken alone, for the unary RPCs.
+async fn decide_one(
+    state: &AppState,
+    caller: &Caller,
+    decision: Result<Decision, Error>,
 ) -> Result<store::EnrollmentRow, Error> {
-    let mut violations = Vec::new();
-    let id = Uuid::parse_str(&request.enrollment_id).map_err(|_| {
-        FieldViolation::new(format!("{prefix}enrollment_id"), "ID_FORMAT", "must be an enrollment id (UUID)")
-    });
-    let reason = match pb::InsurerRefusal::try_from(request.reason) {
-        Ok(pb::InsurerRefusal::AlreadyActiveElsewhere) => Ok(InsurerRefusal::AlreadyActiveElsewhere),
-        Ok(pb::InsurerRefusal::DeceasedPerCivilRegistry) => Ok(InsurerRefusal::DeceasedPerCivilRegistry),
-        Ok(pb::InsurerRefusal::NikNotFound) => Ok(InsurerRefusal::NikNotFound),
-        Ok(pb::InsurerRefusal::Age) => Ok(InsurerRefusal::Age),
-        Ok(pb::InsurerRefusal::Other) => Ok(InsurerRefusal::Other),
-        _ => Err(FieldViolation::new(format!("{prefix}reason"), "REQUIRED", "is required")),
-    };
-    let detail = request.detail.trim();
-    if detail.chars().count() > 500 {
-        violations.push(FieldViolation::new(
-            format!("{prefix}detail"),
-            "DETAIL_LENGTH",
-            "must be at most 500 characters",
-        ));
-    }
-    if matches!(reason, Ok(InsurerRefusal::Other)) && detail.is_empty() {
-        violations.push(FieldViolation::new(
-            format!("{prefix}detail"),
-            "REQUIRED",
-            "is required when the reason is INSURER_REFUSAL_OTHER",
-        ));
-    }
-    violations.extend(id.as_ref().err().cloned());
-    violations.extend(reason.as_ref().err().cloned());
-    let (Ok(id), Ok(reason), true) = (id, reason, violations.is_empty()) else {
-        return Err(Error::InvalidArgument(violations));
-    };
-    let detail = (!detail.is_empty()).then_some(detail);
-    let row = store::lock(conn, id).await?.ok_or_else(|| Error::NotFound(format!("no enrollment {id}")))?;
-    if row.status == enrollment::Status::Rejected.as_str() && row.rejection_reason.as_deref() == Some(reason.as_str()) {
-        return Ok(row); // a resent refusal
-    }
-    if row.status != enrollment::Status::Pending.as_str() {
-        return Err(Error::Refused(vec![Refusal::new(
-            "R6.1",
-            "ENROLLMENT_NOT_PENDING",
-            format!("the enrollment is {}; only a pending one can be refused", row.status),
-        )]));
-    }
-    store::refuse(conn, id, reason.as_str(), detail).await?;
-    audit::store::record(&mut *conn, caller.actor(), "OK", &subjects(state, [row.worker_nik.as_str()])).await?;
-    store::get(&mut *conn, id).await?.ok_or_else(vanished)
+    decide_batch(state, caller, vec![decision]).await?.pop().unwrap_or_else(|| Err(vanished()))
 }
 
 fn parse_filter(request: &pb::ListEnrollmentsRequest) -> Result<store::Filter, Error> {

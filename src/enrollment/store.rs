@@ -222,42 +222,89 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Enro
     .await
 }
 
-/// Gives the worker the insurer's participant number, unless they already have another or it is someone else's.
-/// Answers whether the worker now has `number`.
-pub async fn assign_participant_number(conn: &mut PgConnection, nik: &str, number: &str) -> sqlx::Result<bool> {
-    let result = sqlx::query!(
-        "update workers set participant_number = $2
-         where nik = $1 and (participant_number is null or participant_number = $2)",
-        nik,
-        number
+/// Locks enrollments for state changes (in id order, so concurrent callers cannot deadlock) and answers them.
+pub async fn lock_many(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<EnrollmentRow>> {
+    sqlx::query_as!(
+        EnrollmentRow,
+        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as funder_kind, e.worker_nik, e.first_month,
+                  upper(e.months) as end_month, e.status, e.participant_number, e.protection_start,
+                  e.rejection_reason, e.rejection_detail, e.end_reason, e.request_id, e.created_at, e.updated_at
+           from enrollments e join subsidies s on s.id = e.subsidy_id join agencies a on a.id = s.funder_id
+           where e.id = any($1)
+           order by e.id
+           for update of e"#,
+        ids
     )
-    .execute(conn)
-    .await;
-    match result {
-        Ok(done) => Ok(done.rows_affected() == 1),
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("workers_participant_number_unique") => Ok(false),
-        Err(e) => Err(e),
-    }
+    .fetch_all(conn)
+    .await
 }
 
-pub async fn confirm(conn: &mut PgConnection, id: Uuid, number: &str, start: NaiveDate) -> sqlx::Result<()> {
+/// The participant numbers of the workers `niks`, and the workers holding any of `numbers`.
+pub async fn participant_numbers(
+    executor: impl PgExecutor<'_>,
+    niks: &[String],
+    numbers: &[String],
+) -> sqlx::Result<Vec<(String, Option<String>)>> {
+    let rows = sqlx::query!(
+        "select nik, participant_number from workers where nik = any($1) or participant_number = any($2)",
+        niks,
+        numbers
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.nik, r.participant_number)).collect())
+}
+
+/// Confirms enrollments (id, NIK, participant number, protection start) and gives each worker their number.
+pub async fn confirm_many(conn: &mut PgConnection, confirms: &[(Uuid, String, String, NaiveDate)]) -> sqlx::Result<()> {
+    if confirms.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = confirms.iter().map(|c| c.0).collect();
+    let niks: Vec<String> = confirms.iter().map(|c| c.1.clone()).collect();
+    let numbers: Vec<String> = confirms.iter().map(|c| c.2.clone()).collect();
+    let starts: Vec<NaiveDate> = confirms.iter().map(|c| c.3).collect();
+    // workers_participant_number_unique has the last word if another transaction gave the number meanwhile.
     sqlx::query!(
-        "update enrollments set status = 'active', participant_number = $2, protection_start = $3 where id = $1",
-        id,
-        number,
-        start
+        "update workers w set participant_number = i.number
+         from unnest($1::text[], $2::text[]) as i(nik, number)
+         where w.nik = i.nik and w.participant_number is null",
+        &niks,
+        &numbers
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update enrollments e set status = 'active', participant_number = i.number, protection_start = i.start
+         from unnest($1::uuid[], $2::text[], $3::date[]) as i(id, number, start)
+         where e.id = i.id",
+        &ids,
+        &numbers,
+        &starts
     )
     .execute(conn)
     .await?;
     Ok(())
 }
 
-pub async fn refuse(conn: &mut PgConnection, id: Uuid, reason: &str, detail: Option<&str>) -> sqlx::Result<()> {
+/// Refuses enrollments (id, reason, detail).
+pub async fn refuse_many(
+    conn: &mut PgConnection,
+    refusals: &[(Uuid, &'static str, Option<String>)],
+) -> sqlx::Result<()> {
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = refusals.iter().map(|r| r.0).collect();
+    let reasons: Vec<String> = refusals.iter().map(|r| r.1.to_owned()).collect();
+    let details: Vec<Option<String>> = refusals.iter().map(|r| r.2.clone()).collect();
     sqlx::query!(
-        "update enrollments set status = 'rejected', rejection_reason = $2, rejection_detail = $3 where id = $1",
-        id,
-        reason,
-        detail
+        "update enrollments e set status = 'rejected', rejection_reason = i.reason, rejection_detail = i.detail
+         from unnest($1::uuid[], $2::text[], $3::text[]) as i(id, reason, detail)
+         where e.id = i.id",
+        &ids,
+        &reasons,
+        &details as &[Option<String>]
     )
     .execute(conn)
     .await?;

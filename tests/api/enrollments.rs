@@ -601,3 +601,38 @@ async fn creating_a_subsidy_twice_with_one_request_id_creates_it_once() {
     assert_eq!(subsidy.eligibility.unwrap().max_decile, 4);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn one_batch_of_decisions_cannot_give_one_participant_number_to_two_workers() {
+    let app = TestApp::spawn().await;
+    register(&app, 0..2).await;
+    let city = create_subsidy(&app, &app.keys.bogor, "32.71", 10, "1000000000").await;
+    let mut bogor = enrollments(&app, &app.keys.bogor).await;
+    let a = bogor.submit_enrollment(submission("a".into(), &city, 0)).await.unwrap().into_inner().enrollment.unwrap();
+    let b = bogor.submit_enrollment(submission("b".into(), &city, 1)).await.unwrap().into_inner().enrollment.unwrap();
+    let confirm = |id: String| pb::DecideEnrollmentsRequest {
+        decision: Some(pb::decide_enrollments_request::Decision::Confirm(pb::ConfirmEnrollmentRequest {
+            enrollment_id: id,
+            participant_number: "12345678901".into(),
+            protection_start: "2025-09-01".into(),
+        })),
+    };
+    let mut replies = enrollments(&app, &app.keys.insurer)
+        .await
+        .decide_enrollments(tokio_stream::iter([confirm(a.id), confirm(b.id), confirm("nope".into())]))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut results = Vec::new();
+    while let Some(reply) = replies.message().await.unwrap() {
+        results.push(match reply.result {
+            Some(pb::decide_enrollments_response::Result::Enrollment(e)) => format!("{:?}", e.status()),
+            Some(pb::decide_enrollments_response::Result::Error(s)) => {
+                s.get_details_error_info().map(|i| i.reason).unwrap_or_else(|| format!("code {}", s.code))
+            }
+            None => "nothing".into(),
+        });
+    }
+    assert_eq!(results, ["Active", "PARTICIPANT_NUMBER_CONFLICT", "code 3"]);
+    app.stop().await;
+}
