@@ -208,18 +208,7 @@ pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option
 
 /// Locks one enrollment for a state change and answers it.
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<EnrollmentRow>> {
-    sqlx::query_as!(
-        EnrollmentRow,
-        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as funder_kind, e.worker_nik, e.first_month,
-                  upper(e.months) as end_month, e.status, e.participant_number, e.protection_start,
-                  e.rejection_reason, e.rejection_detail, e.end_reason, e.request_id, e.created_at, e.updated_at
-           from enrollments e join subsidies s on s.id = e.subsidy_id join agencies a on a.id = s.funder_id
-           where e.id = $1
-           for update of e"#,
-        id
-    )
-    .fetch_optional(conn)
-    .await
+    Ok(lock_many(conn, &[id]).await?.pop())
 }
 
 /// Locks enrollments for state changes (in id order, so concurrent callers cannot deadlock) and answers them.
