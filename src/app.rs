@@ -20,13 +20,15 @@ use crate::{
     agency::{self, grpc::AgencyGrpc},
     audit::{self, Pseudonymizer},
     auth::{self, Caller, Rpc},
+    contribution::grpc::ContributionGrpc,
     enrollment::grpc::EnrollmentGrpc,
     error::Error,
     proto::{
         self,
         v1::{
-            agency_service_server::AgencyServiceServer, enrollment_service_server::EnrollmentServiceServer,
-            subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
+            agency_service_server::AgencyServiceServer, contribution_service_server::ContributionServiceServer,
+            enrollment_service_server::EnrollmentServiceServer, subsidy_service_server::SubsidyServiceServer,
+            worker_service_server::WorkerServiceServer,
         },
     },
     subsidy::grpc::SubsidyGrpc,
@@ -133,6 +135,7 @@ impl App {
         health_reporter.set_serving::<AgencyServiceServer<AgencyGrpc>>().await;
         health_reporter.set_serving::<SubsidyServiceServer<SubsidyGrpc>>().await;
         health_reporter.set_serving::<EnrollmentServiceServer<EnrollmentGrpc>>().await;
+        health_reporter.set_serving::<ContributionServiceServer<ContributionGrpc>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -159,6 +162,9 @@ impl App {
         let enrollments = EnrollmentServiceServer::new(EnrollmentGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let contributions = ContributionServiceServer::new(ContributionGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -181,6 +187,7 @@ impl App {
             reporter.set_not_serving::<AgencyServiceServer<AgencyGrpc>>().await;
             reporter.set_not_serving::<SubsidyServiceServer<SubsidyGrpc>>().await;
             reporter.set_not_serving::<EnrollmentServiceServer<EnrollmentGrpc>>().await;
+            reporter.set_not_serving::<ContributionServiceServer<ContributionGrpc>>().await;
             let _ = stop_tx.send(());
             let _ = stopping_tx.send(());
         });
@@ -207,6 +214,7 @@ impl App {
             .add_service(workers)
             .add_service(subsidies)
             .add_service(enrollments)
+            .add_service(contributions)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });

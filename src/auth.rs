@@ -36,6 +36,9 @@ pub enum Rpc {
     StreamPendingEnrollments,
     GetEnrollment,
     ListEnrollments,
+    IssueBill,
+    RecordPayment,
+    ListBills,
 }
 
 impl Rpc {
@@ -62,6 +65,9 @@ impl Rpc {
             Rpc::StreamPendingEnrollments => "/lindung.v1.EnrollmentService/StreamPendingEnrollments",
             Rpc::GetEnrollment => "/lindung.v1.EnrollmentService/GetEnrollment",
             Rpc::ListEnrollments => "/lindung.v1.EnrollmentService/ListEnrollments",
+            Rpc::IssueBill => "/lindung.v1.ContributionService/IssueBill",
+            Rpc::RecordPayment => "/lindung.v1.ContributionService/RecordPayment",
+            Rpc::ListBills => "/lindung.v1.ContributionService/ListBills",
         }
     }
 }
@@ -117,6 +123,9 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     (Rpc::StreamPendingEnrollments, [NO, NO, ALL]),
     (Rpc::GetEnrollment, [SELF, SELF, ALL]),
     (Rpc::ListEnrollments, [SELF, SELF, ALL]),
+    (Rpc::IssueBill, [NO, NO, ALL]),
+    (Rpc::RecordPayment, [SELF, SELF, NO]),
+    (Rpc::ListBills, [SELF, SELF, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.

@@ -17,6 +17,7 @@ pub mod agency;
 pub mod area;
 pub mod audit;
 pub mod auth;
+pub mod contribution;
 pub mod enrollment;
 pub mod subsidy;
 pub mod worker;

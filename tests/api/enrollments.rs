@@ -16,7 +16,7 @@ async fn subsidies(app: &TestApp, key: &str) -> SubsidyServiceClient<Authed> {
     SubsidyServiceClient::with_interceptor(app.channel().await, crate::helpers::Bearer::new(key))
 }
 
-async fn enrollments(app: &TestApp, key: &str) -> EnrollmentServiceClient<Authed> {
+pub async fn enrollments(app: &TestApp, key: &str) -> EnrollmentServiceClient<Authed> {
     EnrollmentServiceClient::with_interceptor(app.channel().await, crate::helpers::Bearer::new(key))
 }
 
@@ -34,6 +34,24 @@ async fn create_subsidy(app: &TestApp, key: &str, area: &str, quota: u32, budget
     };
     let request = pb::CreateSubsidyRequest { request_id: format!("subsidy-{area}-{quota}"), subsidy: Some(subsidy) };
     subsidies(app, key).await.create_subsidy(request).await.unwrap().into_inner().subsidy.unwrap().id
+}
+
+/// A Kota Bogor subsidy (2025-09..2025-12) with `n` workers enrolled and confirmed; answers the subsidy and the
+/// enrollment ids.
+pub async fn active_cohort(app: &TestApp, n: u32) -> (String, Vec<String>) {
+    register(app, 0..n).await;
+    let city = create_subsidy(app, &app.keys.bogor, "32.71", 100, "1000000000").await;
+    let rows = (0..n).map(|i| submission(format!("c-{i}"), &city, i)).collect();
+    let answers = submit_all(app, &app.keys.bogor, rows).await;
+    assert_eq!(confirm_all_pending(app).await, n as usize);
+    let ids = answers
+        .into_iter()
+        .map(|a| match a.result {
+            Some(Row::Enrollment(e)) => e.id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    (city, ids)
 }
 
 /// Registers workers `range` (see `bogor_worker`) through the province, which governs all of them.
@@ -194,6 +212,11 @@ async fn kota_bogor_and_jawa_barat_enroll_22474_workers_with_no_one_funded_twice
     assert_eq!(city_usage.active + province_usage.active, 22_474);
     assert_eq!(city_usage.monthly_commitment.unwrap().amount, "132619200");
     assert_eq!(province_usage.monthly_commitment.unwrap().amount, "244944000");
+    // The city's September bill: one line per active enrollment, exact to the rupiah.
+    let bill = crate::contributions::issue(&app, &city, "2025-09").await.bill.unwrap();
+    assert_eq!(bill.workers, city_quota);
+    let amounts = [bill.jkk, bill.jkm, bill.billed].map(|r| r.unwrap().amount);
+    assert_eq!(amounts, ["78940000", "53679200", "132619200"].map(String::from));
     // Four funded months each.
     assert_eq!(city_usage.budget_committed.unwrap().amount, "530476800");
     assert_eq!(city_usage.budget_left.unwrap().amount, "69523200");

@@ -4,6 +4,7 @@ mod helpers;
 
 mod agencies;
 mod areas;
+mod contributions;
 mod enrollments;
 mod serve;
 mod service;

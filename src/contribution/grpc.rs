@@ -1,0 +1,188 @@
+//! `lindung.v1.ContributionService`.
+
+use tonic::{Request, Response, Status};
+
+use super::{BillState, allocate, store};
+use crate::{
+    app::{AppState, today},
+    audit,
+    auth::Rpc,
+    error::{Error, FieldViolation, Refusal},
+    money::Rupiah,
+    month::Month,
+    proto::v1 as pb,
+    subsidy::grpc::{parse_request_id, rupiah, visible},
+};
+
+#[derive(Debug, Clone)]
+pub struct ContributionGrpc {
+    state: AppState,
+}
+
+impl ContributionGrpc {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::contribution_service_server::ContributionService for ContributionGrpc {
+    async fn issue_bill(
+        &self,
+        request: Request<pb::IssueBillRequest>,
+    ) -> Result<Response<pb::IssueBillResponse>, Status> {
+        let caller = self.state.authorize(&request, Rpc::IssueBill).await?;
+        let request = request.into_inner();
+        let result = async {
+            let month = Month::parse(&request.month).map_err(|e| Error::invalid("month", e.reason(), e.to_string()))?;
+            let subsidy =
+                visible(&self.state, &caller, &request.subsidy_id).await?.into_subsidy().map_err(Error::Internal)?;
+            if !subsidy.funds(month) {
+                return Err(Error::Refused(vec![Refusal::new(
+                    "R1.5",
+                    "MONTH_OUTSIDE_SUBSIDY",
+                    format!("the subsidy funds {} to {}, not {month}", subsidy.first_month, subsidy.last_month),
+                )]));
+            }
+            let mut tx = self.state.pool.begin().await?;
+            let (bill, added) = store::issue(&mut tx, subsidy.id, month.first_day(), caller.agency_id()).await?;
+            audit::store::record(&mut *tx, caller.actor(), "OK", &[]).await?;
+            tx.commit().await?;
+            let bills = bills_of(&self.state, subsidy.id).await?.0;
+            let bill = bills
+                .into_iter()
+                .find(|b| b.id == bill.to_string())
+                .ok_or_else(|| Error::internal(anyhow::anyhow!("bill vanished")))?;
+            Ok(pb::IssueBillResponse { bill: Some(bill), lines_added: u32::try_from(added).unwrap_or(u32::MAX) })
+        }
+        .await;
+        self.state.finish(&caller, result).await
+    }
+
+    async fn record_payment(
+        &self,
+        request: Request<pb::RecordPaymentRequest>,
+    ) -> Result<Response<pb::RecordPaymentResponse>, Status> {
+        let caller = self.state.authorize(&request, Rpc::RecordPayment).await?;
+        let request = request.into_inner();
+        let result = async {
+            let (amount, paid_on, reference) = parse_payment(&request)?;
+            let subsidy = visible(&self.state, &caller, &request.subsidy_id).await?;
+            let mut tx = self.state.pool.begin().await?;
+            let payment =
+                store::record_payment(&mut tx, subsidy.id, amount.amount(), paid_on, &reference, caller.agency_id())
+                    .await?;
+            if payment.amount != amount.amount() || payment.paid_on != paid_on {
+                return Err(Error::invalid(
+                    "reference",
+                    "REFERENCE_REUSED",
+                    "was already recorded for a payment of another amount or date",
+                ));
+            }
+            audit::store::record(&mut *tx, caller.actor(), "OK", &[]).await?;
+            tx.commit().await?;
+            let credit = bills_of(&self.state, subsidy.id).await?.1;
+            Ok(pb::RecordPaymentResponse { payment_id: payment.id.to_string(), credit: Some(rupiah(credit)) })
+        }
+        .await;
+        self.state.finish(&caller, result).await
+    }
+
+    async fn list_bills(
+        &self,
+        request: Request<pb::ListBillsRequest>,
+    ) -> Result<Response<pb::ListBillsResponse>, Status> {
+        let caller = self.state.authorize(&request, Rpc::ListBills).await?;
+        let subsidy_id = request.into_inner().subsidy_id;
+        let result = async {
+            let subsidy = visible(&self.state, &caller, &subsidy_id).await?;
+            let (bills, credit) = bills_of(&self.state, subsidy.id).await?;
+            Ok(pb::ListBillsResponse { bills, credit: Some(rupiah(credit)) })
+        }
+        .await;
+        self.state.finish(&caller, result).await
+    }
+}
+
+/// The bills of a subsidy with the payments applied, and the credit left.
+async fn bills_of(state: &AppState, subsidy: uuid::Uuid) -> Result<(Vec<pb::Bill>, Rupiah), Error> {
+    let rows = store::bills(&state.pool, subsidy).await?;
+    let paid = money(store::paid(&state.pool, subsidy).await?)?;
+    let billed: Vec<Rupiah> = rows.iter().map(|r| money(r.jkk + r.jkm)).collect::<Result<_, _>>()?;
+    let (received, credit) = allocate(&billed, paid);
+    let bills = rows
+        .iter()
+        .zip(billed.iter().zip(received))
+        .map(|(row, (&billed, paid))| {
+            let state = match BillState::of(billed, paid) {
+                BillState::Unpaid => pb::BillState::Unpaid,
+                BillState::PartiallyPaid => pb::BillState::PartiallyPaid,
+                BillState::Paid => pb::BillState::Paid,
+            };
+            Ok(pb::Bill {
+                id: row.id.to_string(),
+                subsidy_id: row.subsidy_id.to_string(),
+                month: Month::of(row.month).to_string(),
+                workers: u32::try_from(row.workers).unwrap_or(u32::MAX),
+                jkk: Some(rupiah(money(row.jkk)?)),
+                jkm: Some(rupiah(money(row.jkm)?)),
+                billed: Some(rupiah(billed)),
+                paid: Some(rupiah(paid)),
+                outstanding: Some(rupiah(billed.checked_sub(paid).unwrap_or(Rupiah::ZERO))),
+                state: state as i32,
+                adjustments: u32::try_from(row.adjustments).unwrap_or(u32::MAX),
+                issue_time: Some(prost_types::Timestamp {
+                    seconds: row.issued_at.timestamp(),
+                    nanos: row.issued_at.timestamp_subsec_nanos() as i32,
+                }),
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok((bills, credit))
+}
+
+fn money(amount: rust_decimal::Decimal) -> Result<Rupiah, Error> {
+    Rupiah::new(amount).map_err(|e| Error::internal(anyhow::anyhow!("stored amount {amount}: {e}")))
+}
+
+fn parse_payment(request: &pb::RecordPaymentRequest) -> Result<(Rupiah, chrono::NaiveDate, String), Error> {
+    let mut violations = Vec::new();
+    let amount = match request.amount.as_ref().map(|r| Rupiah::parse(&r.amount)) {
+        Some(Ok(amount)) if amount > Rupiah::ZERO => Some(amount),
+        Some(Ok(_)) => {
+            violations.push(FieldViolation::new("amount", "AMOUNT_POSITIVE", "must be more than zero"));
+            None
+        }
+        Some(Err(e)) => {
+            violations.push(FieldViolation::new("amount", e.reason(), e.to_string()));
+            None
+        }
+        None => {
+            violations.push(FieldViolation::new("amount", "REQUIRED", "is required"));
+            None
+        }
+    };
+    let paid_on = match chrono::NaiveDate::parse_from_str(&request.paid_on, "%Y-%m-%d") {
+        Ok(date) if date > today() => {
+            violations.push(FieldViolation::new("paid_on", "DATE_IN_FUTURE", "must not be in the future"));
+            None
+        }
+        Ok(date) => Some(date),
+        Err(_) => {
+            violations.push(FieldViolation::new("paid_on", "DATE_FORMAT", "must be a date like 2025-09-15"));
+            None
+        }
+    };
+    let reference = match parse_request_id(&request.reference, "reference") {
+        Ok(reference) => Some(reference),
+        Err(Error::InvalidArgument(v)) => {
+            violations.extend(v);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    match (amount, paid_on, reference) {
+        (Some(amount), Some(paid_on), Some(reference)) => Ok((amount, paid_on, reference)),
+        _ => Err(Error::InvalidArgument(violations)),
+    }
+}

@@ -1,0 +1,141 @@
+//! SQL for bills and payments.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// Creates the bill of `subsidy` for `month` unless it exists, locks it, and brings its lines up to date: a line
+/// for each enrollment registered and funded in that month, and for each one whose billed amount no longer matches
+/// (ended since, or confirmed since), the difference as an adjustment. Answers the bill id and the lines added.
+pub async fn issue(
+    conn: &mut PgConnection,
+    subsidy: Uuid,
+    month: NaiveDate,
+    issued_by: Uuid,
+) -> sqlx::Result<(Uuid, u64)> {
+    let created = sqlx::query_scalar!(
+        "insert into bills (id, subsidy_id, month, issued_by) values ($1, $2, $3, $4)
+         on conflict (subsidy_id, month) do nothing returning id",
+        Uuid::new_v4(),
+        subsidy,
+        month,
+        issued_by
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let bill =
+        sqlx::query_scalar!("select id from bills where subsidy_id = $1 and month = $2 for update", subsidy, month)
+            .fetch_one(&mut *conn)
+            .await?;
+    let kind = if created.is_some() { "charge" } else { "adjustment" };
+    let added = sqlx::query!(
+        r#"
+        with due as (
+            select e.id as enrollment_id, s.jkk_monthly as jkk, s.jkm_monthly as jkm
+            from enrollments e join subsidies s on s.id = e.subsidy_id
+            where e.subsidy_id = $2 and e.participant_number is not null and e.status in ('active', 'ended')
+              and e.months @> $3::date
+        ),
+        billed as (
+            select enrollment_id, sum(jkk) as jkk, sum(jkm) as jkm from bill_lines where bill_id = $1
+            group by enrollment_id
+        )
+        insert into bill_lines (bill_id, enrollment_id, kind, jkk, jkm)
+        select $1, coalesce(d.enrollment_id, b.enrollment_id), $4,
+               coalesce(d.jkk, 0) - coalesce(b.jkk, 0), coalesce(d.jkm, 0) - coalesce(b.jkm, 0)
+        from due d full join billed b on b.enrollment_id = d.enrollment_id
+        where coalesce(d.jkk, 0) <> coalesce(b.jkk, 0) or coalesce(d.jkm, 0) <> coalesce(b.jkm, 0)
+        "#,
+        bill,
+        subsidy,
+        month,
+        kind
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok((bill, added))
+}
+
+/// A bill with its totals (before payments are applied).
+#[derive(Debug, Clone)]
+pub struct BillRow {
+    pub id: Uuid,
+    pub subsidy_id: Uuid,
+    pub month: NaiveDate,
+    pub issued_at: DateTime<Utc>,
+    pub jkk: Decimal,
+    pub jkm: Decimal,
+    pub workers: i64,
+    pub adjustments: i64,
+}
+
+/// The bills of a subsidy, oldest month first.
+pub async fn bills(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result<Vec<BillRow>> {
+    sqlx::query_as!(
+        BillRow,
+        r#"select b.id, b.subsidy_id, b.month, b.issued_at,
+                  coalesce(sum(n.jkk), 0) as "jkk!", coalesce(sum(n.jkm), 0) as "jkm!",
+                  count(*) filter (where n.jkk + n.jkm > 0) as "workers!",
+                  coalesce(sum(n.adjustments), 0)::bigint as "adjustments!"
+           from bills b
+           left join lateral (
+               select sum(l.jkk) as jkk, sum(l.jkm) as jkm, count(*) filter (where l.kind = 'adjustment') as adjustments
+               from bill_lines l where l.bill_id = b.id group by l.enrollment_id
+           ) n on true
+           where b.subsidy_id = $1
+           group by b.id
+           order by b.month"#,
+        subsidy
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// Everything paid to a subsidy.
+pub async fn paid(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result<Decimal> {
+    sqlx::query_scalar!(r#"select coalesce(sum(amount), 0) as "paid!" from payments where subsidy_id = $1"#, subsidy)
+        .fetch_one(executor)
+        .await
+}
+
+/// A recorded payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRow {
+    pub id: Uuid,
+    pub amount: Decimal,
+    pub paid_on: NaiveDate,
+}
+
+/// Records a payment unless its reference is already recorded for the subsidy; answers the payment stored under
+/// that reference either way.
+pub async fn record_payment(
+    conn: &mut PgConnection,
+    subsidy: Uuid,
+    amount: Decimal,
+    paid_on: NaiveDate,
+    reference: &str,
+    by: Uuid,
+) -> sqlx::Result<PaymentRow> {
+    sqlx::query!(
+        "insert into payments (id, subsidy_id, amount, paid_on, reference, recorded_by) values ($1, $2, $3, $4, $5, $6)
+         on conflict (subsidy_id, reference) do nothing",
+        Uuid::new_v4(),
+        subsidy,
+        amount,
+        paid_on,
+        reference,
+        by
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_as!(
+        PaymentRow,
+        "select id, amount, paid_on from payments where subsidy_id = $1 and reference = $2",
+        subsidy,
+        reference
+    )
+    .fetch_one(conn)
+    .await
+}
