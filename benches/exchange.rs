@@ -12,7 +12,8 @@ use lindung::{
     config::StoreConfig,
     database::Database,
     proto::v1::{
-        self as pb, enrollment_service_client::EnrollmentServiceClient, subsidy_service_client::SubsidyServiceClient,
+        self as pb, contribution_service_client::ContributionServiceClient,
+        enrollment_service_client::EnrollmentServiceClient, subsidy_service_client::SubsidyServiceClient,
         worker_service_client::WorkerServiceClient,
     },
 };
@@ -207,6 +208,25 @@ async fn main() {
         enrollments(&insurer).decide_enrollments(tokio_stream::iter(decisions)).await.unwrap().into_inner();
     while replies.message().await.unwrap().is_some() {}
     report("DecideEnrollments stream (confirm all)", count, start.elapsed());
+
+    // Billing: one month of each cohort, set-based.
+    for (subsidy, count, name) in
+        [(&ids[0], CITY, "IssueBill, Kota Bogor 2025-09"), (&ids[1], PROVINCE, "IssueBill, Jawa Barat 2025-09")]
+    {
+        let mut client = ContributionServiceClient::new(InterceptedService::new(channel.clone(), bearer(&insurer)));
+        let start = Instant::now();
+        let bill = client
+            .issue_bill(pb::IssueBillRequest { subsidy_id: subsidy.clone(), month: "2025-09".into() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(bill.lines_added, count);
+        report(
+            &format!("{name} ({} lines, Rp{})", bill.lines_added, bill.bill.unwrap().billed.unwrap().amount),
+            count,
+            start.elapsed(),
+        );
+    }
 
     // Unary latency, one caller: GetWorker (key lookup + worker by NIK + audit insert) beside WhoAmI (key lookup).
     for (name, which) in [("GetWorker", 0), ("AgencyService.WhoAmI", 1)] {
