@@ -21,14 +21,15 @@ use crate::{
     audit::{self, Pseudonymizer},
     auth::{self, Caller, Rpc},
     contribution::grpc::ContributionGrpc,
+    coverage::grpc::CoverageGrpc,
     enrollment::grpc::EnrollmentGrpc,
     error::Error,
     proto::{
         self,
         v1::{
             agency_service_server::AgencyServiceServer, contribution_service_server::ContributionServiceServer,
-            enrollment_service_server::EnrollmentServiceServer, subsidy_service_server::SubsidyServiceServer,
-            worker_service_server::WorkerServiceServer,
+            coverage_service_server::CoverageServiceServer, enrollment_service_server::EnrollmentServiceServer,
+            subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
         },
     },
     subsidy::grpc::SubsidyGrpc,
@@ -136,6 +137,7 @@ impl App {
         health_reporter.set_serving::<SubsidyServiceServer<SubsidyGrpc>>().await;
         health_reporter.set_serving::<EnrollmentServiceServer<EnrollmentGrpc>>().await;
         health_reporter.set_serving::<ContributionServiceServer<ContributionGrpc>>().await;
+        health_reporter.set_serving::<CoverageServiceServer<CoverageGrpc>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -165,6 +167,9 @@ impl App {
         let contributions = ContributionServiceServer::new(ContributionGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let coverage = CoverageServiceServer::new(CoverageGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -188,6 +193,7 @@ impl App {
             reporter.set_not_serving::<SubsidyServiceServer<SubsidyGrpc>>().await;
             reporter.set_not_serving::<EnrollmentServiceServer<EnrollmentGrpc>>().await;
             reporter.set_not_serving::<ContributionServiceServer<ContributionGrpc>>().await;
+            reporter.set_not_serving::<CoverageServiceServer<CoverageGrpc>>().await;
             let _ = stop_tx.send(());
             let _ = stopping_tx.send(());
         });
@@ -215,6 +221,7 @@ impl App {
             .add_service(subsidies)
             .add_service(enrollments)
             .add_service(contributions)
+            .add_service(coverage)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });

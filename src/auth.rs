@@ -39,6 +39,10 @@ pub enum Rpc {
     IssueBill,
     RecordPayment,
     ListBills,
+    GetArrears,
+    RecordBackdate,
+    VerifyCoverage,
+    VerifyCoverageStream,
 }
 
 impl Rpc {
@@ -68,6 +72,10 @@ impl Rpc {
             Rpc::IssueBill => "/lindung.v1.ContributionService/IssueBill",
             Rpc::RecordPayment => "/lindung.v1.ContributionService/RecordPayment",
             Rpc::ListBills => "/lindung.v1.ContributionService/ListBills",
+            Rpc::GetArrears => "/lindung.v1.ContributionService/GetArrears",
+            Rpc::RecordBackdate => "/lindung.v1.ContributionService/RecordBackdate",
+            Rpc::VerifyCoverage => "/lindung.v1.CoverageService/VerifyCoverage",
+            Rpc::VerifyCoverageStream => "/lindung.v1.CoverageService/VerifyCoverageStream",
         }
     }
 }
@@ -126,6 +134,11 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     (Rpc::IssueBill, [NO, NO, ALL]),
     (Rpc::RecordPayment, [SELF, SELF, NO]),
     (Rpc::ListBills, [SELF, SELF, ALL]),
+    (Rpc::GetArrears, [SELF, SELF, ALL]),
+    (Rpc::RecordBackdate, [NO, NO, ALL]),
+    // Anyone may ask whether a worker is covered; only the insurer and the worker's funders learn the details.
+    (Rpc::VerifyCoverage, [ALL, ALL, ALL]),
+    (Rpc::VerifyCoverageStream, [ALL, ALL, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.

@@ -18,6 +18,7 @@ pub mod area;
 pub mod audit;
 pub mod auth;
 pub mod contribution;
+pub mod coverage;
 pub mod enrollment;
 pub mod subsidy;
 pub mod worker;

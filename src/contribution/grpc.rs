@@ -7,11 +7,13 @@ use crate::{
     app::{AppState, today},
     audit,
     auth::Rpc,
+    coverage,
     error::{Error, FieldViolation, Refusal},
     money::Rupiah,
     month::Month,
     proto::v1 as pb,
     subsidy::grpc::{parse_request_id, rupiah, visible},
+    worker::Nik,
 };
 
 #[derive(Debug, Clone)]
@@ -83,6 +85,66 @@ impl pb::contribution_service_server::ContributionService for ContributionGrpc {
             tx.commit().await?;
             let credit = bills_of(&self.state, subsidy.id).await?.1;
             Ok(pb::RecordPaymentResponse { payment_id: payment.id.to_string(), credit: Some(rupiah(credit)) })
+        }
+        .await;
+        self.state.finish(&caller, result).await
+    }
+
+    async fn get_arrears(
+        &self,
+        request: Request<pb::GetArrearsRequest>,
+    ) -> Result<Response<pb::GetArrearsResponse>, Status> {
+        let caller = self.state.authorize(&request, Rpc::GetArrears).await?;
+        let request = request.into_inner();
+        let result = async {
+            let subsidy = visible(&self.state, &caller, &request.subsidy_id).await?;
+            let worker = if request.worker_nik.is_empty() {
+                None
+            } else {
+                Some(
+                    Nik::parse(&request.worker_nik)
+                        .map_err(|e| Error::invalid("worker_nik", e.reason(), e.to_string()))?,
+                )
+            };
+            let mut conn = self.state.pool.acquire().await?;
+            let ledgers = coverage::store::ledgers(&mut conn, &[subsidy.id], today()).await.map_err(Error::Internal)?;
+            let ledger = ledgers.get(&subsidy.id).cloned().unwrap_or_default();
+            let months = match &worker {
+                None => None,
+                Some(nik) => {
+                    let fundings = coverage::store::fundings(&mut *conn, nik.as_str()).await?;
+                    let months: Vec<Month> = fundings
+                        .iter()
+                        .filter(|f| f.subsidy_id == subsidy.id)
+                        .flat_map(|f| f.billed_months.iter().map(|m| Month::of(*m)))
+                        .collect();
+                    audit::store::record(&mut *conn, caller.actor(), "OK", &[self.state.pseudonymizer.subject(nik)])
+                        .await?;
+                    Some(months)
+                }
+            };
+            Ok(coverage::grpc::arrears(&ledger, today(), months.as_deref()))
+        }
+        .await;
+        self.state.finish(&caller, result).await
+    }
+
+    async fn record_backdate(
+        &self,
+        request: Request<pb::RecordBackdateRequest>,
+    ) -> Result<Response<pb::RecordBackdateResponse>, Status> {
+        let caller = self.state.authorize(&request, Rpc::RecordBackdate).await?;
+        let request = request.into_inner();
+        let result = async {
+            let month = Month::parse(&request.month).map_err(|e| Error::invalid("month", e.reason(), e.to_string()))?;
+            let subsidy = visible(&self.state, &caller, &request.subsidy_id).await?;
+            let mut tx = self.state.pool.begin().await?;
+            coverage::store::record_backdate(&mut tx, subsidy.id, month.first_day(), caller.agency_id()).await?;
+            audit::store::record(&mut *tx, caller.actor(), "OK", &[]).await?;
+            let ledgers = coverage::store::ledgers(&mut tx, &[subsidy.id], today()).await.map_err(Error::Internal)?;
+            tx.commit().await?;
+            let ledger = ledgers.get(&subsidy.id).cloned().unwrap_or_default();
+            Ok(pb::RecordBackdateResponse { arrears: Some(coverage::grpc::arrears(&ledger, today(), None)) })
         }
         .await;
         self.state.finish(&caller, result).await

@@ -22,12 +22,24 @@ pub async fn enrollments(app: &TestApp, key: &str) -> EnrollmentServiceClient<Au
 
 /// Creates a subsidy from 2025-09 to 2025-12 over `area` with the default contribution and eligibility.
 async fn create_subsidy(app: &TestApp, key: &str, area: &str, quota: u32, budget: &str) -> String {
+    create_subsidy_until(app, key, area, quota, budget, "2025-12").await
+}
+
+/// Creates a subsidy from 2025-09 to `last_month` over `area`.
+async fn create_subsidy_until(
+    app: &TestApp,
+    key: &str,
+    area: &str,
+    quota: u32,
+    budget: &str,
+    last_month: &str,
+) -> String {
     let subsidy = pb::Subsidy {
         name: format!("Iuran pekerja rentan {area}"),
         legal_basis: "Keputusan Wali Kota Bogor No. 400.5/123/2025".into(),
         area_code: area.into(),
         first_month: "2025-09".into(),
-        last_month: "2025-12".into(),
+        last_month: last_month.into(),
         quota,
         budget_ceiling: Some(pb::Rupiah { amount: budget.into() }),
         ..Default::default()
@@ -39,8 +51,13 @@ async fn create_subsidy(app: &TestApp, key: &str, area: &str, quota: u32, budget
 /// A Kota Bogor subsidy (2025-09..2025-12) with `n` workers enrolled and confirmed; answers the subsidy and the
 /// enrollment ids.
 pub async fn active_cohort(app: &TestApp, n: u32) -> (String, Vec<String>) {
+    active_cohort_until(app, n, "2025-12").await
+}
+
+/// The same, with a subsidy funding 2025-09 to `last_month`.
+pub async fn active_cohort_until(app: &TestApp, n: u32, last_month: &str) -> (String, Vec<String>) {
     register(app, 0..n).await;
-    let city = create_subsidy(app, &app.keys.bogor, "32.71", 100, "1000000000").await;
+    let city = create_subsidy_until(app, &app.keys.bogor, "32.71", 100, "1000000000", last_month).await;
     let rows = (0..n).map(|i| submission(format!("c-{i}"), &city, i)).collect();
     let answers = submit_all(app, &app.keys.bogor, rows).await;
     assert_eq!(confirm_all_pending(app).await, n as usize);

@@ -5,6 +5,7 @@ mod helpers;
 mod agencies;
 mod areas;
 mod contributions;
+mod coverage;
 mod enrollments;
 mod serve;
 mod service;

@@ -1,0 +1,233 @@
+//! `lindung.v1.CoverageService`.
+
+use chrono::NaiveDate;
+use tonic::{Request, Response, Status, Streaming};
+use uuid::Uuid;
+
+use super::{Funding, NotCovered, store, verify};
+use crate::{
+    agency::AgencyKind,
+    app::{AppState, today},
+    audit,
+    auth::{Caller, Rpc, Scope},
+    batch::{ResponseStream, answer_in_batches},
+    enrollment::ParticipantNumber,
+    error::{Error, FieldViolation},
+    month::Month,
+    proto::v1 as pb,
+    subsidy::grpc::rupiah,
+    worker::Nik,
+};
+
+/// Contribution months from which heirs may claim scholarships (R2.3).
+const SCHOLARSHIP_FROM: u32 = 36;
+
+#[derive(Debug, Clone)]
+pub struct CoverageGrpc {
+    state: AppState,
+}
+
+impl CoverageGrpc {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::coverage_service_server::CoverageService for CoverageGrpc {
+    async fn verify_coverage(
+        &self,
+        request: Request<pb::VerifyCoverageRequest>,
+    ) -> Result<Response<pb::VerifyCoverageResponse>, Status> {
+        let caller = self.state.authorize(&request, Rpc::VerifyCoverage).await?;
+        let result = check(&self.state, &caller, request.into_inner()).await;
+        self.state.finish(&caller, result).await
+    }
+
+    type VerifyCoverageStreamStream = ResponseStream<pb::VerifyCoverageResponse>;
+
+    async fn verify_coverage_stream(
+        &self,
+        request: Request<Streaming<pb::VerifyCoverageRequest>>,
+    ) -> Result<Response<Self::VerifyCoverageStreamStream>, Status> {
+        let caller = self.state.authorize(&request, Rpc::VerifyCoverageStream).await?;
+        let state = self.state.clone();
+        let responses = answer_in_batches(request.into_inner(), move |_, rows: Vec<pb::VerifyCoverageRequest>| {
+            let (state, caller) = (state.clone(), caller.clone());
+            async move {
+                let mut answers = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let client_ref = row.client_ref.clone();
+                    answers.push(match check(&state, &caller, row).await {
+                        Ok(answer) => answer,
+                        Err(error @ (Error::Unavailable(_) | Error::Internal(_))) => return Err(error),
+                        Err(error) => {
+                            pb::VerifyCoverageResponse { client_ref, error: error.to_string(), ..Default::default() }
+                        }
+                    });
+                }
+                Ok(answers)
+            }
+        });
+        Ok(Response::new(responses))
+    }
+}
+
+/// A validated coverage question.
+struct Question {
+    nik: Option<Nik>,
+    participant_number: Option<ParticipantNumber>,
+    date: NaiveDate,
+    programme: pb::Programme,
+}
+
+impl Question {
+    fn parse(request: &pb::VerifyCoverageRequest) -> Result<Question, Error> {
+        let mut violations = Vec::new();
+        let nik = (!request.nik.is_empty()).then(|| Nik::parse(&request.nik));
+        let number =
+            (!request.participant_number.is_empty()).then(|| ParticipantNumber::parse(&request.participant_number));
+        match (&nik, &number) {
+            (None, None) | (Some(_), Some(_)) => violations.push(FieldViolation::new(
+                "nik",
+                "IDENTIFIER_REQUIRED",
+                "give exactly one of nik and participant_number",
+            )),
+            _ => {}
+        }
+        if let Some(Err(e)) = &nik {
+            violations.push(FieldViolation::new("nik", e.reason(), e.to_string()));
+        }
+        if let Some(Err(e)) = &number {
+            violations.push(FieldViolation::new("participant_number", e.reason(), e.to_string()));
+        }
+        let date = NaiveDate::parse_from_str(&request.date, "%Y-%m-%d");
+        if date.is_err() {
+            violations.push(FieldViolation::new("date", "DATE_FORMAT", "must be a date like 2025-10-20"));
+        }
+        let programme = match pb::Programme::try_from(request.programme) {
+            Ok(p @ (pb::Programme::Jkk | pb::Programme::Jkm)) => Some(p),
+            _ => {
+                violations.push(FieldViolation::new(
+                    "programme",
+                    "REQUIRED",
+                    "is required: PROGRAMME_JKK or PROGRAMME_JKM",
+                ));
+                None
+            }
+        };
+        match (date, programme) {
+            (Ok(date), Some(programme)) if violations.is_empty() => Ok(Question {
+                nik: nik.and_then(Result::ok),
+                participant_number: number.and_then(Result::ok),
+                date,
+                programme,
+            }),
+            _ => Err(Error::InvalidArgument(violations)),
+        }
+    }
+}
+
+/// Answers one coverage question and audits the lookup.
+async fn check(
+    state: &AppState,
+    caller: &Caller,
+    request: pb::VerifyCoverageRequest,
+) -> Result<pb::VerifyCoverageResponse, Error> {
+    let question = Question::parse(&request)?;
+    let mut conn = state.pool.acquire().await?;
+    let nik = question.nik.as_ref().map(|n| n.as_str().to_owned());
+    let number = question.participant_number.as_ref().map(|n| n.as_str().to_owned());
+    let Some(worker) = store::worker(&mut *conn, nik.as_deref(), number.as_deref()).await? else {
+        audit::store::record(&mut *conn, caller.actor(), "OK", &[]).await?;
+        return Ok(answer(request.client_ref, Err(NotCovered::NotEnrolled), None));
+    };
+    let rows = store::fundings(&mut *conn, &worker.nik).await?;
+    let fundings: Vec<Funding> = rows.iter().filter_map(funding_of).collect();
+    let subsidies: Vec<Uuid> = fundings.iter().map(|f| f.subsidy_id).collect();
+    let ledgers = store::ledgers(&mut conn, &subsidies, today()).await.map_err(Error::Internal)?;
+    let verdict = verify(&fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, question.date);
+    // Data minimisation (R6.3): details only for the insurer and the worker's own funders.
+    let entitled = caller.scope == Scope::All && caller.agency.kind == AgencyKind::Insurer
+        || fundings.iter().any(|f| f.funder_id == caller.agency_id());
+    if let Ok(subject) = Nik::parse(&worker.nik).map(|n| state.pseudonymizer.subject(&n)) {
+        audit::store::record(&mut *conn, caller.actor(), "OK", &[subject]).await?;
+    }
+    let programme = question.programme;
+    Ok(answer(request.client_ref, verdict, entitled.then_some(programme)))
+}
+
+fn answer(
+    client_ref: String,
+    verdict: Result<super::Covered, NotCovered>,
+    details_for: Option<pb::Programme>,
+) -> pb::VerifyCoverageResponse {
+    match verdict {
+        Ok(covered) => pb::VerifyCoverageResponse {
+            covered: true,
+            reason: pb::CoverageReason::Covered as i32,
+            client_ref,
+            details: details_for.map(|programme| pb::CoverageDetails {
+                funder_kind: match covered.funder_kind {
+                    AgencyKind::City => pb::AgencyKind::City,
+                    AgencyKind::Province => pb::AgencyKind::Province,
+                    AgencyKind::Insurer => pb::AgencyKind::Insurer,
+                } as i32,
+                subsidy_id: covered.subsidy_id.to_string(),
+                protection_start: covered.protection_start.to_string(),
+                paid_through: covered.paid_through.to_string(),
+                contribution_months: covered.contribution_months,
+                death_benefit: (programme == pb::Programme::Jkm).then(|| rupiah(covered.death_benefit)),
+                scholarship_eligible: covered.contribution_months >= SCHOLARSHIP_FROM,
+            }),
+            error: String::new(),
+        },
+        Err(reason) => pb::VerifyCoverageResponse {
+            covered: false,
+            reason: reason_to_proto(reason) as i32,
+            client_ref,
+            details: None,
+            error: String::new(),
+        },
+    }
+}
+
+fn reason_to_proto(reason: NotCovered) -> pb::CoverageReason {
+    match reason {
+        NotCovered::NotEnrolled => pb::CoverageReason::NotEnrolled,
+        NotCovered::PendingRegistration => pb::CoverageReason::PendingRegistration,
+        NotCovered::MonthUnpaid => pb::CoverageReason::MonthUnpaid,
+        NotCovered::InArrearsWindow => pb::CoverageReason::InArrearsWindow,
+        NotCovered::Lapsed => pb::CoverageReason::Lapsed,
+        NotCovered::Ended => pb::CoverageReason::Ended,
+        NotCovered::Deceased => pb::CoverageReason::Deceased,
+    }
+}
+
+fn funding_of(row: &store::FundingRow) -> Option<Funding> {
+    Some(Funding {
+        subsidy_id: row.subsidy_id,
+        funder_kind: AgencyKind::from_code(&row.funder_kind)?,
+        funder_id: row.funder_id,
+        status: row.status.clone(),
+        first_month: Month::of(row.first_month),
+        end_month: row.end_month.map(Month::of),
+        protection_start: row.protection_start,
+        billed_months: row.billed_months.iter().map(|m| Month::of(*m)).collect(),
+    })
+}
+
+/// The arrears of a subsidy's ledger, for `GetArrears`; `months` limits them to one worker's billed months.
+pub fn arrears(ledger: &super::Ledger, on: NaiveDate, months: Option<&[Month]>) -> pb::GetArrearsResponse {
+    let unpaid: Vec<Month> =
+        ledger.unpaid_run(on).into_iter().filter(|m| months.is_none_or(|only| only.contains(m))).collect();
+    pb::GetArrearsResponse {
+        warning: unpaid.len() >= super::WARN_AT,
+        unpaid_months: unpaid.iter().map(Month::to_string).collect(),
+        lapses: ledger
+            .lapses
+            .iter()
+            .map(|(on, month)| pb::Lapse { lapsed_on: on.to_string(), month: month.to_string() })
+            .collect(),
+    }
+}

@@ -1,0 +1,198 @@
+//! Coverage month by month: bills, late payments, arrears, lapse, a new membership, backdating, and who learns what.
+
+use lindung::proto::v1::{self as pb, coverage_service_client::CoverageServiceClient};
+use tonic::Code;
+
+use crate::{
+    contributions::{contributions, issue},
+    enrollments::active_cohort_until,
+    helpers::{Authed, Bearer, TestApp, bogor_worker},
+};
+
+async fn coverage(app: &TestApp, key: &str) -> CoverageServiceClient<Authed> {
+    CoverageServiceClient::with_interceptor(app.channel().await, Bearer::new(key))
+}
+
+async fn pay(app: &TestApp, subsidy: &str, amount: &str, paid_on: &str) {
+    contributions(app, &app.keys.bogor)
+        .await
+        .record_payment(pb::RecordPaymentRequest {
+            subsidy_id: subsidy.into(),
+            amount: Some(pb::Rupiah { amount: amount.into() }),
+            paid_on: paid_on.into(),
+            reference: format!("TRF-{paid_on}-{amount}"),
+        })
+        .await
+        .unwrap();
+}
+
+/// (covered, reason, contribution months if the caller may see them) of worker 0 on `date`.
+async fn verify(app: &TestApp, key: &str, date: &str) -> (bool, pb::CoverageReason, Option<u32>) {
+    let reply = coverage(app, key)
+        .await
+        .verify_coverage(pb::VerifyCoverageRequest {
+            nik: bogor_worker(0).nik,
+            date: date.into(),
+            programme: pb::Programme::Jkm as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (reply.covered, reply.reason(), reply.details.map(|d| d.contribution_months))
+}
+
+async fn arrears(app: &TestApp, subsidy: &str) -> pb::GetArrearsResponse {
+    contributions(app, &app.keys.bogor)
+        .await
+        .get_arrears(pb::GetArrearsRequest { subsidy_id: subsidy.into(), worker_nik: String::new() })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+#[tokio::test]
+async fn coverage_follows_payments_month_by_month_through_arrears_lapse_and_a_new_membership() {
+    use pb::CoverageReason::*;
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_until(&app, 1, "2026-12").await;
+    for month in ["2025-09", "2025-10", "2025-11"] {
+        issue(&app, &subsidy, month).await;
+    }
+    pay(&app, &subsidy, "16800", "2025-09-10").await;
+    pay(&app, &subsidy, "16800", "2025-10-10").await;
+    assert_eq!(verify(&app, &app.keys.bogor, "2025-10-20").await, (true, Covered, Some(2)));
+    assert_eq!(verify(&app, &app.keys.bogor, "2025-11-20").await, (false, MonthUnpaid, None));
+
+    // November paid late, within the window: covered again, the contribution period unbroken.
+    pay(&app, &subsidy, "16800", "2025-12-05").await;
+    assert_eq!(verify(&app, &app.keys.bogor, "2025-11-20").await, (true, Covered, Some(3)));
+
+    // December and January unpaid: the funder is warned.
+    issue(&app, &subsidy, "2025-12").await;
+    issue(&app, &subsidy, "2026-01").await;
+    let warned = arrears(&app, &subsidy).await;
+    assert_eq!((warned.unpaid_months, warned.warning), (vec!["2025-12".to_owned(), "2026-01".to_owned()], true));
+    assert_eq!(verify(&app, &app.keys.bogor, "2026-01-20").await, (false, InArrearsWindow, None));
+
+    // February unpaid too: on 16 February the membership lapsed.
+    issue(&app, &subsidy, "2026-02").await;
+    let lapsed = arrears(&app, &subsidy).await;
+    assert_eq!(lapsed.lapses.len(), 1);
+    assert_eq!((lapsed.lapses[0].lapsed_on.as_str(), lapsed.lapses[0].month.as_str()), ("2026-02-16", "2026-02"));
+    assert_eq!(verify(&app, &app.keys.bogor, "2026-02-20").await, (false, Lapsed, None));
+
+    // A March payment starts a new membership: contribution period 1, so the lower death benefit.
+    issue(&app, &subsidy, "2026-03").await;
+    pay(&app, &subsidy, "16800", "2026-03-10").await;
+    assert_eq!(verify(&app, &app.keys.bogor, "2026-03-20").await, (true, Covered, Some(1)));
+    let reply = coverage(&app, &app.keys.insurer)
+        .await
+        .verify_coverage(pb::VerifyCoverageRequest {
+            participant_number: format!("{}", 10_000_000_000u64 + bogor_worker(0).nik[6..].parse::<u64>().unwrap()),
+            date: "2026-03-20".into(),
+            programme: pb::Programme::Jkm as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reply.details.unwrap().death_benefit.unwrap().amount, "10000000");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_backdated_lapse_keeps_the_membership_when_the_arrears_are_paid() {
+    use pb::CoverageReason::*;
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_until(&app, 1, "2026-12").await;
+    for month in ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03"] {
+        issue(&app, &subsidy, month).await;
+    }
+    pay(&app, &subsidy, "50400", "2025-11-10").await; // September to November
+    assert_eq!(arrears(&app, &subsidy).await.lapses.len(), 1, "December to February lapsed");
+
+    let corrected = contributions(&app, &app.keys.insurer)
+        .await
+        .record_backdate(pb::RecordBackdateRequest { subsidy_id: subsidy.clone(), month: "2026-02".into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .arrears
+        .unwrap();
+    assert!(corrected.lapses.is_empty() || corrected.lapses[0].month != "2026-02");
+    // December to March paid on 10 March: continuous from September.
+    pay(&app, &subsidy, "67200", "2026-03-10").await;
+    assert_eq!(verify(&app, &app.keys.bogor, "2026-03-20").await, (true, Covered, Some(7)));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_government_that_does_not_fund_the_worker_learns_only_covered_or_not() {
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_until(&app, 1, "2025-12").await;
+    issue(&app, &subsidy, "2025-09").await;
+    pay(&app, &subsidy, "16800", "2025-09-10").await;
+    // The funder and the insurer see the details; Jawa Barat and Jakarta, which do not fund her, only the answer.
+    for (key, details) in
+        [(&app.keys.bogor, true), (&app.keys.insurer, true), (&app.keys.jabar, false), (&app.keys.jakarta, false)]
+    {
+        let (covered, reason, months) = verify(&app, key, "2025-09-20").await;
+        assert_eq!((covered, reason, months.is_some()), (true, pb::CoverageReason::Covered, details));
+    }
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where method = '/lindung.v1.CoverageService/VerifyCoverage' and subject_hash is not null",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 4, "every lookup is audited");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn coverage_is_checked_over_a_stream_in_order() {
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_until(&app, 3, "2025-12").await;
+    issue(&app, &subsidy, "2025-09").await;
+    pay(&app, &subsidy, "50400", "2025-09-10").await;
+    let mut requests: Vec<pb::VerifyCoverageRequest> = (0..3)
+        .flat_map(|n| {
+            ["2025-09-20", "2025-10-20"].map(|date| pb::VerifyCoverageRequest {
+                nik: bogor_worker(n).nik,
+                date: date.into(),
+                programme: pb::Programme::Jkk as i32,
+                client_ref: format!("{n}/{date}"),
+                ..Default::default()
+            })
+        })
+        .collect();
+    requests.push(pb::VerifyCoverageRequest { nik: "123".into(), client_ref: "bad".into(), ..Default::default() });
+    let mut replies = coverage(&app, &app.keys.insurer)
+        .await
+        .verify_coverage_stream(tokio_stream::iter(requests))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut answers = Vec::new();
+    while let Some(reply) = replies.message().await.unwrap() {
+        answers.push((reply.client_ref.clone(), reply.covered, reply.reason(), !reply.error.is_empty()));
+    }
+    assert_eq!(answers.len(), 7);
+    for (i, (client_ref, covered, reason, error)) in answers.iter().take(6).enumerate() {
+        assert_eq!(client_ref, &format!("{}/{}", i / 2, if i % 2 == 0 { "2025-09-20" } else { "2025-10-20" }));
+        assert_eq!(*covered, i % 2 == 0, "{client_ref}");
+        assert_eq!(*reason, if i % 2 == 0 { pb::CoverageReason::Covered } else { pb::CoverageReason::MonthUnpaid });
+        assert!(!error);
+    }
+    assert_eq!(answers[6].0, "bad");
+    assert!(answers[6].3, "an invalid row is answered in its place");
+
+    let status = coverage(&app, &app.keys.insurer)
+        .await
+        .verify_coverage(pb::VerifyCoverageRequest { nik: "123".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    app.stop().await;
+}
