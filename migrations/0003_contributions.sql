@@ -7,6 +7,12 @@ create table bills (
     month date not null constraint bills_month_is_month check (extract(day from month) = 1),
     issued_by uuid not null constraint bills_issued_by_fk references agencies,
     issued_at timestamptz not null default now(),
+    -- Totals of the lines, kept with the bill at each issue so that reading a bill (and every coverage check that
+    -- replays a subsidy's bills) never sums a million lines.
+    jkk numeric(18, 2) not null default 0,
+    jkm numeric(18, 2) not null default 0,
+    workers integer not null default 0,
+    adjustments integer not null default 0,
     constraint bills_one_per_month unique (subsidy_id, month)
 );
 

@@ -52,9 +52,21 @@ pub async fn issue(
         month,
         kind
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
+    sqlx::query!(
+        "update bills b set jkk = t.jkk, jkm = t.jkm, workers = t.workers, adjustments = t.adjustments
+         from (select coalesce(sum(per.jkk), 0) as jkk, coalesce(sum(per.jkm), 0) as jkm,
+                      count(*) filter (where per.jkk + per.jkm > 0)::int as workers,
+                      coalesce(sum(per.adjustments), 0)::int as adjustments
+               from (select sum(jkk) as jkk, sum(jkm) as jkm, count(*) filter (where kind = 'adjustment') as adjustments
+                     from bill_lines where bill_id = $1 group by enrollment_id) per) t
+         where b.id = $1",
+        bill
+    )
+    .execute(conn)
+    .await?;
     Ok((bill, added))
 }
 
@@ -75,18 +87,9 @@ pub struct BillRow {
 pub async fn bills(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result<Vec<BillRow>> {
     sqlx::query_as!(
         BillRow,
-        r#"select b.id, b.subsidy_id, b.month, b.issued_at,
-                  coalesce(sum(n.jkk), 0) as "jkk!", coalesce(sum(n.jkm), 0) as "jkm!",
-                  count(*) filter (where n.jkk + n.jkm > 0) as "workers!",
-                  coalesce(sum(n.adjustments), 0)::bigint as "adjustments!"
-           from bills b
-           left join lateral (
-               select sum(l.jkk) as jkk, sum(l.jkm) as jkm, count(*) filter (where l.kind = 'adjustment') as adjustments
-               from bill_lines l where l.bill_id = b.id group by l.enrollment_id
-           ) n on true
-           where b.subsidy_id = $1
-           group by b.id
-           order by b.month"#,
+        r#"select id, subsidy_id, month, issued_at, jkk, jkm, workers::bigint as "workers!",
+                  adjustments::bigint as "adjustments!"
+           from bills where subsidy_id = $1 order by month"#,
         subsidy
     )
     .fetch_all(executor)

@@ -73,9 +73,7 @@ pub struct LedgerInput {
 pub async fn ledger_inputs(conn: &mut PgConnection, subsidies: &[Uuid]) -> sqlx::Result<HashMap<Uuid, LedgerInput>> {
     let mut inputs: HashMap<Uuid, LedgerInput> = subsidies.iter().map(|id| (*id, LedgerInput::default())).collect();
     let bills = sqlx::query!(
-        r#"select b.subsidy_id, b.month, coalesce(sum(l.jkk + l.jkm), 0) as "billed!"
-           from bills b left join bill_lines l on l.bill_id = b.id
-           where b.subsidy_id = any($1) group by b.id"#,
+        r#"select subsidy_id, month, jkk + jkm as "billed!" from bills where subsidy_id = any($1)"#,
         subsidies
     )
     .fetch_all(&mut *conn)
