@@ -128,12 +128,12 @@ impl RegionCode {
         self.ancestor(AreaLevel::District)
     }
 
-    /// The prefix of this area's descendants, for SQL `LIKE` (append `%`): `32.71` -> `32.71.`; a village, which has
-    /// no descendants, is its own pattern. Codes hold only digits and dots, so nothing needs escaping.
-    pub fn like_prefix(&self) -> String {
+    /// The SQL `LIKE` pattern matching the village codes inside this area: `32.71` -> `32.71.%`; a village matches
+    /// itself. Codes hold only digits and dots, so nothing needs escaping.
+    pub fn village_pattern(&self) -> String {
         match self.level() {
             AreaLevel::Village => self.0.clone(),
-            _ => format!("{}.", self.0),
+            _ => format!("{}.%", self.0),
         }
     }
 
@@ -291,11 +291,11 @@ mod tests {
     }
 
     #[test]
-    fn like_prefixes_match_descendants_only() {
-        let check = |input: &str, expected: &str| assert_eq!(code(input).like_prefix(), expected);
-        check("32", "32.");
-        check("32.71", "32.71.");
-        check("32.71.01", "32.71.01.");
+    fn village_patterns_match_descendants_only() {
+        let check = |input: &str, expected: &str| assert_eq!(code(input).village_pattern(), expected);
+        check("32", "32.%");
+        check("32.71", "32.71.%");
+        check("32.71.01", "32.71.01.%");
         check("32.71.01.1001", "32.71.01.1001");
     }
 

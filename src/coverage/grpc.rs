@@ -9,7 +9,7 @@ use crate::{
     agency::AgencyKind,
     app::{AppState, today},
     audit,
-    auth::{Caller, Rpc, Scope},
+    auth::{Caller, Rpc},
     batch::{ResponseStream, answer_in_batches},
     enrollment::ParticipantNumber,
     error::{Error, FieldViolation},
@@ -148,8 +148,8 @@ async fn check(
     let ledgers = store::ledgers(&mut conn, &subsidies, today()).await.map_err(Error::Internal)?;
     let verdict = verify(&fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, question.date);
     // Data minimisation (R6.3): details only for the insurer and the worker's own funders.
-    let entitled = caller.scope == Scope::All && caller.agency.kind == AgencyKind::Insurer
-        || fundings.iter().any(|f| f.funder_id == caller.agency_id());
+    let entitled =
+        caller.agency.kind == AgencyKind::Insurer || fundings.iter().any(|f| f.funder_id == caller.agency_id());
     if let Ok(subject) = Nik::parse(&worker.nik).map(|n| state.pseudonymizer.subject(&n)) {
         audit::store::record(&mut *conn, caller.actor(), "OK", &[subject]).await?;
     }

@@ -921,7 +921,7 @@ fn parse_filter(request: &pb::ListEnrollmentsRequest) -> Result<store::Filter, E
     }
     if !request.area_code.is_empty() {
         match RegionCode::parse(&request.area_code) {
-            Ok(area) => filter.area_pattern = Some(area.like_prefix()),
+            Ok(area) => filter.area_pattern = Some(area.village_pattern()),
             Err(e) => violations.push(FieldViolation::new("area_code", e.reason(), e.to_string())),
         }
     }

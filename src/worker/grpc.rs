@@ -341,16 +341,12 @@ impl ListQuery {
         {
             return Err(outside_area(caller, area));
         }
-        Ok(ListQuery { area_pattern: like_pattern(area.as_ref()), max_decile, after_nik, limit: paging::limit(&page) })
-    }
-}
-
-/// The `LIKE` pattern matching village codes inside `area` (all villages for None).
-fn like_pattern(area: Option<&RegionCode>) -> String {
-    match area {
-        None => "%".to_owned(),
-        Some(area) if area.level() == AreaLevel::Village => area.as_str().to_owned(),
-        Some(area) => format!("{}.%", area.as_str()),
+        Ok(ListQuery {
+            area_pattern: area.map_or_else(|| "%".to_owned(), |a| a.village_pattern()),
+            max_decile,
+            after_nik,
+            limit: paging::limit(&page),
+        })
     }
 }
 
@@ -447,22 +443,4 @@ fn outcome_to_proto(outcome: store::Outcome) -> pb::UpsertOutcome {
 
 fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn area_filters_become_prefix_patterns_on_village_codes() {
-        let check = |area: Option<&str>, expected: &str| {
-            let area = area.map(|a| RegionCode::parse(a).unwrap());
-            assert_eq!(like_pattern(area.as_ref()), expected);
-        };
-        check(None, "%");
-        check(Some("32"), "32.%");
-        check(Some("32.71"), "32.71.%");
-        check(Some("32.71.01"), "32.71.01.%");
-        check(Some("32.71.01.1001"), "32.71.01.1001");
-    }
 }
