@@ -3,18 +3,12 @@
 //! stream's checks per second; and billing one month of 1,000,000 active enrollments.
 //! Run with `cargo bench --bench coverage`; the figures go in docs/PERFORMANCE.md.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Instant};
+
+mod support;
 
 use lindung::{
-    agency::{self, Agency, AgencyKind, NewApiKey},
-    app::{App, AppState, ServerSettings},
-    area::RegionCode,
-    audit::Pseudonymizer,
-    config::StoreConfig,
-    database::Database,
+    agency::AgencyKind,
     proto::v1::{
         self as pb,
         agency_service_client::AgencyServiceClient,
@@ -24,25 +18,15 @@ use lindung::{
     },
 };
 use sqlx::PgPool;
+use support::{Bench, bearer, percentile};
 use tonic::{
     Request, Response, Status,
-    metadata::{Ascii, MetadataValue},
-    service::{Interceptor, interceptor::InterceptedService},
+    service::interceptor::InterceptedService,
     transport::{Channel, Server},
 };
 
 const WORKERS: i64 = 1_000_000;
 const CALLS_PER_LEVEL: usize = 6_000;
-
-#[derive(Clone)]
-struct Bearer(MetadataValue<Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        request.metadata_mut().insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
 
 /// The floor: a tonic handler that does one primary-key lookup and nothing else (no auth, no audit).
 struct Bare {
@@ -66,10 +50,6 @@ impl AgencyService for Bare {
 /// The n-th seeded NIK (the same expression as the seeding SQL).
 fn nik(n: i64) -> String {
     format!("327101{:02}{:02}90{:04}", 41 + (n / 9999) % 28, 1 + (n / (9999 * 28)) % 12, n % 9999 + 1)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 async fn seed(pool: &PgPool, province: uuid::Uuid, subsidy: uuid::Uuid) {
@@ -123,40 +103,14 @@ async fn seed(pool: &PgPool, province: uuid::Uuid, subsidy: uuid::Uuid) {
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::Builder::new().prefix("lindung-bench-").tempdir_in("/tmp").unwrap();
-    let store =
-        StoreConfig { database_url: None, data_dir: dir.path().to_owned(), pg_bin_dir: None, db_max_connections: 64 };
-    let db = Database::open(&store).await.unwrap();
-    let pool = db.pool.clone();
-    let add = |name: &'static str, kind, region: Option<&'static str>| {
-        let pool = pool.clone();
-        async move {
-            let agency =
-                Agency::new(uuid::Uuid::new_v4(), name, kind, region.map(|r| RegionCode::parse(r).unwrap())).unwrap();
-            let key = NewApiKey::generate();
-            let mut conn = pool.acquire().await.unwrap();
-            agency::store::insert_agency(&mut conn, &agency).await.unwrap();
-            agency::store::insert_api_key(&mut *conn, agency.id, &key.hash, &key.prefix).await.unwrap();
-            (agency.id, key.secret)
-        }
-    };
-    let (province, province_key) = add("Pemerintah Provinsi Jawa Barat", AgencyKind::Province, Some("32")).await;
-    let (_, insurer_key) = add("BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await;
+    let bench = Bench::start(64).await;
+    let (pool, channel) = (bench.pool.clone(), bench.channel.clone());
+    let (province, province_key) =
+        bench.add_agency("Pemerintah Provinsi Jawa Barat", AgencyKind::Province, Some("32")).await;
+    let (_, insurer_key) = bench.add_agency("BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await;
     let subsidy = uuid::Uuid::new_v4();
     seed(&pool, province, subsidy).await;
 
-    let state = AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]) };
-    let settings = ServerSettings {
-        max_message_bytes: 4 * 1024 * 1024,
-        default_timeout: Duration::from_secs(600),
-        shutdown_grace: Duration::from_secs(5),
-    };
-    let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
-    let addr = app.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
     let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bare_addr = bare_listener.local_addr().unwrap();
     let bare = tokio::spawn(
@@ -164,9 +118,7 @@ async fn main() {
             .add_service(AgencyServiceServer::new(Bare { pool: pool.clone() }))
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(bare_listener)),
     );
-    let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
     let bare_channel = Channel::from_shared(format!("http://{bare_addr}")).unwrap().connect().await.unwrap();
-    let bearer = |key: &str| Bearer(format!("Bearer {key}").parse().unwrap());
 
     println!("lindung coverage benchmark: {WORKERS} enrolled workers, server and embedded PostgreSQL (fsync on)");
 
@@ -203,10 +155,7 @@ async fn main() {
                 let (channel, bare_channel, latencies) = (channel.clone(), bare_channel.clone(), latencies.clone());
                 let key = insurer_key.clone();
                 tasks.push(tokio::spawn(async move {
-                    let mut verify = CoverageServiceClient::new(InterceptedService::new(
-                        channel,
-                        Bearer(format!("Bearer {key}").parse().unwrap()),
-                    ));
+                    let mut verify = CoverageServiceClient::new(InterceptedService::new(channel, bearer(&key)));
                     let mut floor = AgencyServiceClient::new(bare_channel);
                     let mut mine = Vec::new();
                     for i in 0..CALLS_PER_LEVEL / callers {
@@ -279,8 +228,6 @@ async fn main() {
         answered as f64 / took.as_secs_f64()
     );
 
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
     bare.abort();
-    db.close().await;
+    bench.finish().await;
 }

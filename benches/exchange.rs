@@ -4,42 +4,21 @@
 
 use std::time::{Duration, Instant};
 
+mod support;
+
 use lindung::{
-    agency::{self, Agency, AgencyKind, NewApiKey},
-    app::{App, AppState, ServerSettings},
-    area::RegionCode,
-    audit::Pseudonymizer,
-    config::StoreConfig,
-    database::Database,
+    agency::AgencyKind,
     proto::v1::{
         self as pb, contribution_service_client::ContributionServiceClient,
         enrollment_service_client::EnrollmentServiceClient, subsidy_service_client::SubsidyServiceClient,
         worker_service_client::WorkerServiceClient,
     },
 };
-use sqlx::PgPool;
-use tonic::{
-    metadata::{Ascii, MetadataValue},
-    service::{Interceptor, interceptor::InterceptedService},
-    transport::Channel,
-};
+use support::{Bench, bearer, percentile};
+use tonic::service::interceptor::InterceptedService;
 
 const CITY: u32 = 7_894;
 const PROVINCE: u32 = 14_580;
-
-#[derive(Clone)]
-struct Bearer(MetadataValue<Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        request.metadata_mut().insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
-fn bearer(key: &str) -> Bearer {
-    Bearer(format!("Bearer {key}").parse().unwrap())
-}
 
 fn worker(n: u32) -> pb::Worker {
     let day = (n / 9999) % 28 + 1;
@@ -57,25 +36,12 @@ fn worker(n: u32) -> pb::Worker {
     }
 }
 
-async fn add_agency(pool: &PgPool, name: &str, kind: AgencyKind, region: Option<&str>) -> String {
-    let agency = Agency::new(uuid::Uuid::new_v4(), name, kind, region.map(|r| RegionCode::parse(r).unwrap())).unwrap();
-    let key = NewApiKey::generate();
-    let mut conn = pool.acquire().await.unwrap();
-    agency::store::insert_agency(&mut conn, &agency).await.unwrap();
-    agency::store::insert_api_key(&mut *conn, agency.id, &key.hash, &key.prefix).await.unwrap();
-    key.secret
-}
-
 fn report(what: &str, rows: u32, took: Duration) {
     println!(
         "{what:<58} {rows:>7} rows {:>8.2} s {:>9.0} rows/s",
         took.as_secs_f64(),
         f64::from(rows) / took.as_secs_f64()
     );
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn peak_rss_mib() -> f64 {
@@ -91,27 +57,11 @@ fn peak_rss_mib() -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::Builder::new().prefix("lindung-bench-").tempdir_in("/tmp").unwrap();
-    let store =
-        StoreConfig { database_url: None, data_dir: dir.path().to_owned(), pg_bin_dir: None, db_max_connections: 20 };
-    let db = Database::open(&store).await.unwrap();
-    let pool = db.pool.clone();
-    let bogor = add_agency(&pool, "Pemerintah Kota Bogor", AgencyKind::City, Some("32.71")).await;
-    let jabar = add_agency(&pool, "Pemerintah Provinsi Jawa Barat", AgencyKind::Province, Some("32")).await;
-    let insurer = add_agency(&pool, "BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await;
-    let state = AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]) };
-    let settings = ServerSettings {
-        max_message_bytes: 4 * 1024 * 1024,
-        default_timeout: Duration::from_secs(600),
-        shutdown_grace: Duration::from_secs(5),
-    };
-    let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
-    let addr = app.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
-    let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let bench = Bench::start(20).await;
+    let channel = bench.channel.clone();
+    let (_, bogor) = bench.add_agency("Pemerintah Kota Bogor", AgencyKind::City, Some("32.71")).await;
+    let (_, jabar) = bench.add_agency("Pemerintah Provinsi Jawa Barat", AgencyKind::Province, Some("32")).await;
+    let (_, insurer) = bench.add_agency("BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await;
     let workers = |key: &str| WorkerServiceClient::new(InterceptedService::new(channel.clone(), bearer(key)));
     let enrollments = |key: &str| EnrollmentServiceClient::new(InterceptedService::new(channel.clone(), bearer(key)));
     let subsidies = |key: &str| SubsidyServiceClient::new(InterceptedService::new(channel.clone(), bearer(key)));
@@ -266,7 +216,5 @@ async fn main() {
     println!("Kota Bogor: {} active, monthly commitment Rp{}", usage.active, usage.monthly_commitment.unwrap().amount);
     println!("peak resident memory of the benchmark process (client and server): {:.0} MiB", peak_rss_mib());
 
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
-    db.close().await;
+    bench.finish().await;
 }

@@ -1,0 +1,91 @@
+//! What both benchmarks share: lindung's own PostgreSQL in a temporary directory (fsync on), the real server on
+//! 127.0.0.1, agencies with keys, and the bearer interceptor of an agency's client.
+
+use std::time::Duration;
+
+use lindung::{
+    agency::{self, Agency, AgencyKind, NewApiKey},
+    app::{App, AppState, ServerSettings},
+    area::RegionCode,
+    audit::Pseudonymizer,
+    config::StoreConfig,
+    database::Database,
+};
+use sqlx::PgPool;
+use tonic::{
+    metadata::{Ascii, MetadataValue},
+    service::Interceptor,
+    transport::Channel,
+};
+
+/// A running server over a fresh embedded store.
+pub struct Bench {
+    pub pool: PgPool,
+    pub channel: Channel,
+    db: Database,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Bench {
+    pub async fn start(db_max_connections: u32) -> Bench {
+        let dir = tempfile::Builder::new().prefix("lindung-bench-").tempdir_in("/tmp").unwrap();
+        let store =
+            StoreConfig { database_url: None, data_dir: dir.path().to_owned(), pg_bin_dir: None, db_max_connections };
+        let db = Database::open(&store).await.unwrap();
+        let pool = db.pool.clone();
+        let state = AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]) };
+        let settings = ServerSettings {
+            max_message_bytes: 4 * 1024 * 1024,
+            default_timeout: Duration::from_secs(600),
+            shutdown_grace: Duration::from_secs(5),
+        };
+        let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
+        let addr = app.local_addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+        Bench { pool, channel, db, stop, server, _dir: dir }
+    }
+
+    /// Registers an agency; answers its id and API key.
+    pub async fn add_agency(&self, name: &str, kind: AgencyKind, region: Option<&str>) -> (uuid::Uuid, String) {
+        let agency =
+            Agency::new(uuid::Uuid::new_v4(), name, kind, region.map(|r| RegionCode::parse(r).unwrap())).unwrap();
+        let key = NewApiKey::generate();
+        let mut conn = self.pool.acquire().await.unwrap();
+        agency::store::insert_agency(&mut conn, &agency).await.unwrap();
+        agency::store::insert_api_key(&mut *conn, agency.id, &key.hash, &key.prefix).await.unwrap();
+        (agency.id, key.secret)
+    }
+
+    /// Stops the server, then the store.
+    pub async fn finish(self) {
+        let _ = self.stop.send(());
+        self.server.await.unwrap().unwrap();
+        self.db.close().await;
+    }
+}
+
+/// Adds `authorization: Bearer <key>` to every call.
+#[derive(Clone)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+pub fn bearer(key: &str) -> Bearer {
+    Bearer(format!("Bearer {key}").parse().unwrap())
+}
+
+/// The p-th percentile of sorted latencies.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
