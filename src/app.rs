@@ -20,6 +20,7 @@ use crate::{
     agency::{self, grpc::AgencyGrpc},
     audit::{self, Pseudonymizer},
     auth::{self, Caller, Rpc},
+    claim::grpc::ClaimGrpc,
     contribution::grpc::ContributionGrpc,
     coverage::grpc::CoverageGrpc,
     enrollment::grpc::EnrollmentGrpc,
@@ -27,9 +28,10 @@ use crate::{
     proto::{
         self,
         v1::{
-            agency_service_server::AgencyServiceServer, contribution_service_server::ContributionServiceServer,
-            coverage_service_server::CoverageServiceServer, enrollment_service_server::EnrollmentServiceServer,
-            subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
+            agency_service_server::AgencyServiceServer, claim_service_server::ClaimServiceServer,
+            contribution_service_server::ContributionServiceServer, coverage_service_server::CoverageServiceServer,
+            enrollment_service_server::EnrollmentServiceServer, subsidy_service_server::SubsidyServiceServer,
+            worker_service_server::WorkerServiceServer,
         },
     },
     subsidy::grpc::SubsidyGrpc,
@@ -95,10 +97,12 @@ impl AppState {
     }
 }
 
-/// Today's civil date in Western Indonesia (WIB, UTC+7), where the contribution calendar runs.
+/// Western Indonesia Time (UTC+7), where the contribution calendar runs.
+pub const WIB: FixedOffset = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+
+/// Today's civil date in WIB.
 pub fn today() -> NaiveDate {
-    let wib = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
-    Utc::now().with_timezone(&wib).date_naive()
+    Utc::now().with_timezone(&WIB).date_naive()
 }
 
 /// Server settings that do not come from the store.
@@ -138,6 +142,7 @@ impl App {
         health_reporter.set_serving::<EnrollmentServiceServer<EnrollmentGrpc>>().await;
         health_reporter.set_serving::<ContributionServiceServer<ContributionGrpc>>().await;
         health_reporter.set_serving::<CoverageServiceServer<CoverageGrpc>>().await;
+        health_reporter.set_serving::<ClaimServiceServer<ClaimGrpc>>().await;
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -170,6 +175,9 @@ impl App {
         let coverage = CoverageServiceServer::new(CoverageGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let claims = ClaimServiceServer::new(ClaimGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -194,6 +202,7 @@ impl App {
             reporter.set_not_serving::<EnrollmentServiceServer<EnrollmentGrpc>>().await;
             reporter.set_not_serving::<ContributionServiceServer<ContributionGrpc>>().await;
             reporter.set_not_serving::<CoverageServiceServer<CoverageGrpc>>().await;
+            reporter.set_not_serving::<ClaimServiceServer<ClaimGrpc>>().await;
             let _ = stop_tx.send(());
             let _ = stopping_tx.send(());
         });
@@ -222,6 +231,7 @@ impl App {
             .add_service(enrollments)
             .add_service(contributions)
             .add_service(coverage)
+            .add_service(claims)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });

@@ -21,6 +21,7 @@ pub enum Rpc {
     UpsertWorkers,
     GetWorker,
     ListWorkers,
+    ReportDeath,
     CreateSubsidy,
     GetSubsidy,
     ListSubsidies,
@@ -43,6 +44,15 @@ pub enum Rpc {
     RecordBackdate,
     VerifyCoverage,
     VerifyCoverageStream,
+    FileClaim,
+    FileAccidentNotice,
+    AddClaimDocuments,
+    AssessClaim,
+    DecideClaim,
+    PayClaim,
+    GetClaim,
+    ListClaims,
+    EstimateBenefit,
 }
 
 impl Rpc {
@@ -54,6 +64,7 @@ impl Rpc {
             Rpc::UpsertWorkers => "/lindung.v1.WorkerService/UpsertWorkers",
             Rpc::GetWorker => "/lindung.v1.WorkerService/GetWorker",
             Rpc::ListWorkers => "/lindung.v1.WorkerService/ListWorkers",
+            Rpc::ReportDeath => "/lindung.v1.WorkerService/ReportDeath",
             Rpc::CreateSubsidy => "/lindung.v1.SubsidyService/CreateSubsidy",
             Rpc::GetSubsidy => "/lindung.v1.SubsidyService/GetSubsidy",
             Rpc::ListSubsidies => "/lindung.v1.SubsidyService/ListSubsidies",
@@ -76,6 +87,15 @@ impl Rpc {
             Rpc::RecordBackdate => "/lindung.v1.ContributionService/RecordBackdate",
             Rpc::VerifyCoverage => "/lindung.v1.CoverageService/VerifyCoverage",
             Rpc::VerifyCoverageStream => "/lindung.v1.CoverageService/VerifyCoverageStream",
+            Rpc::FileClaim => "/lindung.v1.ClaimService/FileClaim",
+            Rpc::FileAccidentNotice => "/lindung.v1.ClaimService/FileAccidentNotice",
+            Rpc::AddClaimDocuments => "/lindung.v1.ClaimService/AddClaimDocuments",
+            Rpc::AssessClaim => "/lindung.v1.ClaimService/AssessClaim",
+            Rpc::DecideClaim => "/lindung.v1.ClaimService/DecideClaim",
+            Rpc::PayClaim => "/lindung.v1.ClaimService/PayClaim",
+            Rpc::GetClaim => "/lindung.v1.ClaimService/GetClaim",
+            Rpc::ListClaims => "/lindung.v1.ClaimService/ListClaims",
+            Rpc::EstimateBenefit => "/lindung.v1.ClaimService/EstimateBenefit",
         }
     }
 }
@@ -116,6 +136,8 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     (Rpc::UpsertWorkers, [AREA, AREA, NO]),
     (Rpc::GetWorker, [AREA, AREA, ALL]),
     (Rpc::ListWorkers, [AREA, AREA, ALL]),
+    // A funder reports the deaths of workers it funds (or funded).
+    (Rpc::ReportDeath, [SELF, SELF, ALL]),
     (Rpc::CreateSubsidy, [SELF, SELF, NO]),
     (Rpc::GetSubsidy, [SELF, SELF, ALL]),
     (Rpc::ListSubsidies, [SELF, SELF, ALL]),
@@ -139,6 +161,16 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     // Anyone may ask whether a worker is covered; only the insurer and the worker's funders learn the details.
     (Rpc::VerifyCoverage, [ALL, ALL, ALL]),
     (Rpc::VerifyCoverageStream, [ALL, ALL, ALL]),
+    // The insurer settles claims; a funder gives accident notice for its workers (R3.7) and follows their claims.
+    (Rpc::FileClaim, [NO, NO, ALL]),
+    (Rpc::FileAccidentNotice, [SELF, SELF, NO]),
+    (Rpc::AddClaimDocuments, [NO, NO, ALL]),
+    (Rpc::AssessClaim, [NO, NO, ALL]),
+    (Rpc::DecideClaim, [NO, NO, ALL]),
+    (Rpc::PayClaim, [NO, NO, ALL]),
+    (Rpc::GetClaim, [SELF, SELF, ALL]),
+    (Rpc::ListClaims, [SELF, SELF, ALL]),
+    (Rpc::EstimateBenefit, [SELF, SELF, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.

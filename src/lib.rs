@@ -11,12 +11,14 @@ pub mod error;
 pub mod money;
 pub mod month;
 pub mod proto;
+pub mod seal;
 pub mod telemetry;
 
 pub mod agency;
 pub mod area;
 pub mod audit;
 pub mod auth;
+pub mod claim;
 pub mod contribution;
 pub mod coverage;
 pub mod enrollment;

@@ -49,6 +49,13 @@ impl Pseudonymizer {
         Ok(Self::new(bytes.try_into().map_err(|_| PseudonymKeyError)?))
     }
 
+    /// The key that seals specific personal data at rest, derived from the same secret under its own label.
+    pub fn sealer(&self) -> crate::seal::Sealer {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(b"lindung: seal personal data at rest, v1");
+        crate::seal::Sealer::new(mac.finalize().into_bytes().into())
+    }
+
     pub fn subject(&self, nik: &Nik) -> Subject {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
         mac.update(nik.as_str().as_bytes());

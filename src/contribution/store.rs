@@ -55,19 +55,64 @@ pub async fn issue(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    recount(conn, &[bill]).await?;
+    Ok((bill, added))
+}
+
+/// Brings the totals kept on `bills` back in line with their lines.
+async fn recount(conn: &mut PgConnection, bills: &[Uuid]) -> sqlx::Result<()> {
     sqlx::query!(
         "update bills b set jkk = t.jkk, jkm = t.jkm, workers = t.workers, adjustments = t.adjustments
-         from (select coalesce(sum(per.jkk), 0) as jkk, coalesce(sum(per.jkm), 0) as jkm,
+         from (select per.bill_id, coalesce(sum(per.jkk), 0) as jkk, coalesce(sum(per.jkm), 0) as jkm,
                       count(*) filter (where per.jkk + per.jkm > 0)::int as workers,
                       coalesce(sum(per.adjustments), 0)::int as adjustments
-               from (select sum(jkk) as jkk, sum(jkm) as jkm, count(*) filter (where kind = 'adjustment') as adjustments
-                     from bill_lines where bill_id = $1 group by enrollment_id) per) t
-         where b.id = $1",
-        bill
+               from (select bill_id, sum(jkk) as jkk, sum(jkm) as jkm,
+                            count(*) filter (where kind <> 'charge') as adjustments
+                     from bill_lines where bill_id = any($1) group by bill_id, enrollment_id) per
+               group by per.bill_id) t
+         where b.id = t.bill_id",
+        bills
     )
     .execute(conn)
     .await?;
-    Ok((bill, added))
+    Ok(())
+}
+
+/// What a refund line gave back: the subsidy, the month and the amount.
+#[derive(Debug, Clone)]
+pub struct RefundRow {
+    pub subsidy_id: Uuid,
+    pub month: NaiveDate,
+    pub amount: Decimal,
+}
+
+/// Refunds what the worker's enrollments were billed for `from` (the month after a death) and later: one negative
+/// `refund` line per enrollment and bill still owing for it (R1.8). Answers the refunds made.
+pub async fn refund_from(conn: &mut PgConnection, nik: &str, from: NaiveDate) -> sqlx::Result<Vec<RefundRow>> {
+    let refunds = sqlx::query!(
+        r#"with owed as (
+               select l.bill_id, l.enrollment_id, sum(l.jkk) as jkk, sum(l.jkm) as jkm
+               from bill_lines l join bills b on b.id = l.bill_id join enrollments e on e.id = l.enrollment_id
+               where e.worker_nik = $1 and b.month >= $2
+               group by l.bill_id, l.enrollment_id
+               having sum(l.jkk) <> 0 or sum(l.jkm) <> 0
+           ),
+           added as (
+               insert into bill_lines (bill_id, enrollment_id, kind, jkk, jkm)
+               select bill_id, enrollment_id, 'refund', -jkk, -jkm from owed
+               returning bill_id, jkk + jkm as amount
+           )
+           select a.bill_id as "bill_id!", b.subsidy_id, b.month, -a.amount as "amount!"
+           from added a join bills b on b.id = a.bill_id
+           order by b.month"#,
+        nik,
+        from
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let bills: Vec<Uuid> = refunds.iter().map(|r| r.bill_id).collect();
+    recount(conn, &bills).await?;
+    Ok(refunds.into_iter().map(|r| RefundRow { subsidy_id: r.subsidy_id, month: r.month, amount: r.amount }).collect())
 }
 
 /// A bill with its totals (before payments are applied).

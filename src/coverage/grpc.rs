@@ -128,6 +128,20 @@ impl Question {
     }
 }
 
+/// The verdict on a worker on `date`, with their fundings: the one coverage judgement, shared with claims.
+pub async fn judge(
+    conn: &mut sqlx::PgConnection,
+    worker: &store::WorkerRow,
+    date: NaiveDate,
+) -> Result<(Result<super::Covered, NotCovered>, Vec<Funding>), Error> {
+    let rows = store::fundings(&mut *conn, &worker.nik).await?;
+    let fundings: Vec<Funding> = rows.iter().filter_map(funding_of).collect();
+    let subsidies: Vec<Uuid> = fundings.iter().map(|f| f.subsidy_id).collect();
+    let ledgers = store::ledgers(conn, &subsidies, today()).await.map_err(Error::Internal)?;
+    let verdict = verify(&fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, date);
+    Ok((verdict, fundings))
+}
+
 /// Answers one coverage question and audits the lookup.
 async fn check(
     state: &AppState,
@@ -142,11 +156,7 @@ async fn check(
         audit::store::record(&mut *conn, caller.actor(), "OK", &[]).await?;
         return Ok(answer(request.client_ref, Err(NotCovered::NotEnrolled), None));
     };
-    let rows = store::fundings(&mut *conn, &worker.nik).await?;
-    let fundings: Vec<Funding> = rows.iter().filter_map(funding_of).collect();
-    let subsidies: Vec<Uuid> = fundings.iter().map(|f| f.subsidy_id).collect();
-    let ledgers = store::ledgers(&mut conn, &subsidies, today()).await.map_err(Error::Internal)?;
-    let verdict = verify(&fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, question.date);
+    let (verdict, fundings) = judge(&mut conn, &worker, question.date).await?;
     // Data minimisation (R6.3): details only for the insurer and the worker's own funders.
     let entitled =
         caller.agency.kind == AgencyKind::Insurer || fundings.iter().any(|f| f.funder_id == caller.agency_id());
@@ -192,7 +202,7 @@ fn answer(
     }
 }
 
-fn reason_to_proto(reason: NotCovered) -> pb::CoverageReason {
+pub fn reason_to_proto(reason: NotCovered) -> pb::CoverageReason {
     match reason {
         NotCovered::NotEnrolled => pb::CoverageReason::NotEnrolled,
         NotCovered::PendingRegistration => pb::CoverageReason::PendingRegistration,

@@ -117,6 +117,14 @@ impl Ledger {
         self.months.iter().find(|m| m.month == month)
     }
 
+    /// The date the membership lapsed, while no month after the lapse has been paid (R1.6): the cohort's
+    /// enrollments are LAPSED until a new payment starts a new membership or the insurer backdates the lapse.
+    pub fn lapsed_on(&self) -> Option<NaiveDate> {
+        let &(on, last) = self.lapses.last()?;
+        let paid_since = self.months.iter().any(|m| m.month > last && m.paid_on.is_some());
+        (!paid_since).then_some(on)
+    }
+
     /// Consecutive months, ending with the latest billed month due by `on`, that are unpaid and still payable.
     pub fn unpaid_run(&self, on: NaiveDate) -> Vec<Month> {
         let mut run: Vec<Month> = self

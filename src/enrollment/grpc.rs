@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::NaiveDate;
 use prost::Message;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -12,12 +13,12 @@ use uuid::Uuid;
 use super::{EndReason, InsurerRefusal, ParticipantNumber, WorkerFacts, store};
 use crate::{
     agency::AgencyKind,
-    app::AppState,
+    app::{AppState, today},
     area::RegionCode,
     audit,
     auth::{Caller, Rpc, Scope},
     batch::{BATCH_SIZE, ResponseStream, answer_in_batches},
-    enrollment,
+    coverage, enrollment,
     error::{Error, FieldViolation, Refusal, to_rpc_status},
     month::Month,
     paging,
@@ -279,7 +280,8 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
             };
             let subjects = subjects(&self.state, [row.worker_nik.as_str()]);
             audit::store::record(&self.state.pool, caller.actor(), "OK", &subjects).await?;
-            Ok(pb::GetEnrollmentResponse { enrollment: Some(to_proto(&row)) })
+            let lapses = lapses(&self.state, &[row.subsidy_id]).await?;
+            Ok(pb::GetEnrollmentResponse { enrollment: Some(with_lapse(to_proto(&row), &lapses)) })
         }
         .await;
         self.state.finish(&caller, result).await
@@ -908,6 +910,8 @@ fn parse_filter(request: &pb::ListEnrollmentsRequest) -> Result<store::Filter, E
         Ok(pb::EnrollmentStatus::Active) => Some("active".to_owned()),
         Ok(pb::EnrollmentStatus::Rejected) => Some("rejected".to_owned()),
         Ok(pb::EnrollmentStatus::Ended) => Some("ended".to_owned()),
+        // Resolved against the ledgers in `list_page`.
+        Ok(pb::EnrollmentStatus::Lapsed) => Some(LAPSED.to_owned()),
         Err(_) => {
             violations.push(FieldViolation::new("status", "ENUM_UNKNOWN", "is not an EnrollmentStatus"));
             None
@@ -941,6 +945,17 @@ async fn list_page(
     }
     let after = paging::after_time(PAGE_TAG, page)?;
     let limit = paging::limit(page);
+    // LAPSED is not stored: it is an active enrollment of a subsidy whose ledger is lapsed now.
+    if let Some(status @ ("active" | LAPSED)) = filter.status.as_deref() {
+        let lapsed: Vec<Uuid> =
+            lapses(state, &store::subsidies_of(&state.pool, &filter).await?).await?.into_keys().collect();
+        if status == LAPSED {
+            filter.subsidies_in = Some(lapsed);
+        } else {
+            filter.subsidies_not_in = lapsed;
+        }
+        filter.status = Some("active".to_owned());
+    }
     let mut rows = store::list(&state.pool, &filter, after, limit + 1).await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
@@ -950,7 +965,36 @@ async fn list_page(
     };
     let subjects = subjects(state, rows.iter().map(|r| r.worker_nik.as_str()));
     audit::store::record(&state.pool, caller.actor(), "OK", &subjects).await?;
-    Ok((rows.iter().map(to_proto).collect(), next))
+    let mut subsidies: Vec<Uuid> = rows.iter().filter(|r| r.status == "active").map(|r| r.subsidy_id).collect();
+    subsidies.sort_unstable();
+    subsidies.dedup();
+    let lapses = lapses(state, &subsidies).await?;
+    Ok((rows.iter().map(|row| with_lapse(to_proto(row), &lapses)).collect(), next))
+}
+
+/// The filter value standing for the derived LAPSED status.
+const LAPSED: &str = "lapsed";
+
+/// The subsidies among `subsidies` whose membership is lapsed today, with the date it lapsed.
+async fn lapses(state: &AppState, subsidies: &[Uuid]) -> Result<HashMap<Uuid, NaiveDate>, Error> {
+    if subsidies.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut conn = state.pool.acquire().await?;
+    let ledgers = coverage::store::ledgers(&mut conn, subsidies, today()).await.map_err(Error::Internal)?;
+    Ok(ledgers.into_iter().filter_map(|(id, ledger)| Some((id, ledger.lapsed_on()?))).collect())
+}
+
+/// Shows an active enrollment of a lapsed subsidy as LAPSED.
+fn with_lapse(mut enrollment: pb::Enrollment, lapses: &HashMap<Uuid, NaiveDate>) -> pb::Enrollment {
+    let lapsed = Uuid::parse_str(&enrollment.subsidy_id).ok().and_then(|id| lapses.get(&id));
+    if let Some(on) = lapsed
+        && enrollment.status == pb::EnrollmentStatus::Active as i32
+    {
+        enrollment.status = pb::EnrollmentStatus::Lapsed as i32;
+        enrollment.lapsed_on = on.to_string();
+    }
+    enrollment
 }
 
 fn subjects<'a>(state: &AppState, niks: impl IntoIterator<Item = &'a str>) -> Vec<audit::Subject> {
@@ -1021,5 +1065,6 @@ pub fn to_proto(row: &store::EnrollmentRow) -> pb::Enrollment {
         request_id: row.request_id.clone(),
         create_time: Some(timestamp(row.created_at)),
         update_time: Some(timestamp(row.updated_at)),
+        lapsed_on: String::new(),
     }
 }

@@ -317,6 +317,26 @@ pub async fn end(conn: &mut PgConnection, id: Uuid, end_month: NaiveDate, reason
     Ok(())
 }
 
+/// Ends every enrollment of a worker from `from` (the month after their death) on, whatever its state: pending and
+/// active ones become ENDED (died), ended ones only lose the months they would have funded after it. Answers the
+/// enrollments changed.
+pub async fn end_after_death(conn: &mut PgConnection, nik: &str, from: NaiveDate) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "update enrollments
+         set status = case when status in ('pending', 'active') then 'ended' else status end,
+             end_reason = case when status in ('pending', 'active') then 'died' else end_reason end,
+             months = case when $2 <= first_month then 'empty'::daterange
+                           else daterange(first_month, least(upper(months), $2)) end
+         where worker_nik = $1 and status <> 'rejected'
+           and (status in ('pending', 'active') or upper(months) > $2)
+         returning id",
+        nik,
+        from
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// Filters of a list of enrollments; None means "any".
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -327,6 +347,21 @@ pub struct Filter {
     pub month: Option<NaiveDate>,
     /// A `LIKE` pattern on the worker's domicile village code.
     pub area_pattern: Option<String>,
+    /// Only enrollments of these subsidies (the lapsed ones, for the LAPSED filter).
+    pub subsidies_in: Option<Vec<Uuid>>,
+    /// No enrollments of these subsidies (the lapsed ones, for the ACTIVE filter).
+    pub subsidies_not_in: Vec<Uuid>,
+}
+
+/// The subsidies a list with `filter` can touch: those of its funder and subsidy, if given.
+pub async fn subsidies_of(executor: impl PgExecutor<'_>, filter: &Filter) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "select id from subsidies where ($1::uuid is null or funder_id = $1) and ($2::uuid is null or id = $2)",
+        filter.funder,
+        filter.subsidy
+    )
+    .fetch_all(executor)
+    .await
 }
 
 /// A page of enrollments in (created_at, id) order, after `after`.
@@ -350,6 +385,8 @@ pub async fn list(
              and ($5::text is null or exists (
                      select 1 from workers w where w.nik = e.worker_nik and w.domicile_village_code like $5))
              and ($6::timestamptz is null or (e.created_at, e.id) > ($6, $7))
+             and ($9::uuid[] is null or e.subsidy_id = any($9))
+             and not (e.subsidy_id = any($10))
            order by e.created_at, e.id
            limit $8"#,
         filter.funder,
@@ -359,7 +396,9 @@ pub async fn list(
         filter.area_pattern,
         after_at,
         after_id,
-        limit
+        limit,
+        filter.subsidies_in.as_deref(),
+        &filter.subsidies_not_in
     )
     .fetch_all(executor)
     .await

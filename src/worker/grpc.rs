@@ -10,9 +10,11 @@ use crate::{
     app::{AppState, today},
     area::{self, AreaLevel, RegionCode},
     audit,
-    auth::{Caller, Rpc},
+    auth::{Caller, Rpc, Scope},
     batch::{ResponseStream, answer_in_batches},
-    error::{Error, FieldViolation, to_rpc_status},
+    error::{Error, FieldViolation, Refusal, to_rpc_status},
+    money::Rupiah,
+    month::Month,
     paging,
     proto::v1 as pb,
 };
@@ -101,6 +103,61 @@ impl pb::worker_service_server::WorkerService for WorkerGrpc {
             let subject = self.state.pseudonymizer.subject(&nik);
             audit::store::record(&self.state.pool, caller.actor(), "OK", &[subject]).await?;
             Ok(pb::GetWorkerResponse { worker: Some(to_proto(visible)) })
+        }
+        .await;
+        self.state.finish(&caller, result).await
+    }
+
+    async fn report_death(
+        &self,
+        request: Request<pb::ReportDeathRequest>,
+    ) -> Result<Response<pb::ReportDeathResponse>, Status> {
+        let caller = self.state.authorize(&request, Rpc::ReportDeath).await?;
+        let request = request.into_inner();
+        let result = async {
+            let (nik, died, certificate) = parse_death(&request)?;
+            let mut tx = self.state.pool.begin().await?;
+            let worker = store::get(&mut *tx, nik.as_str()).await?;
+            let visible = match &worker {
+                Some(_) if caller.scope == Scope::All => true,
+                Some(_) => store::funded_by(&mut *tx, nik.as_str(), caller.agency_id()).await?,
+                None => false,
+            };
+            let worker = match worker {
+                Some(worker) if visible => worker,
+                _ => return Err(Error::NotFound("no worker with this NIK among the workers you fund".to_owned())),
+            };
+            if died < worker.birth_date {
+                return Err(Error::invalid("date_of_death", "DEATH_BEFORE_BIRTH", "must not be before the birth date"));
+            }
+            let Death { recorded, now, changed, refunds } =
+                record_death(&mut tx, nik.as_str(), died, &certificate, caller.agency_id()).await?;
+            let subject = self.state.pseudonymizer.subject(&nik);
+            audit::store::record(&mut *tx, caller.actor(), "OK", &[subject]).await?;
+            tx.commit().await?;
+            let mut shown = Vec::new();
+            for refund in refunds {
+                let mine = caller.scope == Scope::All
+                    || crate::subsidy::store::get(&self.state.pool, refund.subsidy_id)
+                        .await?
+                        .is_some_and(|s| s.funder_id == caller.agency_id());
+                if mine {
+                    let amount = Rupiah::new(refund.amount)
+                        .map_err(|e| Error::internal(anyhow::anyhow!("refund of {}: {e}", refund.amount)))?;
+                    shown.push(pb::Refund {
+                        subsidy_id: refund.subsidy_id.to_string(),
+                        month: Month::of(refund.month).to_string(),
+                        amount: Some(crate::subsidy::grpc::rupiah(amount)),
+                    });
+                }
+            }
+            Ok(pb::ReportDeathResponse {
+                date_of_death: recorded.date_of_death.to_string(),
+                certificate_number: recorded.certificate_number,
+                recorded_now: now,
+                changed_enrollment_ids: changed.iter().map(ToString::to_string).collect(),
+                refunds: shown,
+            })
         }
         .await;
         self.state.finish(&caller, result).await
@@ -379,6 +436,73 @@ fn from_proto(worker: pb::Worker) -> WorkerInput {
         decile_as_of_quarter: welfare.as_of_quarter,
         phone: worker.phone,
         date_of_death: worker.date_of_death,
+    }
+}
+
+/// What recording a death did.
+pub struct Death {
+    pub recorded: store::DeathRow,
+    /// Whether this call recorded it (false: it repeated the recorded report).
+    pub now: bool,
+    pub changed: Vec<uuid::Uuid>,
+    pub refunds: Vec<crate::contribution::store::RefundRow>,
+}
+
+/// Records a death with its consequences, in the caller's transaction: the worker deceased, every enrollment ended
+/// after the month of death, what was billed for later months refunded (R1.8). Refused when another death is
+/// recorded for the worker. Shared by ReportDeath and the filing of a death claim.
+pub async fn record_death(
+    conn: &mut sqlx::PgConnection,
+    nik: &str,
+    died: NaiveDate,
+    certificate: &str,
+    by: uuid::Uuid,
+) -> Result<Death, Error> {
+    let (recorded, now) = store::record_death(&mut *conn, nik, died, certificate, by).await?;
+    if recorded.date_of_death != died || recorded.certificate_number != certificate {
+        return Err(Error::Refused(vec![Refusal::new(
+            "R2",
+            "DEATH_ALREADY_REPORTED",
+            format!(
+                "a death on {} with another certificate or date is already recorded for this worker",
+                recorded.date_of_death
+            ),
+        )]));
+    }
+    // A resend ends and refunds nothing more: the first report left nothing to end.
+    let after = Month::of(died).next().first_day();
+    let changed = crate::enrollment::store::end_after_death(&mut *conn, nik, after).await?;
+    let refunds = crate::contribution::store::refund_from(conn, nik, after).await?;
+    Ok(Death { recorded, now, changed, refunds })
+}
+
+fn parse_death(request: &pb::ReportDeathRequest) -> Result<(super::Nik, NaiveDate, String), Error> {
+    let mut violations = Vec::new();
+    let nik = super::Nik::parse(&request.worker_nik)
+        .map_err(|e| violations.push(FieldViolation::new("worker_nik", e.reason(), e.to_string())))
+        .ok();
+    let died = match NaiveDate::parse_from_str(&request.date_of_death, "%Y-%m-%d") {
+        Ok(date) if date > today() => {
+            violations.push(FieldViolation::new("date_of_death", "DATE_IN_FUTURE", "must not be in the future"));
+            None
+        }
+        Ok(date) => Some(date),
+        Err(_) => {
+            violations.push(FieldViolation::new("date_of_death", "DATE_FORMAT", "must be a date like 2025-10-20"));
+            None
+        }
+    };
+    let certificate = request.certificate_number.trim();
+    if certificate.is_empty() || certificate.chars().count() > 100 || certificate.chars().any(char::is_control) {
+        violations.push(FieldViolation::new(
+            "certificate_number",
+            "CERTIFICATE_FORMAT",
+            "must be the death certificate number: 1–100 printable characters",
+        ));
+    }
+    match (nik, died) {
+        (Some(nik), Some(died)) if violations.is_empty() => Ok((nik, died, certificate.to_owned())),
+        _ => Err(Error::InvalidArgument(violations)),
     }
 }
 

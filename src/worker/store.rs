@@ -184,3 +184,67 @@ pub async fn list(
     .fetch_all(executor)
     .await
 }
+
+/// A recorded death report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeathRow {
+    pub date_of_death: NaiveDate,
+    pub certificate_number: String,
+}
+
+/// Records a death unless one is recorded for the worker, marking the worker deceased; answers the recorded report
+/// and whether this call made it. Racing reports queue on the primary key: one inserts, the other finds it.
+pub async fn record_death(
+    conn: &mut PgConnection,
+    nik: &str,
+    date_of_death: NaiveDate,
+    certificate_number: &str,
+    by: Uuid,
+) -> sqlx::Result<(DeathRow, bool)> {
+    let inserted = sqlx::query!(
+        "insert into deaths (worker_nik, date_of_death, certificate_number, reported_by) values ($1, $2, $3, $4)
+         on conflict (worker_nik) do nothing",
+        nik,
+        date_of_death,
+        certificate_number,
+        by
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        sqlx::query!(
+            "update workers set date_of_death = $2, updated_by = $3, updated_at = now() where nik = $1",
+            nik,
+            date_of_death,
+            by
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    let row =
+        sqlx::query_as!(DeathRow, "select date_of_death, certificate_number from deaths where worker_nik = $1", nik)
+            .fetch_one(conn)
+            .await?;
+    Ok((row, inserted))
+}
+
+/// The death reported for a worker, if any.
+pub async fn death(executor: impl PgExecutor<'_>, nik: &str) -> sqlx::Result<Option<DeathRow>> {
+    sqlx::query_as!(DeathRow, "select date_of_death, certificate_number from deaths where worker_nik = $1", nik)
+        .fetch_optional(executor)
+        .await
+}
+
+/// Whether `funder` funds or funded the worker (an enrollment in one of its subsidies that was not rejected).
+pub async fn funded_by(executor: impl PgExecutor<'_>, nik: &str, funder: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from enrollments e join subsidies s on s.id = e.subsidy_id
+                         where e.worker_nik = $1 and s.funder_id = $2 and e.status <> 'rejected') as "funded!""#,
+        nik,
+        funder
+    )
+    .fetch_one(executor)
+    .await
+}

@@ -5,7 +5,7 @@ use tonic::Code;
 
 use crate::{
     contributions::{contributions, issue},
-    enrollments::active_cohort_until,
+    enrollments::{active_cohort_until, enrollments},
     helpers::{Authed, Bearer, TestApp, bogor_worker},
 };
 
@@ -51,11 +51,30 @@ async fn arrears(app: &TestApp, subsidy: &str) -> pb::GetArrearsResponse {
         .into_inner()
 }
 
+/// The enrollment's status as the funder reads it, with the lapse date.
+async fn status(app: &TestApp, id: &str) -> (pb::EnrollmentStatus, String) {
+    let enrollment = enrollments(app, &app.keys.bogor)
+        .await
+        .get_enrollment(pb::GetEnrollmentRequest { enrollment_id: id.into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .enrollment
+        .unwrap();
+    (enrollment.status(), enrollment.lapsed_on)
+}
+
+async fn listed(app: &TestApp, status: pb::EnrollmentStatus) -> Vec<String> {
+    let request = pb::ListEnrollmentsRequest { status: status as i32, ..Default::default() };
+    let reply = enrollments(app, &app.keys.bogor).await.list_enrollments(request).await.unwrap().into_inner();
+    reply.enrollments.into_iter().map(|e| e.id).collect()
+}
+
 #[tokio::test]
 async fn coverage_follows_payments_month_by_month_through_arrears_lapse_and_a_new_membership() {
     use pb::CoverageReason::*;
     let app = TestApp::spawn().await;
-    let (subsidy, _) = active_cohort_until(&app, 1, "2026-12").await;
+    let (subsidy, ids) = active_cohort_until(&app, 1, "2026-12").await;
     for month in ["2025-09", "2025-10", "2025-11"] {
         issue(&app, &subsidy, month).await;
     }
@@ -81,11 +100,16 @@ async fn coverage_follows_payments_month_by_month_through_arrears_lapse_and_a_ne
     assert_eq!(lapsed.lapses.len(), 1);
     assert_eq!((lapsed.lapses[0].lapsed_on.as_str(), lapsed.lapses[0].month.as_str()), ("2026-02-16", "2026-02"));
     assert_eq!(verify(&app, &app.keys.bogor, "2026-02-20").await, (false, Lapsed, None));
+    assert_eq!(status(&app, &ids[0]).await, (pb::EnrollmentStatus::Lapsed, "2026-02-16".to_owned()));
+    assert_eq!(listed(&app, pb::EnrollmentStatus::Lapsed).await, ids);
+    assert!(listed(&app, pb::EnrollmentStatus::Active).await.is_empty());
 
     // A March payment starts a new membership: contribution period 1, so the lower death benefit.
     issue(&app, &subsidy, "2026-03").await;
     pay(&app, &subsidy, "16800", "2026-03-10").await;
     assert_eq!(verify(&app, &app.keys.bogor, "2026-03-20").await, (true, Covered, Some(1)));
+    assert_eq!(status(&app, &ids[0]).await, (pb::EnrollmentStatus::Active, String::new()));
+    assert_eq!(listed(&app, pb::EnrollmentStatus::Active).await, ids);
     let reply = coverage(&app, &app.keys.insurer)
         .await
         .verify_coverage(pb::VerifyCoverageRequest {

@@ -34,17 +34,33 @@ async fn create_subsidy_until(
     budget: &str,
     last_month: &str,
 ) -> String {
+    create_subsidy_between(app, key, area, quota, budget, "2025-09", last_month).await
+}
+
+/// Creates a subsidy from `first_month` to `last_month` over `area`.
+async fn create_subsidy_between(
+    app: &TestApp,
+    key: &str,
+    area: &str,
+    quota: u32,
+    budget: &str,
+    first_month: &str,
+    last_month: &str,
+) -> String {
     let subsidy = pb::Subsidy {
         name: format!("Iuran pekerja rentan {area}"),
         legal_basis: "Keputusan Wali Kota Bogor No. 400.5/123/2025".into(),
         area_code: area.into(),
-        first_month: "2025-09".into(),
+        first_month: first_month.into(),
         last_month: last_month.into(),
         quota,
         budget_ceiling: Some(pb::Rupiah { amount: budget.into() }),
         ..Default::default()
     };
-    let request = pb::CreateSubsidyRequest { request_id: format!("subsidy-{area}-{quota}"), subsidy: Some(subsidy) };
+    let request = pb::CreateSubsidyRequest {
+        request_id: format!("subsidy-{area}-{quota}-{first_month}-{last_month}"),
+        subsidy: Some(subsidy),
+    };
     subsidies(app, key).await.create_subsidy(request).await.unwrap().into_inner().subsidy.unwrap().id
 }
 
@@ -56,9 +72,25 @@ pub async fn active_cohort(app: &TestApp, n: u32) -> (String, Vec<String>) {
 
 /// The same, with a subsidy funding 2025-09 to `last_month`.
 pub async fn active_cohort_until(app: &TestApp, n: u32, last_month: &str) -> (String, Vec<String>) {
-    register(app, 0..n).await;
-    let city = create_subsidy_until(app, &app.keys.bogor, "32.71", 100, "1000000000", last_month).await;
-    let rows = (0..n).map(|i| submission(format!("c-{i}"), &city, i)).collect();
+    active_cohort_between(app, 0..n, "2025-09", last_month).await
+}
+
+/// Workers `range` enrolled and confirmed in a Kota Bogor subsidy funding `first_month` to `last_month`.
+pub async fn active_cohort_between(
+    app: &TestApp,
+    range: std::ops::Range<u32>,
+    first_month: &str,
+    last_month: &str,
+) -> (String, Vec<String>) {
+    let n = range.len() as u32;
+    register(app, range.clone()).await;
+    let city = create_subsidy_between(app, &app.keys.bogor, "32.71", 100, "1000000000", first_month, last_month).await;
+    let rows = range
+        .map(|i| pb::SubmitEnrollmentRequest {
+            first_month: first_month.into(),
+            ..submission(format!("c-{i}"), &city, i)
+        })
+        .collect();
     let answers = submit_all(app, &app.keys.bogor, rows).await;
     assert_eq!(confirm_all_pending(app).await, n as usize);
     let ids = answers

@@ -4,6 +4,7 @@ mod helpers;
 
 mod agencies;
 mod areas;
+mod claims;
 mod contributions;
 mod coverage;
 mod enrollments;
