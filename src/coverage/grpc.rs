@@ -1,5 +1,7 @@
 //! `lindung.v1.CoverageService`.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
@@ -54,20 +56,7 @@ impl pb::coverage_service_server::CoverageService for CoverageGrpc {
         let state = self.state.clone();
         let responses = answer_in_batches(request.into_inner(), move |_, rows: Vec<pb::VerifyCoverageRequest>| {
             let (state, caller) = (state.clone(), caller.clone());
-            async move {
-                let mut answers = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let client_ref = row.client_ref.clone();
-                    answers.push(match check(&state, &caller, row).await {
-                        Ok(answer) => answer,
-                        Err(error @ (Error::Unavailable(_) | Error::Internal(_))) => return Err(error),
-                        Err(error) => {
-                            pb::VerifyCoverageResponse { client_ref, error: error.to_string(), ..Default::default() }
-                        }
-                    });
-                }
-                Ok(answers)
-            }
+            async move { check_batch(&state, &caller, rows).await }
         });
         Ok(Response::new(responses))
     }
@@ -140,6 +129,74 @@ pub async fn judge(
     let ledgers = store::ledgers(conn, &subsidies, today()).await.map_err(Error::Internal)?;
     let verdict = verify(&fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, date);
     Ok((verdict, fundings))
+}
+
+/// Answers a batch of the stream with a few statements whatever its size: the workers, their fundings and their
+/// subsidies' ledgers are read once per batch, and one audit statement records every person looked up. A row that
+/// is not a valid question is answered with its error; the stream goes on.
+async fn check_batch(
+    state: &AppState,
+    caller: &Caller,
+    rows: Vec<pb::VerifyCoverageRequest>,
+) -> Result<Vec<pb::VerifyCoverageResponse>, Error> {
+    let questions: Vec<Result<Question, Error>> = rows.iter().map(Question::parse).collect();
+    let niks: Vec<String> =
+        questions.iter().flatten().filter_map(|q| q.nik.as_ref()).map(|n| n.as_str().to_owned()).collect();
+    let numbers: Vec<String> = questions
+        .iter()
+        .flatten()
+        .filter_map(|q| q.participant_number.as_ref())
+        .map(|n| n.as_str().to_owned())
+        .collect();
+    let mut conn = state.pool.acquire().await?;
+    let workers = store::workers(&mut *conn, &niks, &numbers).await?;
+    let by_nik: HashMap<&str, &store::NamedWorkerRow> = workers.iter().map(|w| (w.nik.as_str(), w)).collect();
+    let by_number: HashMap<&str, &store::NamedWorkerRow> =
+        workers.iter().filter_map(|w| Some((w.participant_number.as_deref()?, w))).collect();
+    let all_niks: Vec<String> = workers.iter().map(|w| w.nik.clone()).collect();
+    let fundings: HashMap<String, Vec<Funding>> = store::fundings_of_many(&mut *conn, &all_niks)
+        .await?
+        .into_iter()
+        .map(|(nik, rows)| (nik, rows.iter().filter_map(funding_of).collect()))
+        .collect();
+    let mut subsidies: Vec<Uuid> = fundings.values().flatten().map(|f| f.subsidy_id).collect();
+    subsidies.sort_unstable();
+    subsidies.dedup();
+    let ledgers = store::ledgers(&mut conn, &subsidies, today()).await.map_err(Error::Internal)?;
+    let mut subjects = Vec::new();
+    let answers = rows
+        .into_iter()
+        .zip(questions)
+        .map(|(row, question)| {
+            let question = match question {
+                Ok(question) => question,
+                Err(error) => {
+                    return pb::VerifyCoverageResponse {
+                        client_ref: row.client_ref,
+                        error: error.to_string(),
+                        ..Default::default()
+                    };
+                }
+            };
+            let worker = match (&question.nik, &question.participant_number) {
+                (Some(nik), _) => by_nik.get(nik.as_str()),
+                (None, Some(number)) => by_number.get(number.as_str()),
+                (None, None) => None,
+            };
+            let Some(worker) = worker else {
+                return answer(row.client_ref, Err(NotCovered::NotEnrolled), None);
+            };
+            let none = Vec::new();
+            let fundings = fundings.get(&worker.nik).unwrap_or(&none);
+            let verdict = verify(fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, question.date);
+            let entitled =
+                caller.agency.kind == AgencyKind::Insurer || fundings.iter().any(|f| f.funder_id == caller.agency_id());
+            subjects.extend(Nik::parse(&worker.nik).ok().map(|n| state.pseudonymizer.subject(&n)));
+            answer(row.client_ref, verdict, entitled.then_some(question.programme))
+        })
+        .collect();
+    audit::store::record(&mut *conn, caller.actor(), "OK", &subjects).await?;
+    Ok(answers)
 }
 
 /// Answers one coverage question and audits the lookup.

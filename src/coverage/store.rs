@@ -31,6 +31,65 @@ pub async fn worker(
     .await
 }
 
+/// A worker a batch of coverage questions names, by NIK or participant number.
+#[derive(Debug, Clone)]
+pub struct NamedWorkerRow {
+    pub nik: String,
+    pub participant_number: Option<String>,
+    pub date_of_death: Option<NaiveDate>,
+}
+
+/// The workers named by any of `niks` or `participant_numbers`, in one statement.
+pub async fn workers(
+    executor: impl PgExecutor<'_>,
+    niks: &[String],
+    participant_numbers: &[String],
+) -> sqlx::Result<Vec<NamedWorkerRow>> {
+    sqlx::query_as!(
+        NamedWorkerRow,
+        "select nik, participant_number, date_of_death from workers
+         where nik = any($1) or participant_number = any($2)",
+        niks,
+        participant_numbers
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// The fundings of several workers, in one statement.
+pub async fn fundings_of_many(
+    executor: impl PgExecutor<'_>,
+    niks: &[String],
+) -> sqlx::Result<HashMap<String, Vec<FundingRow>>> {
+    let rows = sqlx::query!(
+        r#"select e.worker_nik, e.subsidy_id, s.funder_id, a.kind as funder_kind, e.status, e.first_month,
+                  upper(e.months) as end_month, e.protection_start,
+                  array(select b.month from bill_lines l join bills b on b.id = l.bill_id
+                        where l.enrollment_id = e.id group by b.month having sum(l.jkk + l.jkm) > 0
+                        order by b.month) as "billed_months!"
+           from enrollments e join subsidies s on s.id = e.subsidy_id join agencies a on a.id = s.funder_id
+           where e.worker_nik = any($1) and e.status <> 'rejected'
+           order by e.worker_nik, e.first_month"#,
+        niks
+    )
+    .fetch_all(executor)
+    .await?;
+    let mut out: HashMap<String, Vec<FundingRow>> = HashMap::new();
+    for r in rows {
+        out.entry(r.worker_nik).or_default().push(FundingRow {
+            subsidy_id: r.subsidy_id,
+            funder_id: r.funder_id,
+            funder_kind: r.funder_kind,
+            status: r.status,
+            first_month: r.first_month,
+            end_month: r.end_month,
+            protection_start: r.protection_start,
+            billed_months: r.billed_months,
+        });
+    }
+    Ok(out)
+}
+
 /// One enrollment of a worker with the months it was billed for (net of adjustments).
 #[derive(Debug, Clone)]
 pub struct FundingRow {

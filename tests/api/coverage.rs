@@ -211,6 +211,14 @@ async fn coverage_is_checked_over_a_stream_in_order() {
     }
     assert_eq!(answers[6].0, "bad");
     assert!(answers[6].3, "an invalid row is answered in its place");
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log
+         where method = '/lindung.v1.CoverageService/VerifyCoverageStream' and subject_hash is not null",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 6, "every lookup of a person is audited, batch by batch");
 
     let status = coverage(&app, &app.keys.insurer)
         .await
