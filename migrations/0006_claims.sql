@@ -68,7 +68,8 @@ create table claim_payments (
 -- before PAID -> REJECTED; APPROVED -> PAID, and only with its payment recorded. PAID and REJECTED are final.
 create function claims_check_transition() returns trigger language plpgsql as $$
 begin
-    if new.worker_nik <> old.worker_nik or new.event <> old.event then
+    -- A notice may turn out to be a work-accident death when the insurer files it; nothing else changes its event.
+    if new.worker_nik <> old.worker_nik or (new.event <> old.event and old.status <> 'notice') then
         raise exception 'claim % may not change its worker or event', old.id
             using errcode = 'check_violation', constraint = 'claims_identity_fixed';
     end if;

@@ -71,6 +71,13 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
             }
             let worker = find_worker(&mut tx, &filing.who).await?;
             let nik = Nik::parse(&worker.nik).map_err(|e| Error::internal(anyhow::anyhow!("stored NIK: {e}")))?;
+            if let NoticeRef::Existing(notice) = filing.notice
+                && notice_already_filed(&mut tx, notice, &worker.nik, filing.event).await?
+            {
+                // A resend of the filing that completed this notice.
+                tx.commit().await?;
+                return self.answer(&caller, notice).await;
+            }
             if filing.event.is_jkk() && super::jkk_claim_lapsed(filing.date, today()) {
                 return Err(jkk_lapsed(filing.date));
             }
@@ -101,10 +108,10 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
             let documents: Vec<String> = filing.documents.iter().map(|d| d.code().to_owned()).collect();
             let id = match filing.notice {
                 NoticeRef::Existing(notice) => {
-                    file_notice(&mut tx, notice, &worker.nik, filing.event)?.await?;
                     store::file_notice(
                         &mut tx,
                         notice,
+                        filing.event.code(),
                         covered.subsidy_id,
                         covered.funder_id,
                         months(covered.contribution_months),
@@ -112,7 +119,8 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
                         &documents,
                         complete,
                     )
-                    .await?;
+                    .await
+                    .map_err(one_death_claim)?;
                     notice
                 }
                 NoticeRef::New(notice) => {
@@ -466,7 +474,7 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
                     None
                 }
             };
-            let (Some(who), Some((kind, date, claimed))) = (who, event) else {
+            let (Some(who), Some((_, date, claimed))) = (who, event) else {
                 return Err(Error::InvalidArgument(violations));
             };
             let mut conn = self.state.pool.acquire().await?;
@@ -488,7 +496,6 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
                     });
                 }
             };
-            let _ = kind;
             let policy = policy_of(&mut conn, covered.subsidy_id).await?;
             let assessed = benefit::assess(&policy, &claimed, date, covered.contribution_months);
             Ok(pb::EstimateBenefitResponse {
@@ -705,23 +712,18 @@ async fn locked(conn: &mut PgConnection, id: Uuid) -> Result<store::ClaimRow, Er
     store::get(conn, id).await?.ok_or_else(|| Error::NotFound(format!("no claim {id}")))
 }
 
-/// Checks that a notice can be completed by a filing of `event` for the same worker.
-fn file_notice<'a>(
-    conn: &'a mut PgConnection,
-    notice: Uuid,
-    nik: &'a str,
-    event: Event,
-) -> Result<impl std::future::Future<Output = Result<(), Error>> + 'a, Error> {
-    Ok(async move {
-        let row = locked(conn, notice).await?;
-        if row.worker_nik != nik || !event.is_jkk() {
-            return Err(Error::invalid("notice_id", "NOTICE_MISMATCH", "is a notice about another worker or event"));
-        }
-        match status_of(&row)? {
-            ClaimStatus::Notice => Ok(()),
-            other => Err(wrong_status(other, "file from the notice of")),
-        }
-    })
+/// Checks that a notice can be completed by a filing of `event` for the same worker; answers whether it already
+/// was (a resend).
+async fn notice_already_filed(conn: &mut PgConnection, notice: Uuid, nik: &str, event: Event) -> Result<bool, Error> {
+    let row = locked(conn, notice).await?;
+    if row.worker_nik != nik || !event.is_jkk() {
+        return Err(Error::invalid("notice_id", "NOTICE_MISMATCH", "is a notice about another worker or event"));
+    }
+    match status_of(&row)? {
+        ClaimStatus::Notice => Ok(false),
+        ClaimStatus::Filed if row.event == event.code() => Ok(true),
+        other => Err(wrong_status(other, "file from the notice of")),
+    }
 }
 
 /// The benefit policy of a subsidy: the JKK base is the declared-income tier, 100 × the JKK contribution (R1.1).
@@ -793,7 +795,8 @@ impl Filing {
         };
         let documents = collect(&mut violations, parse_documents(&request.documents)).unwrap_or_default();
         let relationships = collect(&mut violations, parse_heirs(&request.heirs)).unwrap_or_default();
-        let kind = event.as_ref().map(|e| e.0);
+        // From the request itself, so that the heirs are checked even when the event has other faults.
+        let kind = request.event.as_ref().and_then(|e| event_kind(e.kind));
         if kind.is_some_and(Event::is_death) {
             match check_heirs(&relationships) {
                 Ok(()) => {}
@@ -914,15 +917,10 @@ impl Notice {
 
 fn parse_event(event: &pb::Event) -> Result<(Event, NaiveDate, Claimed), Error> {
     let mut violations = Vec::new();
-    let kind = match pb::ClaimEvent::try_from(event.kind) {
-        Ok(pb::ClaimEvent::Death) => Some(Event::Death),
-        Ok(pb::ClaimEvent::Accident) => Some(Event::Accident),
-        Ok(pb::ClaimEvent::AccidentDeath) => Some(Event::AccidentDeath),
-        _ => {
-            violations.push(FieldViolation::new("kind", "REQUIRED", "is required: a ClaimEvent"));
-            None
-        }
-    };
+    let kind = event_kind(event.kind);
+    if kind.is_none() {
+        violations.push(FieldViolation::new("kind", "REQUIRED", "is required: a ClaimEvent"));
+    }
     let date = collect(&mut violations, parse_date(&event.date, "date"));
     if kind == Some(Event::Accident) && event.accident_costs.is_none() {
         violations.push(FieldViolation::new("accident_costs", "REQUIRED", "is required for an accident"));
@@ -937,6 +935,15 @@ fn parse_event(event: &pb::Event) -> Result<(Event, NaiveDate, Claimed), Error> 
     match (kind, date, claimed) {
         (Some(kind), Some(date), Some(claimed)) if violations.is_empty() => Ok((kind, date, claimed)),
         _ => Err(Error::InvalidArgument(violations)),
+    }
+}
+
+fn event_kind(kind: i32) -> Option<Event> {
+    match pb::ClaimEvent::try_from(kind) {
+        Ok(pb::ClaimEvent::Death) => Some(Event::Death),
+        Ok(pb::ClaimEvent::Accident) => Some(Event::Accident),
+        Ok(pb::ClaimEvent::AccidentDeath) => Some(Event::AccidentDeath),
+        _ => None,
     }
 }
 

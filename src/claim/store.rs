@@ -99,6 +99,7 @@ pub async fn insert(conn: &mut PgConnection, claim: &NewClaim) -> sqlx::Result<b
 pub async fn file_notice(
     conn: &mut PgConnection,
     id: Uuid,
+    event: &str,
     subsidy_id: Uuid,
     funder_id: Uuid,
     contribution_months: i32,
@@ -107,10 +108,11 @@ pub async fn file_notice(
     complete: bool,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "update claims set status = 'filed', subsidy_id = $2, funder_id = $3, contribution_months = $4,
-                particulars = $5, documents = $6, complete_at = case when $7 then now() end
+        "update claims set status = 'filed', event = $2, subsidy_id = $3, funder_id = $4, contribution_months = $5,
+                particulars = $6, documents = $7, complete_at = case when $8 then now() end
          where id = $1",
         id,
+        event,
         subsidy_id,
         funder_id,
         contribution_months,

@@ -444,8 +444,10 @@ async fn claims_are_checked_against_coverage_the_heir_order_and_the_jkk_time_lim
         notice_id: notice_id.clone(),
         ..Default::default()
     };
-    let filed = client.file_claim(filing).await.unwrap().into_inner().claim.unwrap();
+    let filed = client.file_claim(filing.clone()).await.unwrap().into_inner().claim.unwrap();
     assert_eq!((filed.id.as_str(), filed.status()), (notice_id.as_str(), pb::ClaimStatus::Filed));
+    let resent = client.file_claim(filing).await.unwrap().into_inner().claim.unwrap();
+    assert_eq!(resent.id, filed.id, "a resend answers the same claim");
     let assessed = client.assess_claim(pb::AssessClaimRequest { claim_id: notice_id }).await.unwrap().into_inner();
     let claim = assessed.claim.unwrap();
     assert_eq!(
@@ -497,5 +499,98 @@ async fn complete_jkm_claims_unpaid_after_3_working_days_are_listed_as_overdue()
         .claim
         .unwrap();
     assert!(added.complete_time.is_some() && added.missing_documents.is_empty() && !added.overdue);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn estimate_benefit_answers_what_would_be_due_on_a_date() {
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_between(&app, 0..1, "2025-09", "2025-12").await;
+    for month in ["2025-09", "2025-10", "2025-11"] {
+        issue(&app, &subsidy, month).await;
+    }
+    pay(&app, &subsidy, "50400", "2025-09-10").await;
+    let estimate = |date: &str| pb::EstimateBenefitRequest {
+        worker_nik: bogor_worker(0).nik,
+        participant_number: String::new(),
+        event: Some(pb::Event { kind: pb::ClaimEvent::Death as i32, date: date.into(), ..Default::default() }),
+    };
+    // The city plans its budget: in October (2 paid months) Rp10,000,000, in November (3) Rp42,000,000.
+    let mut city = claims(&app, &app.keys.bogor).await;
+    let october = city.estimate_benefit(estimate("2025-10-20")).await.unwrap().into_inner();
+    let november = city.estimate_benefit(estimate("2025-11-20")).await.unwrap().into_inner();
+    let total = |r: &pb::EstimateBenefitResponse| r.breakdown.as_ref().unwrap().total.as_ref().unwrap().amount.clone();
+    assert_eq!((total(&october), total(&november)), ("10000000".to_owned(), "42000000".to_owned()));
+    // December is not billed yet: not covered, and why.
+    let december = city.estimate_benefit(estimate("2025-12-20")).await.unwrap().into_inner();
+    assert_eq!((december.covered, december.not_covered_reason.as_str()), (false, "MONTH_UNPAID"));
+    // Nothing was recorded: an estimate is not a claim.
+    let deaths: i64 = sqlx::query_scalar("select count(*) from deaths").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(deaths, 0);
+    // Jakarta does not fund her.
+    let other = claims(&app, &app.keys.jakarta).await.estimate_benefit(estimate("2025-10-20")).await.unwrap_err();
+    assert_eq!(other.code(), Code::NotFound);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_claim_life_cycle_refuses_skipped_steps_and_names_bad_fields() {
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_between(&app, 0..1, "2025-09", "2025-12").await;
+    issue(&app, &subsidy, "2025-09").await;
+    pay(&app, &subsidy, "16800", "2025-09-10").await;
+    let mut client = claims(&app, &app.keys.insurer).await;
+
+    // Every bad field is named at once.
+    let bad = pb::FileClaimRequest {
+        request_id: String::new(),
+        worker_nik: "32710".into(),
+        event: Some(pb::Event { kind: pb::ClaimEvent::Death as i32, date: "2025-02-30".into(), ..Default::default() }),
+        heirs: vec![],
+        ..Default::default()
+    };
+    let invalid = client.file_claim(bad).await.unwrap_err();
+    assert_eq!(invalid.code(), Code::InvalidArgument);
+    let fields: Vec<String> =
+        invalid.get_error_details().bad_request().unwrap().field_violations.iter().map(|v| v.field.clone()).collect();
+    for field in ["request_id", "worker_nik", "event.date", "heirs"] {
+        assert!(fields.contains(&field.to_owned()), "{field} in {fields:?}");
+    }
+
+    let filed = client.file_claim(death(0, "2025-09-20", vec![])).await.unwrap().into_inner().claim.unwrap();
+    let again = client.file_claim(death(0, "2025-09-20", vec![])).await.unwrap().into_inner().claim.unwrap();
+    assert_eq!(again.id, filed.id, "a resent filing answers the same claim");
+    let approve = pb::DecideClaimRequest { claim_id: filed.id.clone(), approve: true, rejection_reason: String::new() };
+    let early = client.decide_claim(approve).await.unwrap_err();
+    assert_eq!(early.code(), Code::FailedPrecondition, "a claim is assessed before it is approved");
+    assert_eq!(early.get_error_details().error_info().unwrap().reason, "CLAIM_STATUS");
+    let pay_early = client
+        .pay_claim(pb::PayClaimRequest {
+            claim_id: filed.id.clone(),
+            reference: "PAY-1".into(),
+            paid_on: "2025-10-01".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(pay_early.code(), Code::FailedPrecondition);
+    let no_reason =
+        pb::DecideClaimRequest { claim_id: filed.id.clone(), approve: false, rejection_reason: String::new() };
+    assert_eq!(client.decide_claim(no_reason).await.unwrap_err().code(), Code::InvalidArgument);
+    let reject = pb::DecideClaimRequest {
+        claim_id: filed.id.clone(),
+        approve: false,
+        rejection_reason: "DOCUMENTS_INVALID".into(),
+    };
+    let rejected = client.decide_claim(reject).await.unwrap().into_inner().claim.unwrap();
+    assert_eq!(
+        (rejected.status(), rejected.rejection_reason.as_str()),
+        (pb::ClaimStatus::Rejected, "DOCUMENTS_INVALID")
+    );
+    // Rejected, the worker's death may be claimed again.
+    let refiled = pb::FileClaimRequest { request_id: "claim-0-refiled".into(), ..death(0, "2025-09-20", vec![]) };
+    assert_eq!(client.file_claim(refiled).await.unwrap().into_inner().claim.unwrap().status(), pb::ClaimStatus::Filed);
+    // A city may not file claims.
+    let city = claims(&app, &app.keys.bogor).await.file_claim(death(0, "2025-09-20", vec![])).await.unwrap_err();
+    assert_eq!(city.code(), Code::PermissionDenied);
     app.stop().await;
 }
