@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio_stream::{StreamExt, wrappers::TcpListenerStream};
 use tonic::transport::Server;
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::{DefaultOnFailure, TraceLayer},
 };
@@ -188,7 +189,9 @@ impl App {
                     .make_span_with(rpc_span)
                     .on_failure(DefaultOnFailure::new().level(Level::INFO)),
             )
-            .layer(PropagateRequestIdLayer::x_request_id());
+            .layer(PropagateRequestIdLayer::x_request_id())
+            // Innermost, so the span and the request id are there when a handler panics.
+            .layer(CatchPanicLayer::custom(panic_to_status));
 
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
@@ -250,6 +253,18 @@ impl App {
 }
 
 /// One span per call: method, request id and (recorded after authentication) the agency. Never a NIK or a key.
+/// A handler that panicked answers INTERNAL, as any other fault does, instead of resetting the stream; the panic
+/// (a bug) is logged with the request's span.
+fn panic_to_status(panic: Box<dyn std::any::Any + Send + 'static>) -> http::Response<tonic::body::Body> {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "a handler panicked");
+    tonic::Status::internal("internal error").into_http()
+}
+
 fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
     tracing::info_span!("rpc", method = %request.uri().path(), request_id = %request_id, agency = tracing::field::Empty)
@@ -262,4 +277,17 @@ where
     F::Output: Send + 'static,
 {
     tokio::spawn(future.instrument(tracing::Span::current()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_handler_answers_internal() {
+        let response = panic_to_status(Box::new("index out of bounds"));
+        assert_eq!(response.status(), http::StatusCode::OK, "gRPC carries its status in the headers");
+        assert_eq!(response.headers()["grpc-status"], "13");
+        assert_eq!(response.headers()["content-type"], "application/grpc");
+    }
 }

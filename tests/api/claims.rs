@@ -9,25 +9,13 @@ use tonic_types::StatusExt;
 
 use crate::{
     contributions::{contributions, issue},
+    coverage::pay,
     enrollments::{active_cohort_between, enrollments},
     helpers::{Authed, Bearer, TestApp, bogor_worker},
 };
 
 async fn claims(app: &TestApp, key: &str) -> ClaimServiceClient<Authed> {
     ClaimServiceClient::with_interceptor(app.channel().await, Bearer::new(key))
-}
-
-async fn pay(app: &TestApp, subsidy: &str, amount: &str, paid_on: &str) {
-    contributions(app, &app.keys.bogor)
-        .await
-        .record_payment(pb::RecordPaymentRequest {
-            subsidy_id: subsidy.into(),
-            amount: Some(pb::Rupiah { amount: amount.into() }),
-            paid_on: paid_on.into(),
-            reference: format!("TRF-{subsidy}-{paid_on}-{amount}"),
-        })
-        .await
-        .unwrap();
 }
 
 fn spouse() -> pb::Heir {

@@ -13,7 +13,8 @@ async fn coverage(app: &TestApp, key: &str) -> CoverageServiceClient<Authed> {
     CoverageServiceClient::with_interceptor(app.channel().await, Bearer::new(key))
 }
 
-async fn pay(app: &TestApp, subsidy: &str, amount: &str, paid_on: &str) {
+/// The city pays `amount` to `subsidy` on `paid_on` (one transfer per date and amount).
+pub async fn pay(app: &TestApp, subsidy: &str, amount: &str, paid_on: &str) {
     contributions(app, &app.keys.bogor)
         .await
         .record_payment(pb::RecordPaymentRequest {
