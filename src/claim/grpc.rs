@@ -175,9 +175,15 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
                     None
                 }
             };
+            if let (Some(date), Some(notice)) = (date, &notice) {
+                check_notice_day(&mut violations, notice, date, "notice.occurred_at");
+            }
             let (Some(request_id), Some(who), Some(date), Some(notice)) = (request_id, who, date, notice) else {
                 return Err(Error::InvalidArgument(violations));
             };
+            if !violations.is_empty() {
+                return Err(Error::InvalidArgument(violations));
+            }
             let mut tx = self.state.pool.begin().await?;
             lock_request(&mut tx, caller.agency_id(), &request_id).await?;
             if let Some(id) = store::by_request(&mut *tx, caller.agency_id(), &request_id).await? {
@@ -827,6 +833,9 @@ impl Filing {
         } else {
             Some(NoticeRef::New(None))
         };
+        if let (Some(NoticeRef::New(Some(notice))), Some((_, date, _))) = (&notice, &event) {
+            check_notice_day(&mut violations, notice, *date, "notice.occurred_at");
+        }
         let certificate = request.death_certificate_number.trim();
         let death_certificate = if certificate.is_empty() {
             None
@@ -855,6 +864,17 @@ impl Filing {
             }
             _ => Err(Error::InvalidArgument(violations)),
         }
+    }
+}
+
+/// The accident happened on the event's day (in WIB, where the calendar of lindung runs).
+fn check_notice_day(violations: &mut Vec<FieldViolation>, notice: &Notice, date: NaiveDate, field: &str) {
+    if wib_date(notice.occurred_at) != date {
+        violations.push(FieldViolation::new(
+            field,
+            "DATE_MISMATCH",
+            format!("must fall on the accident date {date} (WIB)"),
+        ));
     }
 }
 

@@ -407,7 +407,11 @@ async fn claims_are_checked_against_coverage_the_heir_order_and_the_jkk_time_lim
     assert_eq!(lapsed.get_error_details().error_info().unwrap().reason, "JKK_CLAIM_LAPSED");
 
     // A recent accident: the city gives notice, the insurer files the claim from it and assesses the costs.
-    let recent = pb::FileAccidentNoticeRequest { accident_date: "2025-09-15".into(), ..notice };
+    let mut recent = pb::FileAccidentNoticeRequest { accident_date: "2025-09-15".into(), ..notice.clone() };
+    let stale = claims(&app, &app.keys.bogor).await.file_accident_notice(recent.clone()).await.unwrap_err();
+    let violation = stale.get_error_details().bad_request().unwrap().field_violations[0].clone();
+    assert_eq!((violation.field.as_str(), violation.reason.as_str()), ("notice.occurred_at", "DATE_MISMATCH"));
+    recent.notice.as_mut().unwrap().occurred_at = Some(prost_types::Timestamp { seconds: 1_757_905_200, nanos: 0 });
     let noticed = claims(&app, &app.keys.bogor).await.file_accident_notice(recent).await.unwrap().into_inner();
     let notice_id = noticed.claim.unwrap().id;
     let costs = pb::AccidentCosts {
