@@ -256,13 +256,17 @@ impl App {
 /// A handler that panicked answers INTERNAL, as any other fault does, instead of resetting the stream; the panic
 /// (a bug) is logged with the request's span.
 fn panic_to_status(panic: Box<dyn std::any::Any + Send + 'static>) -> http::Response<tonic::body::Body> {
-    let what = panic
+    tracing::error!(panic = %panic_message(panic.as_ref()), "a handler panicked");
+    tonic::Status::internal("internal error").into_http()
+}
+
+/// What a panic said, when it said it with a string.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
-    tracing::error!(panic = %what, "a handler panicked");
-    tonic::Status::internal("internal error").into_http()
+        .unwrap_or_default()
 }
 
 fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {

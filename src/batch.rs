@@ -8,11 +8,14 @@
 
 use std::{future::Future, pin::Pin, time::Duration};
 
-use futures::Stream;
+use futures::{FutureExt, Stream};
 use tokio_stream::StreamExt;
 use tonic::{Status, Streaming};
 
-use crate::{app::spawn_in_span, error::Error};
+use crate::{
+    app::{panic_message, spawn_in_span},
+    error::Error,
+};
 
 /// Rows decided per transaction.
 pub const BATCH_SIZE: usize = 500;
@@ -49,7 +52,17 @@ where
                 }
             }
             let count = rows.len() as u64;
-            match decide(index, rows).await {
+            // A panic (a bug) must not end the stream as if it were complete: the client is told INTERNAL, the
+            // batch's transaction is dropped (rolled back), and a resend of the stream is safe.
+            let decided = match std::panic::AssertUnwindSafe(decide(index, rows)).catch_unwind().await {
+                Ok(decided) => decided,
+                Err(panic) => {
+                    tracing::error!(panic = %panic_message(panic.as_ref()), "a batch handler panicked");
+                    let _ = tx.send(Err(Status::internal("internal error"))).await;
+                    return;
+                }
+            };
+            match decided {
                 Ok(responses) => {
                     for response in responses {
                         if tx.send(Ok(response)).await.is_err() {
