@@ -112,9 +112,10 @@ impl pb::contribution_service_server::ContributionService for ContributionGrpc {
             let months = match &worker {
                 None => None,
                 Some(nik) => {
-                    let fundings = coverage::store::fundings(&mut *conn, nik.as_str()).await?;
+                    let fundings = coverage::store::fundings(&mut *conn, &[nik.as_str().to_owned()]).await?;
                     let months: Vec<Month> = fundings
-                        .iter()
+                        .values()
+                        .flatten()
                         .filter(|f| f.subsidy_id == subsidy.id)
                         .flat_map(|f| f.billed_months.iter().map(|m| Month::of(*m)))
                         .collect();

@@ -123,8 +123,8 @@ pub async fn judge(
     worker: &store::WorkerRow,
     date: NaiveDate,
 ) -> Result<(Result<super::Covered, NotCovered>, Vec<Funding>), Error> {
-    let rows = store::fundings(&mut *conn, &worker.nik).await?;
-    let fundings: Vec<Funding> = rows.iter().filter_map(funding_of).collect();
+    let rows = store::fundings(&mut *conn, std::slice::from_ref(&worker.nik)).await?;
+    let fundings: Vec<Funding> = rows.values().flatten().filter_map(funding_of).collect();
     let subsidies: Vec<Uuid> = fundings.iter().map(|f| f.subsidy_id).collect();
     let ledgers = store::ledgers(conn, &subsidies, today()).await.map_err(Error::Internal)?;
     let verdict = verify(&fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, date);
@@ -150,11 +150,11 @@ async fn check_batch(
         .collect();
     let mut conn = state.pool.acquire().await?;
     let workers = store::workers(&mut *conn, &niks, &numbers).await?;
-    let by_nik: HashMap<&str, &store::NamedWorkerRow> = workers.iter().map(|w| (w.nik.as_str(), w)).collect();
-    let by_number: HashMap<&str, &store::NamedWorkerRow> =
+    let by_nik: HashMap<&str, &store::WorkerRow> = workers.iter().map(|w| (w.nik.as_str(), w)).collect();
+    let by_number: HashMap<&str, &store::WorkerRow> =
         workers.iter().filter_map(|w| Some((w.participant_number.as_deref()?, w))).collect();
     let all_niks: Vec<String> = workers.iter().map(|w| w.nik.clone()).collect();
-    let fundings: HashMap<String, Vec<Funding>> = store::fundings_of_many(&mut *conn, &all_niks)
+    let fundings: HashMap<String, Vec<Funding>> = store::fundings(&mut *conn, &all_niks)
         .await?
         .into_iter()
         .map(|(nik, rows)| (nik, rows.iter().filter_map(funding_of).collect()))
@@ -199,29 +199,15 @@ async fn check_batch(
     Ok(answers)
 }
 
-/// Answers one coverage question and audits the lookup.
+/// Answers one coverage question, as a batch of one: an invalid question is the call's INVALID_ARGUMENT.
 async fn check(
     state: &AppState,
     caller: &Caller,
     request: pb::VerifyCoverageRequest,
 ) -> Result<pb::VerifyCoverageResponse, Error> {
-    let question = Question::parse(&request)?;
-    let mut conn = state.pool.acquire().await?;
-    let nik = question.nik.as_ref().map(|n| n.as_str().to_owned());
-    let number = question.participant_number.as_ref().map(|n| n.as_str().to_owned());
-    let Some(worker) = store::worker(&mut *conn, nik.as_deref(), number.as_deref()).await? else {
-        audit::store::record(&mut *conn, caller.actor(), "OK", &[]).await?;
-        return Ok(answer(request.client_ref, Err(NotCovered::NotEnrolled), None));
-    };
-    let (verdict, fundings) = judge(&mut conn, &worker, question.date).await?;
-    // Data minimisation (R6.3): details only for the insurer and the worker's own funders.
-    let entitled =
-        caller.agency.kind == AgencyKind::Insurer || fundings.iter().any(|f| f.funder_id == caller.agency_id());
-    if let Ok(subject) = Nik::parse(&worker.nik).map(|n| state.pseudonymizer.subject(&n)) {
-        audit::store::record(&mut *conn, caller.actor(), "OK", &[subject]).await?;
-    }
-    let programme = question.programme;
-    Ok(answer(request.client_ref, verdict, entitled.then_some(programme)))
+    Question::parse(&request)?;
+    let answer = check_batch(state, caller, vec![request]).await?.pop();
+    answer.ok_or_else(|| Error::internal(anyhow::anyhow!("a batch of one answered nothing")))
 }
 
 fn answer(

@@ -7,33 +7,9 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-/// The worker a coverage question is about.
+/// A worker a coverage question names, by NIK or participant number.
 #[derive(Debug, Clone)]
 pub struct WorkerRow {
-    pub nik: String,
-    pub date_of_death: Option<NaiveDate>,
-}
-
-pub async fn worker(
-    executor: impl PgExecutor<'_>,
-    nik: Option<&str>,
-    participant_number: Option<&str>,
-) -> sqlx::Result<Option<WorkerRow>> {
-    sqlx::query_as!(
-        WorkerRow,
-        "select nik, date_of_death from workers
-         where ($1::text is not null and nik = $1) or ($2::text is not null and participant_number = $2)
-         limit 1",
-        nik,
-        participant_number
-    )
-    .fetch_optional(executor)
-    .await
-}
-
-/// A worker a batch of coverage questions names, by NIK or participant number.
-#[derive(Debug, Clone)]
-pub struct NamedWorkerRow {
     pub nik: String,
     pub participant_number: Option<String>,
     pub date_of_death: Option<NaiveDate>,
@@ -44,9 +20,9 @@ pub async fn workers(
     executor: impl PgExecutor<'_>,
     niks: &[String],
     participant_numbers: &[String],
-) -> sqlx::Result<Vec<NamedWorkerRow>> {
+) -> sqlx::Result<Vec<WorkerRow>> {
     sqlx::query_as!(
-        NamedWorkerRow,
+        WorkerRow,
         "select nik, participant_number, date_of_death from workers
          where nik = any($1) or participant_number = any($2)",
         niks,
@@ -56,8 +32,19 @@ pub async fn workers(
     .await
 }
 
-/// The fundings of several workers, in one statement.
-pub async fn fundings_of_many(
+/// The worker with this NIK or participant number.
+pub async fn worker(
+    executor: impl PgExecutor<'_>,
+    nik: Option<&str>,
+    participant_number: Option<&str>,
+) -> sqlx::Result<Option<WorkerRow>> {
+    let niks: Vec<String> = nik.map(str::to_owned).into_iter().collect();
+    let numbers: Vec<String> = participant_number.map(str::to_owned).into_iter().collect();
+    Ok(workers(executor, &niks, &numbers).await?.pop())
+}
+
+/// The fundings of several workers, by NIK, in one statement.
+pub async fn fundings(
     executor: impl PgExecutor<'_>,
     niks: &[String],
 ) -> sqlx::Result<HashMap<String, Vec<FundingRow>>> {
@@ -101,23 +88,6 @@ pub struct FundingRow {
     pub end_month: Option<NaiveDate>,
     pub protection_start: Option<NaiveDate>,
     pub billed_months: Vec<NaiveDate>,
-}
-
-pub async fn fundings(executor: impl PgExecutor<'_>, nik: &str) -> sqlx::Result<Vec<FundingRow>> {
-    sqlx::query_as!(
-        FundingRow,
-        r#"select e.subsidy_id, s.funder_id, a.kind as funder_kind, e.status, e.first_month,
-                  upper(e.months) as end_month, e.protection_start,
-                  array(select b.month from bill_lines l join bills b on b.id = l.bill_id
-                        where l.enrollment_id = e.id group by b.month having sum(l.jkk + l.jkm) > 0
-                        order by b.month) as "billed_months!"
-           from enrollments e join subsidies s on s.id = e.subsidy_id join agencies a on a.id = s.funder_id
-           where e.worker_nik = $1 and e.status <> 'rejected'
-           order by e.first_month"#,
-        nik
-    )
-    .fetch_all(executor)
-    .await
 }
 
 /// What a subsidy's ledger is replayed from: bills (month, billed), payments (date, amount), backdated months.
