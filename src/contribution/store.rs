@@ -82,6 +82,7 @@ async fn recount(conn: &mut PgConnection, bills: &[Uuid]) -> sqlx::Result<()> {
 #[derive(Debug, Clone)]
 pub struct RefundRow {
     pub subsidy_id: Uuid,
+    pub funder_id: Uuid,
     pub month: NaiveDate,
     pub amount: Decimal,
 }
@@ -102,8 +103,8 @@ pub async fn refund_from(conn: &mut PgConnection, nik: &str, from: NaiveDate) ->
                select bill_id, enrollment_id, 'refund', -jkk, -jkm from owed
                returning bill_id, jkk + jkm as amount
            )
-           select a.bill_id as "bill_id!", b.subsidy_id, b.month, -a.amount as "amount!"
-           from added a join bills b on b.id = a.bill_id
+           select a.bill_id as "bill_id!", b.subsidy_id, s.funder_id, b.month, -a.amount as "amount!"
+           from added a join bills b on b.id = a.bill_id join subsidies s on s.id = b.subsidy_id
            order by b.month"#,
         nik,
         from
@@ -112,7 +113,10 @@ pub async fn refund_from(conn: &mut PgConnection, nik: &str, from: NaiveDate) ->
     .await?;
     let bills: Vec<Uuid> = refunds.iter().map(|r| r.bill_id).collect();
     recount(conn, &bills).await?;
-    Ok(refunds.into_iter().map(|r| RefundRow { subsidy_id: r.subsidy_id, month: r.month, amount: r.amount }).collect())
+    Ok(refunds
+        .into_iter()
+        .map(|r| RefundRow { subsidy_id: r.subsidy_id, funder_id: r.funder_id, month: r.month, amount: r.amount })
+        .collect())
 }
 
 /// A bill with its totals (before payments are applied).

@@ -280,7 +280,8 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
             };
             let subjects = subjects(&self.state, [row.worker_nik.as_str()]);
             audit::store::record(&self.state.pool, caller.actor(), "OK", &subjects).await?;
-            let lapses = lapses(&self.state, &[row.subsidy_id]).await?;
+            let active = (row.status == "active").then_some(row.subsidy_id);
+            let lapses = lapses(&self.state, active.as_slice()).await?;
             Ok(pb::GetEnrollmentResponse { enrollment: Some(with_lapse(to_proto(&row), &lapses)) })
         }
         .await;

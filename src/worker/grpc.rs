@@ -135,22 +135,19 @@ impl pb::worker_service_server::WorkerService for WorkerGrpc {
             let subject = self.state.pseudonymizer.subject(&nik);
             audit::store::record(&mut *tx, caller.actor(), "OK", &[subject]).await?;
             tx.commit().await?;
-            let mut shown = Vec::new();
-            for refund in refunds {
-                let mine = caller.scope == Scope::All
-                    || crate::subsidy::store::get(&self.state.pool, refund.subsidy_id)
-                        .await?
-                        .is_some_and(|s| s.funder_id == caller.agency_id());
-                if mine {
+            let shown = refunds
+                .into_iter()
+                .filter(|refund| caller.scope == Scope::All || refund.funder_id == caller.agency_id())
+                .map(|refund| {
                     let amount = Rupiah::new(refund.amount)
                         .map_err(|e| Error::internal(anyhow::anyhow!("refund of {}: {e}", refund.amount)))?;
-                    shown.push(pb::Refund {
+                    Ok(pb::Refund {
                         subsidy_id: refund.subsidy_id.to_string(),
                         month: Month::of(refund.month).to_string(),
                         amount: Some(crate::subsidy::grpc::rupiah(amount)),
-                    });
-                }
-            }
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
             Ok(pb::ReportDeathResponse {
                 date_of_death: recorded.date_of_death.to_string(),
                 certificate_number: recorded.certificate_number,
