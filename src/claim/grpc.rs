@@ -647,12 +647,8 @@ async fn find_worker(conn: &mut PgConnection, who: &Who) -> Result<FoundWorker, 
     let Some(row) = coverage::store::worker(&mut *conn, nik, number).await? else {
         return Err(Error::NotFound("no worker with this identifier".to_owned()));
     };
-    let death = sqlx_death(conn, &row.nik).await?;
+    let death = worker::store::death(conn, &row.nik).await?.map(|d| (d.date_of_death, d.certificate_number));
     Ok(FoundWorker { nik: row.nik.clone(), row, death })
-}
-
-async fn sqlx_death(conn: &mut PgConnection, nik: &str) -> Result<Option<(NaiveDate, String)>, Error> {
-    Ok(worker::store::death(conn, nik).await?.map(|d| (d.date_of_death, d.certificate_number)))
 }
 
 /// Coverage on the event date, as VerifyCoverage judges it; a claim without it is refused with the reason.
@@ -1180,7 +1176,8 @@ fn parse_date(value: &str, field: &str) -> Result<NaiveDate, Error> {
     }
 }
 
-/// Keeps a value, or moves its field violations into `violations`.
+/// Keeps a value, or moves its field violations into `violations`, so that one answer names every bad field. The
+/// parsers it wraps fail only with INVALID_ARGUMENT; anything else would be a bug, kept as an unnamed violation.
 fn collect<T>(violations: &mut Vec<FieldViolation>, result: Result<T, Error>) -> Option<T> {
     match result {
         Ok(value) => Some(value),
