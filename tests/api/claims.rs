@@ -306,7 +306,12 @@ async fn a_funder_follows_its_workers_claims_without_the_heirs_personal_data() {
         .claim
         .unwrap();
     assert_eq!((seen.status(), total(&seen)), (pb::ClaimStatus::Paid, "10000000".to_owned()));
-    assert!(seen.heirs.is_empty() && seen.children.is_empty() && seen.breakdown.unwrap().scholarships.is_empty());
+    let breakdown = seen.breakdown.clone().unwrap();
+    assert!(seen.heirs.is_empty() && seen.children.is_empty() && breakdown.scholarships.is_empty());
+    // The scholarship line (refused under 36 months) says nothing of the child to the funder.
+    let about_children: Vec<&str> =
+        breakdown.lines.iter().filter(|l| l.item == "SCHOLARSHIP").map(|l| l.explanation.as_str()).collect();
+    assert!(!about_children.is_empty() && about_children.iter().all(|e| e.contains("withheld")), "{about_children:?}");
     let listed = claims(&app, &app.keys.bogor).await.list_claims(pb::ListClaimsRequest::default()).await.unwrap();
     assert_eq!(listed.into_inner().claims.len(), 1);
 
