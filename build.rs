@@ -20,6 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         // google.rpc.Status (per-row errors of streams) is tonic-types' own type, so its error-detail helpers apply.
         .extern_path(".google.rpc", "::tonic_types::pb")
+        // prost's codec, but an undecodable message is INVALID_ARGUMENT rather than INTERNAL (src/codec.rs).
+        .codec_path("crate::codec::ProtoCodec")
         .compile_fds(descriptors)?;
     Ok(())
 }

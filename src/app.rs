@@ -8,7 +8,6 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
-use tokio_stream::{StreamExt, wrappers::TcpListenerStream};
 use tonic::transport::Server;
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -26,6 +25,7 @@ use crate::{
     coverage::grpc::CoverageGrpc,
     enrollment::grpc::EnrollmentGrpc,
     error::Error,
+    listener::{self, ConnectionLimits},
     proto::{
         self,
         v1::{
@@ -112,7 +112,25 @@ pub struct ServerSettings {
     pub max_message_bytes: usize,
     pub default_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// Connections open at once, and the time each has to send the HTTP/2 preface.
+    pub connections: ConnectionLimits,
 }
+
+/// HTTP/2 receive windows, set deliberately rather than left to hyper's 1 MiB defaults.
+///
+/// h2 closes a connection (GOAWAY `ENHANCE_YOUR_CALM`, `too_many_data_frames`) when the DATA frames it holds unread
+/// cost more bookkeeping than a budget of half the connection window: a frame of `s` bytes costs `256 - s`. Ordinary
+/// clients send each small message in its own frame (a coverage check is ~40 bytes), and a bulk stream stops being
+/// read while its decisions are behind (`batch.rs`), so what h2 may hold for one stream is bounded by the stream
+/// window: 32 KiB of 40-byte frames cost ~177 KiB of the 2 MiB budget that a 4 MiB connection window gives. An
+/// unpaced client may so keep about ten stalled bulk streams on one connection, which is far more than any agency
+/// runs; throughput does not suffer (32 KiB a round trip is ~1.6 MB/s at 20 ms).
+pub const STREAM_WINDOW: u32 = 32 * 1024;
+/// See [`STREAM_WINDOW`].
+pub const CONNECTION_WINDOW: u32 = 4 * 1024 * 1024;
+/// Concurrent calls per connection (hyper's default is 200): with the windows above, what one connection may make
+/// the server hold is bounded.
+pub const MAX_CONCURRENT_STREAMS: u32 = 100;
 
 /// A bound, ready-to-run server.
 pub struct App {
@@ -212,15 +230,11 @@ impl App {
 
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "lindung serving");
-        // Small gRPC frames must leave at once: Nagle's algorithm would hold them for the peer's delayed ACK
-        // (40 ms a call). `Server::tcp_nodelay` applies only to listeners tonic binds itself.
-        let incoming = TcpListenerStream::new(listener).map(|stream| {
-            stream.and_then(|s| {
-                s.set_nodelay(true)?;
-                Ok(s)
-            })
-        });
+        let incoming = listener::incoming(listener, settings.connections);
         let server = Server::builder()
+            .initial_stream_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
             // Applies when the client sends no grpc-timeout; a client's own deadline is honoured as sent.
             .timeout(settings.default_timeout)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))

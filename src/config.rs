@@ -71,6 +71,14 @@ pub struct ServeConfig {
     #[arg(long, env = "LINDUNG_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
 
+    /// Connections open at once; more are closed as they arrive (each holds a file descriptor).
+    #[arg(long, env = "LINDUNG_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Time a new connection has to send the HTTP/2 preface before it is closed, e.g. `10s`.
+    #[arg(long, env = "LINDUNG_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub handshake_timeout: Duration,
+
     /// Log format.
     #[arg(long, env = "LINDUNG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -6,6 +6,7 @@
 //! concepts (`area`, `agency`, `auth`, `worker`, `subsidy`, `enrollment`, `audit`), then the wiring (`database`,
 //! `app`, `batch`, `paging`).
 
+pub mod codec;
 pub mod config;
 pub mod error;
 pub mod money;
@@ -28,6 +29,7 @@ pub mod worker;
 pub mod app;
 pub mod batch;
 pub mod database;
+pub mod listener;
 pub mod paging;
 
 /// The schema migrations, embedded in the binary and applied at start-up.

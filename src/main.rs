@@ -8,6 +8,7 @@ use lindung::{
     area::RegionCode,
     config::{AgencyCommand, AgencyKindArg, Cli, Command, LogFormat},
     database::{self, Database},
+    listener::ConnectionLimits,
     telemetry,
 };
 
@@ -30,6 +31,10 @@ async fn main() -> anyhow::Result<()> {
                 max_message_bytes: config.max_message_bytes,
                 default_timeout: config.default_timeout,
                 shutdown_grace: config.shutdown_grace,
+                connections: ConnectionLimits {
+                    max_connections: config.max_connections,
+                    handshake_timeout: config.handshake_timeout,
+                },
             };
             let app = App::build(config.listen, state, settings)
                 .await

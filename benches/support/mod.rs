@@ -10,6 +10,7 @@ use lindung::{
     audit::Pseudonymizer,
     config::StoreConfig,
     database::Database,
+    listener::ConnectionLimits,
 };
 use sqlx::PgPool;
 use tonic::{
@@ -40,6 +41,7 @@ impl Bench {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: Duration::from_secs(600),
             shutdown_grace: Duration::from_secs(5),
+            connections: ConnectionLimits { max_connections: 1024, handshake_timeout: Duration::from_secs(10) },
         };
         let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
         let addr = app.local_addr();

@@ -12,6 +12,7 @@ use lindung::{
     area::RegionCode,
     audit::Pseudonymizer,
     database::embedded::{EmbeddedOptions, EmbeddedPostgres},
+    listener::ConnectionLimits,
     proto::v1::{self as pb, agency_service_client::AgencyServiceClient, worker_service_client::WorkerServiceClient},
 };
 use sha2::{Digest, Sha256};
@@ -144,6 +145,7 @@ impl TestApp {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: std::time::Duration::from_secs(60),
             shutdown_grace: std::time::Duration::from_secs(5),
+            connections: ConnectionLimits { max_connections: 64, handshake_timeout: std::time::Duration::from_secs(2) },
         };
         let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
         let addr = app.local_addr();

@@ -1,0 +1,368 @@
+//! lindung as an ordinary gRPC client sees it, not as tonic's client does: a raw HTTP/2 client (h2) that sends each
+//! message in its own DATA frame as fast as flow control lets it (as grpcio, grpc-go and grpcurl do), malformed
+//! messages, and TCP peers that never speak HTTP/2.
+
+use std::{net::SocketAddr, time::Duration};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use lindung::proto::v1 as pb;
+use prost::Message;
+use tokio::{io::AsyncReadExt, net::TcpStream};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+use crate::helpers::{TestApp, bogor_worker};
+
+/// What a raw call came back with.
+#[derive(Debug)]
+struct Answered {
+    /// Each response message, undecoded.
+    messages: Vec<Bytes>,
+    /// `grpc-status` of the trailers (or of a trailers-only answer).
+    code: Code,
+    /// The status, with its details, as a client library would decode it.
+    status: tonic::Status,
+}
+
+/// Calls `path` with `messages` (each already encoded), each in its own DATA frame, written without pacing: every
+/// frame is queued at once and h2 sends them as the server's windows allow. Fails if the connection is lost.
+async fn call_raw(addr: SocketAddr, key: &str, path: &str, messages: Vec<Vec<u8>>) -> Result<Answered, h2::Error> {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (client, connection) = h2::client::handshake(tcp).await?;
+    let connection = tokio::spawn(connection);
+    let mut client = client.ready().await?;
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("authorization", format!("Bearer {key}"))
+        .body(())
+        .unwrap();
+    let (response, mut send) = client.send_request(request, false)?;
+    let writer = tokio::spawn(async move {
+        for message in messages {
+            let mut frame = BytesMut::with_capacity(5 + message.len());
+            frame.put_u8(0);
+            frame.put_u32(message.len() as u32);
+            frame.put_slice(&message);
+            // One send_data, one DATA frame: h2 never merges them.
+            if send.send_data(frame.freeze(), false).is_err() {
+                return;
+            }
+        }
+        let _ = send.send_data(Bytes::new(), true);
+        // Keep the send half alive until the response is complete (dropping it would reset the stream).
+        std::future::pending::<()>().await;
+    });
+    let response = response.await?;
+    let (head, mut body) = response.into_parts();
+    let mut buffer = BytesMut::new();
+    let mut answers = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        buffer.extend_from_slice(&chunk);
+        while buffer.len() >= 5 {
+            let length = u32::from_be_bytes(buffer[1..5].try_into().unwrap()) as usize;
+            if buffer.len() < 5 + length {
+                break;
+            }
+            buffer.advance(5);
+            answers.push(buffer.split_to(length).freeze());
+        }
+    }
+    let trailers = body.trailers().await?.unwrap_or_default();
+    writer.abort();
+    drop(client);
+    connection.abort();
+    let headers = if trailers.contains_key("grpc-status") { trailers } else { head.headers };
+    let status = tonic::Status::from_header_map(&headers).unwrap_or_else(|| tonic::Status::ok(""));
+    Ok(Answered { messages: answers, code: status.code(), status })
+}
+
+/// `call_raw`, answering the decoded responses; panics on a lost connection or a status other than OK.
+async fn stream_raw<Req: Message, Resp: Message + Default>(
+    app: &TestApp,
+    key: &str,
+    path: &str,
+    rows: &[Req],
+) -> Vec<Resp> {
+    let messages = rows.iter().map(Message::encode_to_vec).collect();
+    let answered =
+        call_raw(app.addr, key, path, messages).await.unwrap_or_else(|e| panic!("{path}: connection lost: {e}"));
+    assert_eq!(answered.code, Code::Ok, "{path}: {:?}", answered.status);
+    answered.messages.iter().map(|m| Resp::decode(&m[..]).unwrap()).collect()
+}
+
+const COHORT: u32 = 22_474;
+
+fn participant_number(nik: &str) -> String {
+    // Day, month, year and serial of the NIK: distinct for every test worker.
+    format!("{}", 10_000_000_000u64 + nik[6..].parse::<u64>().unwrap())
+}
+
+#[tokio::test]
+async fn an_unpaced_client_sending_a_message_per_frame_streams_the_whole_cohort_into_every_bulk_rpc_twice() {
+    let app = TestApp::spawn().await;
+    let workers: Vec<pb::UpsertWorkersRequest> = (0..COHORT)
+        .map(|n| pb::UpsertWorkersRequest { worker: Some(bogor_worker(n)), client_ref: n.to_string() })
+        .collect();
+    for pass in 0..2 {
+        let answers: Vec<pb::UpsertWorkersResponse> =
+            stream_raw(&app, &app.keys.jabar, "/lindung.v1.WorkerService/UpsertWorkers", &workers).await;
+        assert_eq!(answers.len(), COHORT as usize, "pass {pass}");
+        for (i, answer) in answers.iter().enumerate() {
+            assert_eq!(answer.index, i as u64);
+            assert!(matches!(answer.result, Some(pb::upsert_workers_response::Result::Outcome(_))), "{answer:?}");
+        }
+    }
+
+    let subsidy = pb::Subsidy {
+        name: "Iuran JKK-JKM pekerja rentan Jawa Barat".into(),
+        legal_basis: "Keputusan Gubernur Jawa Barat".into(),
+        area_code: "32".into(),
+        first_month: "2025-09".into(),
+        last_month: "2025-12".into(),
+        quota: COHORT,
+        budget_ceiling: Some(pb::Rupiah { amount: "2000000000".into() }),
+        ..Default::default()
+    };
+    let mut subsidies = pb::subsidy_service_client::SubsidyServiceClient::with_interceptor(
+        app.channel().await,
+        crate::helpers::Bearer::new(&app.keys.jabar),
+    );
+    let subsidy_id = subsidies
+        .create_subsidy(pb::CreateSubsidyRequest { request_id: "jabar-wire".into(), subsidy: Some(subsidy) })
+        .await
+        .unwrap()
+        .into_inner()
+        .subsidy
+        .unwrap()
+        .id;
+    let submissions: Vec<pb::SubmitEnrollmentsRequest> = (0..COHORT)
+        .map(|n| pb::SubmitEnrollmentsRequest {
+            submission: Some(pb::SubmitEnrollmentRequest {
+                request_id: format!("wire-{n}"),
+                subsidy_id: subsidy_id.clone(),
+                worker_nik: bogor_worker(n).nik,
+                first_month: "2025-09".into(),
+            }),
+        })
+        .collect();
+    let mut enrollment_ids = Vec::new();
+    for pass in 0..2 {
+        let answers: Vec<pb::SubmitEnrollmentsResponse> =
+            stream_raw(&app, &app.keys.jabar, "/lindung.v1.EnrollmentService/SubmitEnrollments", &submissions).await;
+        assert_eq!(answers.len(), COHORT as usize, "pass {pass}");
+        let ids: Vec<String> = answers
+            .into_iter()
+            .map(|a| match a.result {
+                Some(pb::submit_enrollments_response::Result::Enrollment(e)) => e.id,
+                other => panic!("pass {pass}: {other:?}"),
+            })
+            .collect();
+        if pass == 1 {
+            assert_eq!(ids, enrollment_ids, "a resend answers the same enrollments");
+        }
+        enrollment_ids = ids;
+    }
+
+    let decisions: Vec<pb::DecideEnrollmentsRequest> = enrollment_ids
+        .iter()
+        .zip(0..COHORT)
+        .map(|(id, n)| pb::DecideEnrollmentsRequest {
+            decision: Some(pb::decide_enrollments_request::Decision::Confirm(pb::ConfirmEnrollmentRequest {
+                enrollment_id: id.clone(),
+                participant_number: participant_number(&bogor_worker(n).nik),
+                protection_start: "2025-09-01".into(),
+            })),
+        })
+        .collect();
+    for pass in 0..2 {
+        let answers: Vec<pb::DecideEnrollmentsResponse> =
+            stream_raw(&app, &app.keys.insurer, "/lindung.v1.EnrollmentService/DecideEnrollments", &decisions).await;
+        assert_eq!(answers.len(), COHORT as usize, "pass {pass}");
+        for answer in &answers {
+            match &answer.result {
+                Some(pb::decide_enrollments_response::Result::Enrollment(e)) => {
+                    assert_eq!(e.status(), pb::EnrollmentStatus::Active, "pass {pass}")
+                }
+                other => panic!("pass {pass}: {other:?}"),
+            }
+        }
+    }
+
+    let checks: Vec<pb::VerifyCoverageRequest> = (0..COHORT)
+        .map(|n| pb::VerifyCoverageRequest {
+            nik: bogor_worker(n).nik,
+            date: "2025-09-20".into(),
+            programme: pb::Programme::Jkk as i32,
+            client_ref: n.to_string(),
+            ..Default::default()
+        })
+        .collect();
+    for pass in 0..2 {
+        let answers: Vec<pb::VerifyCoverageResponse> =
+            stream_raw(&app, &app.keys.insurer, "/lindung.v1.CoverageService/VerifyCoverageStream", &checks).await;
+        assert_eq!(answers.len(), COHORT as usize, "pass {pass}");
+        for (n, answer) in answers.iter().enumerate() {
+            assert_eq!(answer.client_ref, n.to_string());
+            assert!(answer.error.is_empty(), "{answer:?}");
+            // Enrolled and registered, never billed: the month is unpaid.
+            assert_eq!(answer.reason(), pb::CoverageReason::MonthUnpaid, "{answer:?}");
+        }
+    }
+    app.stop().await;
+}
+
+/// Field 1 (a message or a string in every bulk request) declared 5 bytes long with 2 bytes left: truncated.
+const BROKEN: [u8; 4] = [0x0a, 0x05, 0xff, 0xfe];
+
+#[tokio::test]
+async fn a_broken_message_in_a_client_stream_ends_it_with_an_error_after_the_rows_before_it() {
+    let app = TestApp::spawn().await;
+    let worker = |n| pb::UpsertWorkersRequest { worker: Some(bogor_worker(n)), client_ref: n.to_string() };
+    let check = |n| pb::VerifyCoverageRequest {
+        nik: bogor_worker(n).nik,
+        date: "2025-09-20".into(),
+        programme: pb::Programme::Jkk as i32,
+        ..Default::default()
+    };
+    let submission = |n| pb::SubmitEnrollmentsRequest {
+        submission: Some(pb::SubmitEnrollmentRequest {
+            request_id: format!("broken-{n}"),
+            subsidy_id: uuid::Uuid::new_v4().to_string(),
+            worker_nik: bogor_worker(n).nik,
+            first_month: "2025-09".into(),
+        }),
+    };
+    let decision = |n: u32| pb::DecideEnrollmentsRequest {
+        decision: Some(pb::decide_enrollments_request::Decision::Refuse(pb::RefuseEnrollmentRequest {
+            enrollment_id: uuid::Uuid::new_v4().to_string(),
+            reason: 1,
+            detail: format!("row {n}"),
+        })),
+    };
+    let cases: [(&str, &str, Vec<Vec<u8>>); 4] = [
+        (
+            "/lindung.v1.WorkerService/UpsertWorkers",
+            &app.keys.jabar,
+            (0..3).map(|n| worker(n).encode_to_vec()).collect(),
+        ),
+        (
+            "/lindung.v1.EnrollmentService/SubmitEnrollments",
+            &app.keys.jabar,
+            (0..3).map(|n| submission(n).encode_to_vec()).collect(),
+        ),
+        (
+            "/lindung.v1.EnrollmentService/DecideEnrollments",
+            &app.keys.insurer,
+            (0..3).map(|n| decision(n).encode_to_vec()).collect(),
+        ),
+        (
+            "/lindung.v1.CoverageService/VerifyCoverageStream",
+            &app.keys.insurer,
+            (0..3).map(|n| check(n).encode_to_vec()).collect(),
+        ),
+    ];
+    for (path, key, valid) in cases {
+        let mut messages = valid;
+        messages.insert(1, BROKEN.to_vec());
+        let answered = call_raw(app.addr, key, path, messages).await.unwrap();
+        assert_eq!(answered.messages.len(), 1, "{path}: only the row before the broken one is answered");
+        assert_eq!(answered.code, Code::InvalidArgument, "{path}: never OK short of rows: {:?}", answered.status);
+        assert!(answered.status.message().contains("row 1"), "{path}: {}", answered.status.message());
+        let bad_request = answered.status.get_details_bad_request().expect("field violations");
+        assert_eq!(bad_request.field_violations[0].reason, "MESSAGE_UNDECODABLE", "{path}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_undecodable_message_is_invalid_argument_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let cases: [(&[u8], &str); 3] = [
+        (&[0x0a, 0x02, 0xff, 0xfe], "nik"), // invalid UTF-8 in a string
+        (&[0x08, 0x01], "nik"),             // a varint where a string belongs
+        (&[0x0a, 0x05, 0x33], "nik"),       // truncated
+    ];
+    for (bytes, field) in cases {
+        let answered =
+            call_raw(app.addr, &app.keys.insurer, "/lindung.v1.CoverageService/VerifyCoverage", vec![bytes.to_vec()])
+                .await
+                .unwrap();
+        assert_eq!(answered.code, Code::InvalidArgument, "{bytes:02x?}: {:?}", answered.status);
+        let violation = &answered.status.get_details_bad_request().expect("field violations").field_violations[0];
+        assert_eq!((violation.field.as_str(), violation.reason.as_str()), (field, "MESSAGE_UNDECODABLE"));
+    }
+    // A nested message: UpsertWorkerRequest.worker.nik.
+    let answered = call_raw(
+        app.addr,
+        &app.keys.jabar,
+        "/lindung.v1.WorkerService/UpsertWorker",
+        vec![vec![0x0a, 0x04, 0x0a, 0x02, 0xff, 0xfe]],
+    )
+    .await
+    .unwrap();
+    assert_eq!(answered.code, Code::InvalidArgument, "{:?}", answered.status);
+    assert_eq!(answered.status.get_details_bad_request().unwrap().field_violations[0].field, "worker.nik");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_that_never_sends_the_http2_preface_is_closed() {
+    let app = TestApp::spawn().await;
+    // The test server gives 2 s for the preface.
+    let mut silent = TcpStream::connect(app.addr).await.unwrap();
+    let mut buffer = [0u8; 64];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match silent.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {} // the server's SETTINGS frame
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "a silent connection is still open after 10 s");
+    // A client that speaks HTTP/2 is served as before.
+    let answered =
+        call_raw(app.addr, &app.keys.insurer, "/lindung.v1.AgencyService/WhoAmI", vec![vec![]]).await.unwrap();
+    assert_eq!(answered.code, Code::Ok, "{:?}", answered.status);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_are_closed_and_the_rest_are_served() {
+    let app = TestApp::spawn().await;
+    // The test server allows 64 connections; 80 silent peers take them all, and the rest are closed at once.
+    let mut peers = Vec::new();
+    for _ in 0..80 {
+        peers.push(TcpStream::connect(app.addr).await.unwrap());
+    }
+    let mut closed = 0;
+    for peer in &mut peers {
+        let mut buffer = [0u8; 64];
+        // A held connection gets the server's SETTINGS and then silence; a refused one reads end-of-file.
+        if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_millis(300), peer.read(&mut buffer)).await {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 16, "the connections over the limit are closed");
+    drop(peers);
+    // Their places are free again once they close.
+    let mut answered = None;
+    for _ in 0..50 {
+        match call_raw(app.addr, &app.keys.insurer, "/lindung.v1.AgencyService/WhoAmI", vec![vec![]]).await {
+            Ok(a) => {
+                answered = Some(a);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    assert_eq!(answered.expect("served again").code, Code::Ok);
+    app.stop().await;
+}
