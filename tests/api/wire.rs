@@ -366,3 +366,53 @@ async fn connections_over_the_limit_are_closed_and_the_rest_are_served() {
     assert_eq!(answered.expect("served again").code, Code::Ok);
     app.stop().await;
 }
+
+/// Every RPC of the contracts, as `/package.Service/Method`.
+fn every_rpc() -> Vec<String> {
+    let set = prost_types::FileDescriptorSet::decode(lindung::proto::FILE_DESCRIPTOR_SET).unwrap();
+    let mut paths = Vec::new();
+    for file in set.file.iter().filter(|f| f.package() == "lindung.v1") {
+        for service in &file.service {
+            for method in &service.method {
+                paths.push(format!("/lindung.v1.{}/{}", service.name(), method.name()));
+            }
+        }
+    }
+    paths
+}
+
+#[tokio::test]
+async fn no_rpc_answers_internal_to_a_message_that_is_not_protobuf() {
+    let app = TestApp::spawn().await;
+    let rpcs = every_rpc();
+    assert!(rpcs.len() > 30, "{rpcs:?}");
+    // Invalid whatever the message's schema: a length past the end, a varint of eleven bytes, the tag 0.
+    let always_invalid: [&[u8]; 3] =
+        [&[0x0a, 0x05, 0x33], &[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], &[0x00]];
+    // Invalid for most: invalid UTF-8 in field 1, and fields 1 to 4 with a wire type none of them has.
+    let mostly_invalid: Vec<Vec<u8>> = std::iter::once(vec![0x0a, 0x02, 0xff, 0xfe])
+        .chain((1..=4u8).map(|field| [vec![field << 3 | 5], vec![0; 4]].concat()))
+        .collect();
+    for rpc in &rpcs {
+        for key in [&app.keys.insurer, &app.keys.bogor] {
+            for payload in always_invalid.iter().map(|p| p.to_vec()).chain(mostly_invalid.iter().cloned()) {
+                let answered = call_raw(app.addr, key, rpc, vec![payload.clone()]).await.unwrap();
+                assert!(
+                    !matches!(answered.code, Code::Internal | Code::Unknown),
+                    "{rpc} {payload:02x?}: {:?}",
+                    answered.status
+                );
+            }
+            for payload in always_invalid {
+                let answered = call_raw(app.addr, key, rpc, vec![payload.to_vec()]).await.unwrap();
+                // A streaming RPC authorizes before it reads, so a caller it refuses learns nothing more.
+                assert!(
+                    matches!(answered.code, Code::InvalidArgument | Code::PermissionDenied),
+                    "{rpc} {payload:02x?}: {:?}",
+                    answered.status
+                );
+            }
+        }
+    }
+    app.stop().await;
+}
