@@ -1,8 +1,10 @@
 //! `lindung.v1.ContributionService`.
 
+use std::collections::HashMap;
+
 use tonic::{Request, Response, Status};
 
-use super::{BillState, allocate, store};
+use super::{BillState, Settlement, settlements, store};
 use crate::{
     app::{AppState, today},
     audit,
@@ -167,31 +169,42 @@ impl pb::contribution_service_server::ContributionService for ContributionGrpc {
     }
 }
 
-/// The bills of a subsidy with the payments applied, and the credit left.
+/// The bills of a subsidy as its coverage ledger settles them, and the credit left: one snapshot of the bills and
+/// the ledger replayed from them, so that every bill reads paid, unpaid or written off exactly as `VerifyCoverage`
+/// judges its month.
 async fn bills_of(state: &AppState, subsidy: uuid::Uuid) -> Result<(Vec<pb::Bill>, Rupiah), Error> {
-    let rows = store::bills(&state.pool, subsidy).await?;
-    let paid = money(store::paid(&state.pool, subsidy).await?)?;
-    let billed: Vec<Rupiah> = rows.iter().map(|r| money(r.jkk + r.jkm)).collect::<Result<_, _>>()?;
-    let (received, credit) = allocate(&billed, paid);
+    let mut tx = store::snapshot(&state.pool).await?;
+    let rows = store::bills(&mut *tx, subsidy).await?;
+    let ledger = coverage::store::ledgers(&mut tx, &[subsidy], today())
+        .await
+        .map_err(Error::Internal)?
+        .remove(&subsidy)
+        .unwrap_or_default();
+    tx.commit().await?;
+    let settled: HashMap<Month, Settlement> = settlements(&ledger).collect();
     let bills = rows
         .iter()
-        .zip(billed.iter().zip(received))
-        .map(|(row, (&billed, paid))| {
-            let state = match BillState::of(billed, paid) {
+        .map(|row| {
+            let month = Month::of(row.month);
+            let settled = settled.get(&month).ok_or_else(|| {
+                Error::internal(anyhow::anyhow!("the ledger has no month {month} of bill {}", row.id))
+            })?;
+            let state = match settled.state {
                 BillState::Unpaid => pb::BillState::Unpaid,
                 BillState::PartiallyPaid => pb::BillState::PartiallyPaid,
                 BillState::Paid => pb::BillState::Paid,
+                BillState::WrittenOff => pb::BillState::WrittenOff,
             };
             Ok(pb::Bill {
                 id: row.id.to_string(),
                 subsidy_id: row.subsidy_id.to_string(),
-                month: Month::of(row.month).to_string(),
+                month: month.to_string(),
                 workers: u32::try_from(row.workers).unwrap_or(u32::MAX),
                 jkk: Some(rupiah(money(row.jkk)?)),
                 jkm: Some(rupiah(money(row.jkm)?)),
-                billed: Some(rupiah(billed)),
-                paid: Some(rupiah(paid)),
-                outstanding: Some(rupiah(billed.checked_sub(paid).unwrap_or(Rupiah::ZERO))),
+                billed: Some(rupiah(settled.billed)),
+                paid: Some(rupiah(settled.paid)),
+                outstanding: Some(rupiah(settled.outstanding)),
                 state: state as i32,
                 adjustments: u32::try_from(row.adjustments).unwrap_or(u32::MAX),
                 issue_time: Some(prost_types::Timestamp {
@@ -201,7 +214,7 @@ async fn bills_of(state: &AppState, subsidy: uuid::Uuid) -> Result<(Vec<pb::Bill
             })
         })
         .collect::<Result<_, Error>>()?;
-    Ok((bills, credit))
+    Ok((bills, ledger.credit))
 }
 
 fn money(amount: rust_decimal::Decimal) -> Result<Rupiah, Error> {

@@ -1,77 +1,145 @@
-//! Contributions (iuran): monthly bills per subsidy and the funders' payments (R1.1–R1.5).
+//! Contributions (iuran): monthly bills per subsidy and the funders' payments (R1.1–R1.6).
 //!
-//! Payments are not earmarked: a subsidy's payments are applied to its bills oldest month first, and what exceeds
-//! the bills issued so far is credit for the next ones (prepayment, R1.5). [`allocate`] is that rule.
+//! Payments are not earmarked, and bills keep no allocation of their own: what a bill has received is read from the
+//! subsidy's coverage ledger ([`coverage::ledger`]), the one replay of bills, payments by date, lapses and
+//! backdates that `VerifyCoverage` also judges by. So a bill is paid exactly when coverage counts its month as paid.
+//! [`Settlement::of`] turns one month of that ledger into what a bill shows.
 
 pub mod grpc;
 pub mod store;
 
-use crate::money::Rupiah;
+use crate::{coverage, coverage::MonthState, money::Rupiah};
 
-/// How much of a bill is paid.
+/// How a bill stands in its subsidy's ledger.
+///
+/// `Paid` months are the ones `VerifyCoverage` counts as paid (the worker is covered in them, on time or paid late
+/// within the arrears window); `WrittenOff` months are the ones it answers `LAPSED` for; `Unpaid` and
+/// `PartiallyPaid` months are still payable and not covered (`MONTH_UNPAID`, `IN_ARREARS_WINDOW`, or `LAPSED` when
+/// they come after a lapse that no payment has ended yet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BillState {
     Unpaid,
     PartiallyPaid,
     Paid,
+    /// The membership lapsed while the month was not fully paid (R1.6): it can no longer be paid, and what was not
+    /// paid is written off rather than owed. A payment now goes to the next month still payable, or is credit.
+    WrittenOff,
 }
 
-impl BillState {
-    pub fn of(billed: Rupiah, paid: Rupiah) -> BillState {
-        if paid >= billed {
+/// A bill's amounts as the ledger settled them: `billed = paid + outstanding + written_off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    pub billed: Rupiah,
+    /// What payments were applied to the month (before its lapse, for a written-off month).
+    pub paid: Rupiah,
+    /// What is still payable: zero once paid or written off.
+    pub outstanding: Rupiah,
+    /// What the lapse wrote off: `billed - paid` for a written-off month, else zero.
+    pub written_off: Rupiah,
+    pub state: BillState,
+}
+
+impl Settlement {
+    /// The settlement of one month of a subsidy's ledger.
+    pub fn of(month: &MonthState) -> Settlement {
+        let unpaid = month.billed.checked_sub(month.paid).unwrap_or(Rupiah::ZERO);
+        let state = if month.written_off {
+            BillState::WrittenOff
+        } else if month.paid >= month.billed {
             BillState::Paid
-        } else if paid == Rupiah::ZERO {
+        } else if month.paid == Rupiah::ZERO {
             BillState::Unpaid
         } else {
             BillState::PartiallyPaid
-        }
+        };
+        let (outstanding, written_off) =
+            if month.written_off { (Rupiah::ZERO, unpaid) } else { (unpaid, Rupiah::ZERO) };
+        Settlement { billed: month.billed, paid: month.paid, outstanding, written_off, state }
     }
 }
 
-/// Applies `paid` to `billed` (oldest first): what each bill received, and the credit left over.
-pub fn allocate(billed: &[Rupiah], paid: Rupiah) -> (Vec<Rupiah>, Rupiah) {
-    let mut left = paid;
-    let received = billed
-        .iter()
-        .map(|&bill| {
-            let applied = if left >= bill { bill } else { left };
-            left = left.checked_sub(applied).unwrap_or(Rupiah::ZERO);
-            applied
-        })
-        .collect();
-    (received, left)
+/// The settlements of a subsidy's bills, month by month, from its ledger; the ledger's `credit` is what payments
+/// exceed every bill still payable by.
+pub fn settlements(ledger: &coverage::Ledger) -> impl Iterator<Item = (crate::month::Month, Settlement)> + '_ {
+    ledger.months.iter().map(|m| (m.month, Settlement::of(m)))
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+
     use super::*;
+    use crate::month::Month;
 
     fn rp(n: u64) -> Rupiah {
         Rupiah::from_whole(n)
     }
 
-    #[test]
-    fn payments_go_to_the_oldest_bills_first_and_the_rest_is_credit() {
-        let check = |billed: &[u64], paid: u64, expected: &[u64], credit: u64| {
-            let billed: Vec<Rupiah> = billed.iter().map(|&b| rp(b)).collect();
-            let (received, left) = allocate(&billed, rp(paid));
-            assert_eq!(received, expected.iter().map(|&e| rp(e)).collect::<Vec<_>>(), "{billed:?} {paid}");
-            assert_eq!(left, rp(credit));
-        };
-        check(&[16_800, 16_800, 16_800], 0, &[0, 0, 0], 0);
-        check(&[16_800, 16_800, 16_800], 16_800, &[16_800, 0, 0], 0);
-        check(&[16_800, 16_800, 16_800], 20_000, &[16_800, 3_200, 0], 0);
-        check(&[16_800, 16_800], 50_400, &[16_800, 16_800], 16_800);
-        check(&[], 16_800, &[], 16_800);
-        check(&[0, 16_800], 10_000, &[0, 10_000], 0);
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// (state, paid, outstanding, written off) of each bill of `months` (16,800 each) after `payments`, as of `today`.
+    fn check(months: &[&str], payments: &[(&str, u64)], today: &str, expected: &[(BillState, u64, u64, u64)]) {
+        let bills: Vec<(Month, Rupiah)> = months.iter().map(|m| (Month::parse(m).unwrap(), rp(16_800))).collect();
+        let payments: Vec<(NaiveDate, Rupiah)> = payments.iter().map(|&(on, amount)| (d(on), rp(amount))).collect();
+        let ledger = coverage::ledger(&bills, &payments, &[], d(today));
+        let got: Vec<_> = settlements(&ledger).map(|(_, s)| s).collect();
+        let expected: Vec<Settlement> = expected
+            .iter()
+            .map(|&(state, paid, outstanding, written_off)| Settlement {
+                billed: rp(16_800),
+                paid: rp(paid),
+                outstanding: rp(outstanding),
+                written_off: rp(written_off),
+                state,
+            })
+            .collect();
+        assert_eq!(got, expected, "{months:?} {payments:?}");
+        for s in got {
+            assert_eq!(s.billed, s.paid + s.outstanding + s.written_off);
+        }
     }
 
     #[test]
-    fn a_bill_is_unpaid_partially_paid_or_paid() {
-        assert_eq!(BillState::of(rp(16_800), rp(0)), BillState::Unpaid);
-        assert_eq!(BillState::of(rp(16_800), rp(1)), BillState::PartiallyPaid);
-        assert_eq!(BillState::of(rp(16_800), rp(16_800)), BillState::Paid);
-        assert_eq!(BillState::of(rp(0), rp(0)), BillState::Paid);
+    fn a_bill_is_paid_as_the_ledger_paid_its_month() {
+        use BillState::*;
+        // The oldest payable month first; what exceeds the bills is credit.
+        check(
+            &["2025-09", "2025-10"],
+            &[("2025-09-10", 20_000)],
+            "2025-09-20",
+            &[(Paid, 16_800, 0, 0), (PartiallyPaid, 3_200, 13_600, 0)],
+        );
+        check(&["2025-09"], &[], "2025-09-20", &[(Unpaid, 0, 16_800, 0)]);
+    }
+
+    #[test]
+    fn months_unpaid_at_a_lapse_are_written_off_and_a_later_payment_pays_a_later_month() {
+        use BillState::*;
+        let months = ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03"];
+        let payments = [("2025-09-10", 16_800), ("2025-10-10", 16_800), ("2025-12-05", 16_800), ("2026-03-10", 16_800)];
+        check(
+            &months,
+            &payments,
+            "2026-03-20",
+            &[
+                (Paid, 16_800, 0, 0),
+                (Paid, 16_800, 0, 0),
+                (Paid, 16_800, 0, 0),
+                (WrittenOff, 0, 0, 16_800),
+                (WrittenOff, 0, 0, 16_800),
+                (WrittenOff, 0, 0, 16_800),
+                (Paid, 16_800, 0, 0),
+            ],
+        );
+        // A month part paid when the membership lapsed keeps what it received; the rest is written off.
+        check(
+            &["2025-09", "2025-10", "2025-11"],
+            &[("2025-09-10", 5_000)],
+            "2025-11-20",
+            &[(WrittenOff, 5_000, 0, 11_800), (WrittenOff, 0, 0, 16_800), (WrittenOff, 0, 0, 16_800)],
+        );
     }
 
     #[test]

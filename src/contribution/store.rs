@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 /// Creates the bill of `subsidy` for `month` unless it exists, locks it, and brings its lines up to date: a line
@@ -119,7 +119,13 @@ pub async fn refund_from(conn: &mut PgConnection, nik: &str, from: NaiveDate) ->
         .collect())
 }
 
-/// A bill with its totals (before payments are applied).
+/// A read-only transaction on one snapshot, so that a subsidy's bills and the ledger replayed from them (a few
+/// statements) see the same bills and payments.
+pub async fn snapshot(pool: &PgPool) -> sqlx::Result<Transaction<'static, Postgres>> {
+    pool.begin_with("begin isolation level repeatable read, read only").await
+}
+
+/// A bill with its totals (what is paid of it comes from the subsidy's coverage ledger).
 #[derive(Debug, Clone)]
 pub struct BillRow {
     pub id: Uuid,
@@ -143,13 +149,6 @@ pub async fn bills(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result
     )
     .fetch_all(executor)
     .await
-}
-
-/// Everything paid to a subsidy.
-pub async fn paid(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result<Decimal> {
-    sqlx::query_scalar!(r#"select coalesce(sum(amount), 0) as "paid!" from payments where subsidy_id = $1"#, subsidy)
-        .fetch_one(executor)
-        .await
 }
 
 /// A recorded payment.

@@ -71,9 +71,88 @@ async fn listed(app: &TestApp, status: pb::EnrollmentStatus) -> Vec<String> {
     reply.enrollments.into_iter().map(|e| e.id).collect()
 }
 
+/// Each bill of `subsidy` with its state, checked against what `VerifyCoverage` answers for worker 0 on the 20th of
+/// its month (after the due date): a paid bill is a covered month, a written-off bill a lapsed one, and a bill still
+/// payable a month not covered.
+async fn bills_agree_with_coverage(app: &TestApp, subsidy: &str) -> Vec<(String, pb::BillState)> {
+    use pb::{BillState as B, CoverageReason::*};
+    let bills = contributions(app, &app.keys.bogor)
+        .await
+        .list_bills(pb::ListBillsRequest { subsidy_id: subsidy.into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .bills;
+    let mut states = Vec::new();
+    for bill in bills {
+        let (covered, reason, _) = verify(app, &app.keys.bogor, &format!("{}-20", bill.month)).await;
+        let agrees = match bill.state() {
+            B::Paid => covered,
+            B::WrittenOff => reason == Lapsed,
+            B::Unpaid | B::PartiallyPaid => matches!(reason, MonthUnpaid | InArrearsWindow | Lapsed),
+            B::Unspecified => false,
+        };
+        assert!(agrees, "bill {} is {:?} but coverage answers {reason:?}", bill.month, bill.state());
+        let (billed, paid, outstanding) = (amount(&bill.billed), amount(&bill.paid), amount(&bill.outstanding));
+        match bill.state() {
+            B::Paid => assert_eq!((paid, outstanding), (billed, 0), "{}", bill.month),
+            B::WrittenOff => assert_eq!(outstanding, 0, "{}: a written-off month is not owed", bill.month),
+            _ => assert_eq!(paid + outstanding, billed, "{}", bill.month),
+        }
+        states.push((bill.month.clone(), bill.state()));
+    }
+    states
+}
+
+fn amount(r: &Option<pb::Rupiah>) -> u64 {
+    r.as_ref().unwrap().amount.parse().unwrap()
+}
+
+fn months(states: &[(&str, pb::BillState)]) -> Vec<(String, pb::BillState)> {
+    states.iter().map(|&(m, s)| (m.to_owned(), s)).collect()
+}
+
+#[tokio::test]
+async fn bills_and_coverage_agree_on_the_months_a_lapse_wrote_off_and_the_payment_after_it() {
+    use pb::{BillState::*, CoverageReason::*};
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_until(&app, 1, "2026-12").await;
+    for month in ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03"] {
+        issue(&app, &subsidy, month).await;
+    }
+    for paid_on in ["2025-09-10", "2025-10-10", "2025-12-05", "2026-03-10"] {
+        pay(&app, &subsidy, "16800", paid_on).await;
+    }
+    assert_eq!(verify(&app, &app.keys.bogor, "2025-12-20").await, (false, Lapsed, None));
+    assert_eq!(verify(&app, &app.keys.bogor, "2026-03-20").await, (true, Covered, Some(1)));
+    // The March payment paid March, not December: December to February were written off at the lapse of 16 February.
+    assert_eq!(
+        bills_agree_with_coverage(&app, &subsidy).await,
+        months(&[
+            ("2025-09", Paid),
+            ("2025-10", Paid),
+            ("2025-11", Paid),
+            ("2025-12", WrittenOff),
+            ("2026-01", WrittenOff),
+            ("2026-02", WrittenOff),
+            ("2026-03", Paid),
+        ])
+    );
+    let listed = contributions(&app, &app.keys.bogor)
+        .await
+        .list_bills(pb::ListBillsRequest { subsidy_id: subsidy.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    let december = &listed.bills[3];
+    assert_eq!((amount(&december.paid), amount(&december.outstanding)), (0, 0));
+    assert_eq!(amount(&listed.credit), 0);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn coverage_follows_payments_month_by_month_through_arrears_lapse_and_a_new_membership() {
-    use pb::CoverageReason::*;
+    use pb::{BillState, CoverageReason::*};
     let app = TestApp::spawn().await;
     let (subsidy, ids) = active_cohort_until(&app, 1, "2026-12").await;
     for month in ["2025-09", "2025-10", "2025-11"] {
@@ -83,6 +162,10 @@ async fn coverage_follows_payments_month_by_month_through_arrears_lapse_and_a_ne
     pay(&app, &subsidy, "16800", "2025-10-10").await;
     assert_eq!(verify(&app, &app.keys.bogor, "2025-10-20").await, (true, Covered, Some(2)));
     assert_eq!(verify(&app, &app.keys.bogor, "2025-11-20").await, (false, MonthUnpaid, None));
+    assert_eq!(
+        bills_agree_with_coverage(&app, &subsidy).await,
+        months(&[("2025-09", BillState::Paid), ("2025-10", BillState::Paid), ("2025-11", BillState::Unpaid)])
+    );
 
     // November paid late, within the window: covered again, the contribution period unbroken.
     pay(&app, &subsidy, "16800", "2025-12-05").await;
@@ -94,6 +177,11 @@ async fn coverage_follows_payments_month_by_month_through_arrears_lapse_and_a_ne
     let warned = arrears(&app, &subsidy).await;
     assert_eq!((warned.unpaid_months, warned.warning), (vec!["2025-12".to_owned(), "2026-01".to_owned()], true));
     assert_eq!(verify(&app, &app.keys.bogor, "2026-01-20").await, (false, InArrearsWindow, None));
+    let states = bills_agree_with_coverage(&app, &subsidy).await;
+    assert_eq!(
+        states[2..],
+        months(&[("2025-11", BillState::Paid), ("2025-12", BillState::Unpaid), ("2026-01", BillState::Unpaid)])
+    );
 
     // February unpaid too: on 16 February the membership lapsed.
     issue(&app, &subsidy, "2026-02").await;
@@ -104,6 +192,15 @@ async fn coverage_follows_payments_month_by_month_through_arrears_lapse_and_a_ne
     assert_eq!(status(&app, &ids[0]).await, (pb::EnrollmentStatus::Lapsed, "2026-02-16".to_owned()));
     assert_eq!(listed(&app, pb::EnrollmentStatus::Lapsed).await, ids);
     assert!(listed(&app, pb::EnrollmentStatus::Active).await.is_empty());
+    let states = bills_agree_with_coverage(&app, &subsidy).await;
+    assert_eq!(
+        states[3..],
+        months(&[
+            ("2025-12", BillState::WrittenOff),
+            ("2026-01", BillState::WrittenOff),
+            ("2026-02", BillState::WrittenOff)
+        ])
+    );
 
     // A March payment starts a new membership: contribution period 1, so the lower death benefit.
     issue(&app, &subsidy, "2026-03").await;
@@ -123,12 +220,13 @@ async fn coverage_follows_payments_month_by_month_through_arrears_lapse_and_a_ne
         .unwrap()
         .into_inner();
     assert_eq!(reply.details.unwrap().death_benefit.unwrap().amount, "10000000");
+    assert_eq!(bills_agree_with_coverage(&app, &subsidy).await[6], ("2026-03".to_owned(), BillState::Paid));
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_backdated_lapse_keeps_the_membership_when_the_arrears_are_paid() {
-    use pb::CoverageReason::*;
+    use pb::{BillState::*, CoverageReason::*};
     let app = TestApp::spawn().await;
     let (subsidy, _) = active_cohort_until(&app, 1, "2026-12").await;
     for month in ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03"] {
@@ -136,6 +234,11 @@ async fn a_backdated_lapse_keeps_the_membership_when_the_arrears_are_paid() {
     }
     pay(&app, &subsidy, "50400", "2025-11-10").await; // September to November
     assert_eq!(arrears(&app, &subsidy).await.lapses.len(), 1, "December to February lapsed");
+    let states = bills_agree_with_coverage(&app, &subsidy).await;
+    assert_eq!(
+        states[3..],
+        months(&[("2025-12", WrittenOff), ("2026-01", WrittenOff), ("2026-02", WrittenOff), ("2026-03", Unpaid)])
+    );
 
     let corrected = contributions(&app, &app.keys.insurer)
         .await
@@ -149,6 +252,11 @@ async fn a_backdated_lapse_keeps_the_membership_when_the_arrears_are_paid() {
     // December to March paid on 10 March: continuous from September.
     pay(&app, &subsidy, "67200", "2026-03-10").await;
     assert_eq!(verify(&app, &app.keys.bogor, "2026-03-20").await, (true, Covered, Some(7)));
+    let states = bills_agree_with_coverage(&app, &subsidy).await;
+    assert!(
+        states.iter().all(|(_, state)| *state == Paid),
+        "the backdate made the written-off months payable: {states:?}"
+    );
     app.stop().await;
 }
 
@@ -172,6 +280,7 @@ async fn a_government_that_does_not_fund_the_worker_learns_only_covered_or_not()
     .await
     .unwrap();
     assert_eq!(audited, 4, "every lookup is audited");
+    assert_eq!(bills_agree_with_coverage(&app, &subsidy).await, months(&[("2025-09", pb::BillState::Paid)]));
     app.stop().await;
 }
 
@@ -227,5 +336,6 @@ async fn coverage_is_checked_over_a_stream_in_order() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(bills_agree_with_coverage(&app, &subsidy).await, months(&[("2025-09", pb::BillState::Paid)]));
     app.stop().await;
 }
