@@ -28,6 +28,7 @@ pub mod worker;
 pub mod app;
 pub mod batch;
 pub mod database;
+pub mod health;
 pub mod paging;
 
 /// The schema migrations, embedded in the binary and applied at start-up.

@@ -10,4 +10,5 @@ mod coverage;
 mod enrollments;
 mod serve;
 mod service;
+mod store_loss;
 mod workers;
