@@ -150,6 +150,9 @@ async fn watch(
             }
         }
     }
+    if let Some(conn) = conn {
+        let _ = tokio::time::timeout(PROBE_TIMEOUT, conn.close()).await;
+    }
 }
 
 /// One probe: `select 1` on the watcher's connection, opening a fresh one if there is none or it broke.
