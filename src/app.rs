@@ -162,6 +162,7 @@ impl App {
         health_reporter.set_serving::<ContributionServiceServer<ContributionGrpc>>().await;
         health_reporter.set_serving::<CoverageServiceServer<CoverageGrpc>>().await;
         health_reporter.set_serving::<ClaimServiceServer<ClaimGrpc>>().await;
+        let store_watch = crate::health::watch_store(&state.pool, health_reporter.clone());
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -209,13 +210,15 @@ impl App {
             )
             .layer(PropagateRequestIdLayer::x_request_id())
             // Innermost, so the span and the request id are there when a handler panics.
-            .layer(CatchPanicLayer::custom(panic_to_status));
+            .layer(CatchPanicLayer::custom(panic_to_status))
+            .layer(store_watch.gate());
 
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let reporter = health_reporter.clone();
         tokio::spawn(async move {
             shutdown.await;
+            store_watch.stop().await;
             tracing::info!("shutting down: health NOT_SERVING, finishing in-flight calls");
             reporter.set_not_serving::<WorkerServiceServer<WorkerGrpc>>().await;
             reporter.set_not_serving::<AgencyServiceServer<AgencyGrpc>>().await;

@@ -79,9 +79,10 @@ pub enum Error {
     #[error("{}", .0.message)]
     Replayed(tonic_types::pb::Status),
 
-    /// The store could not be reached in time: UNAVAILABLE, safe to retry.
+    /// The store is lost or out of reach (see [`is_store_loss`]): UNAVAILABLE with a `google.rpc.RetryInfo`, safe
+    /// to retry.
     #[error("the store is unavailable")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(#[source] anyhow::Error),
 
     /// A bug or an unexpected failure: INTERNAL, with nothing of the cause sent to the client.
     #[error("internal error")]
@@ -110,18 +111,55 @@ impl Error {
             Error::Refused(_) => tonic::Code::FailedPrecondition,
             Error::Replayed(status) => tonic::Code::from(status.code),
             Error::Unavailable(_) => tonic::Code::Unavailable,
+            Error::Internal(cause) if caused_by_store_loss(cause) => tonic::Code::Unavailable,
             Error::Internal(_) => tonic::Code::Internal,
+        }
+    }
+
+    /// The same error with store loss found in an internal error's cause chain made [`Error::Unavailable`]: stores
+    /// that return `anyhow` are mapped with `Error::Internal`, and their lost connections are no bug.
+    pub fn classified(self) -> Self {
+        match self {
+            Error::Internal(cause) if caused_by_store_loss(&cause) => Error::Unavailable(cause),
+            other => other,
         }
     }
 }
 
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Error::Unavailable(error),
-            other => Error::Internal(other.into()),
-        }
+        if is_store_loss(&error) { Error::Unavailable(error.into()) } else { Error::Internal(error.into()) }
     }
+}
+
+/// Whether a store error means the store is lost or out of reach (a retry later may succeed), rather than a fault
+/// of the query or of lindung: the one classification of store errors.
+///
+/// - the pool gave no connection in time, or is closed (shutdown);
+/// - the connection broke: I/O errors, TLS, a protocol error (what a dead socket yields mid-message), the
+///   connection's background worker gone;
+/// - PostgreSQL said so: class 08 (connection exception), class 57P (operator intervention: `57P01`
+///   "terminating connection due to administrator command" and "… due to unexpected postmaster exit",
+///   `57P02` crash of another server process, `57P03` cannot connect now, while starting or recovering),
+///   `53300` too many connections.
+pub fn is_store_loss(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "53300")
+        }
+        _ => false,
+    }
+}
+
+/// Whether a store error of the kind [`is_store_loss`] names is anywhere in `cause`'s chain.
+fn caused_by_store_loss(cause: &anyhow::Error) -> bool {
+    cause.chain().filter_map(|e| e.downcast_ref::<sqlx::Error>()).any(is_store_loss)
 }
 
 fn summarize(violations: &[FieldViolation]) -> String {
@@ -136,6 +174,7 @@ impl From<Error> for tonic::Status {
     fn from(error: Error) -> Self {
         use tonic_types::{ErrorDetails, StatusExt};
 
+        let error = error.classified();
         let code = error.code();
         if let Error::Replayed(status) = error {
             let message = status.message.clone();
@@ -176,7 +215,7 @@ impl From<Error> for tonic::Status {
             }
             Error::NotFound(_) | Error::Replayed(_) => {}
             Error::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "store unavailable");
+                tracing::warn!(error = format!("{cause:#}"), "store unavailable");
                 details.set_retry_info(Some(std::time::Duration::from_secs(1)));
             }
             Error::Internal(cause) => {
@@ -200,4 +239,111 @@ pub fn to_rpc_status(error: Error) -> tonic_types::pb::Status {
         message: status.message().to_owned(),
         details: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use anyhow::Context;
+
+    use super::*;
+
+    /// A PostgreSQL error with SQLSTATE `code`, as a server sends it.
+    #[derive(Debug)]
+    struct Sqlstate(&'static str, &'static str);
+
+    impl std::fmt::Display for Sqlstate {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.1)
+        }
+    }
+
+    impl std::error::Error for Sqlstate {}
+
+    impl sqlx::error::DatabaseError for Sqlstate {
+        fn message(&self) -> &str {
+            self.1
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn database(code: &'static str, message: &'static str) -> sqlx::Error {
+        sqlx::Error::Database(Box::new(Sqlstate(code, message)))
+    }
+
+    fn io(kind: std::io::ErrorKind) -> sqlx::Error {
+        sqlx::Error::Io(std::io::Error::from(kind))
+    }
+
+    /// Every way a store error arrives: as a `sqlx::Error`, as an anyhow chain holding one, with context on top.
+    fn check(error: impl Fn() -> sqlx::Error, expected: tonic::Code) {
+        let shown = error().to_string();
+        assert_eq!(Error::from(error()).code(), expected, "{shown}");
+        assert_eq!(Error::Internal(error().into()).code(), expected, "{shown} in an anyhow");
+        let wrapped = Err::<(), _>(error()).context("loading ledgers").context("coverage").unwrap_err();
+        assert_eq!(Error::Internal(wrapped).code(), expected, "{shown} under context");
+        let status = tonic::Status::from(Error::Internal(error().into()));
+        assert_eq!(status.code(), expected, "{shown} answered");
+        let retry = tonic_types::StatusExt::get_details_retry_info(&status);
+        assert_eq!(retry.is_some(), expected == tonic::Code::Unavailable, "{shown}: RetryInfo");
+    }
+
+    #[test]
+    fn store_loss_is_unavailable_and_everything_else_internal() {
+        use tonic::Code::{Internal, Unavailable};
+        check(|| sqlx::Error::PoolTimedOut, Unavailable);
+        check(|| sqlx::Error::PoolClosed, Unavailable);
+        check(|| io(std::io::ErrorKind::ConnectionRefused), Unavailable);
+        check(|| io(std::io::ErrorKind::ConnectionReset), Unavailable);
+        check(|| io(std::io::ErrorKind::BrokenPipe), Unavailable);
+        check(|| io(std::io::ErrorKind::UnexpectedEof), Unavailable);
+        check(|| io(std::io::ErrorKind::NotFound), Unavailable);
+        check(|| sqlx::Error::Protocol("expected 5 bytes, got 0".into()), Unavailable);
+        check(|| sqlx::Error::Tls("handshake eof".into()), Unavailable);
+        check(|| sqlx::Error::WorkerCrashed, Unavailable);
+        check(|| database("57P01", "terminating connection due to unexpected postmaster exit"), Unavailable);
+        check(|| database("57P01", "terminating connection due to administrator command"), Unavailable);
+        check(|| database("57P02", "terminating connection because of crash of another server process"), Unavailable);
+        check(|| database("57P03", "the database system is starting up"), Unavailable);
+        check(|| database("08006", "connection failure"), Unavailable);
+        check(|| database("08001", "could not establish connection"), Unavailable);
+        check(|| database("53300", "sorry, too many clients already"), Unavailable);
+
+        check(|| database("23505", "duplicate key value violates unique constraint"), Internal);
+        check(|| database("22021", "invalid byte sequence for encoding \"UTF8\": 0x00"), Internal);
+        check(|| database("42P01", "relation does not exist"), Internal);
+        check(|| database("57014", "canceling statement due to statement timeout"), Internal);
+        check(|| sqlx::Error::RowNotFound, Internal);
+        check(|| sqlx::Error::ColumnNotFound("total".into()), Internal);
+        check(|| sqlx::Error::Decode("not a number".into()), Internal);
+    }
+
+    #[test]
+    fn an_internal_error_without_a_store_error_in_its_chain_stays_internal() {
+        let error = Error::Internal(anyhow::anyhow!("a batch of one answered nothing"));
+        assert_eq!(error.code(), tonic::Code::Internal);
+        let io_alone = Error::Internal(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());
+        assert_eq!(io_alone.code(), tonic::Code::Internal, "only store errors are classified");
+    }
+
+    #[test]
+    fn a_streamed_row_status_carries_the_same_classification() {
+        let status = to_rpc_status(Error::Internal(sqlx::Error::PoolTimedOut.into()));
+        assert_eq!(tonic::Code::from(status.code), tonic::Code::Unavailable);
+    }
 }

@@ -29,6 +29,7 @@ pub mod worker;
 pub mod app;
 pub mod batch;
 pub mod database;
+pub mod health;
 pub mod listener;
 pub mod paging;
 

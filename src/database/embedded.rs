@@ -4,6 +4,12 @@
 //! Unix socket and `postgres.log`), listens on no TCP port so any number of instances can run
 //! side by side, and is reused across restarts. The API is synchronous so that a test harness
 //! can hold an instance in a `OnceLock`; async callers go through `spawn_blocking`.
+//!
+//! Once an instance has accepted connections, its supervisor thread restarts it whenever its
+//! postmaster dies (killed, or crashed), after the dead cluster's last processes are gone and
+//! with exponential back-off: [`RESTART_BACKOFF_FIRST`] doubling to [`RESTART_BACKOFF_MAX`], back
+//! to the first after a run of [`RESTART_STABLE_RUN`]. Each exit is logged, and announced to
+//! [`unexpected_exits`] so that health can say NOT_SERVING at once.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -12,12 +18,13 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::signal::{self, Signal};
+use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::{Pid, User, geteuid};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
@@ -33,6 +40,16 @@ const ESCALATION_TIMEOUT: Duration = Duration::from_secs(5);
 const SHUTDOWN_NOTICE: Duration = Duration::from_secs(2);
 const POLL_INTERVAL: Duration = Duration::from_millis(25);
 const LOG_TAIL_LINES: usize = 30;
+/// Delay before the first restart of a postmaster that died: short, since the cluster's last
+/// processes are already gone when it starts.
+pub const RESTART_BACKOFF_FIRST: Duration = Duration::from_millis(250);
+/// The longest delay between restarts of a postmaster that keeps dying.
+pub const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// A run at least this long resets the back-off to its first delay.
+pub const RESTART_STABLE_RUN: Duration = Duration::from_secs(60);
+/// How long a dead postmaster's backends get to notice and exit before a restart is tried anyway
+/// (while they hold its shared memory, a new postmaster refuses to start).
+const ORPHAN_TIMEOUT: Duration = Duration::from_secs(10);
 const DEBIAN_INSTALL_ROOT: &str = "/usr/lib/postgresql";
 /// Client and server variables that would otherwise redirect our children elsewhere.
 const IGNORED_ENV: &[&str] = &["PGDATA", "PGHOST", "PGHOSTADDR", "PGPORT", "PGOPTIONS"];
@@ -101,14 +118,52 @@ pub enum EmbeddedError {
 /// A running private PostgreSQL; stopped by [`EmbeddedPostgres::stop`] or on drop.
 pub struct EmbeddedPostgres {
     dir: PathBuf,
-    pid: u32,
+    shared: Arc<Shared>,
     supervisor: Option<Supervisor>,
 }
 
-/// The thread that forked postgres and returns its exit status. It must outlive postgres:
-/// `PR_SET_PDEATHSIG` fires when the forking *thread* exits. A `JoinHandle` rather than a
-/// channel keeps `EmbeddedPostgres` `Sync`, as a `static OnceLock` requires.
+/// The thread that forks postgres (again after each unexpected exit) and returns its last exit
+/// status. It must outlive postgres: `PR_SET_PDEATHSIG` fires when the forking *thread* exits. A
+/// `JoinHandle` rather than a channel keeps `EmbeddedPostgres` `Sync`, as a `static OnceLock`
+/// requires.
 type Supervisor = JoinHandle<io::Result<ExitStatus>>;
+
+/// What the supervisor thread and the owner share.
+struct Shared {
+    /// Socket directory of the instance: the key [`unexpected_exits`] is asked by.
+    dir: PathBuf,
+    state: Mutex<Supervision>,
+    /// Wakes a supervisor waiting out its back-off when the owner stops the instance.
+    stopped: Condvar,
+    /// Counts the postmaster's unexpected exits.
+    exits: tokio::sync::watch::Sender<u64>,
+}
+
+struct Supervision {
+    /// The running postmaster, unreaped (so never a reused pid); 0 while there is none.
+    pid: u32,
+    /// The owner is stopping the instance: no more restarts.
+    stopping: bool,
+    /// The instance accepted connections once: from now on an exit is restarted, not reported.
+    restarts: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Supervision> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Instances supervised by this process, by socket directory.
+static SUPERVISED: Mutex<Vec<Arc<Shared>>> = Mutex::new(Vec::new());
+
+/// Announces each unexpected exit of the postmaster of the embedded instance this process runs
+/// with its socket in `socket_dir`, or `None` if it runs none there (an external server).
+pub fn unexpected_exits(socket_dir: &Path) -> Option<tokio::sync::watch::Receiver<u64>> {
+    let dir = fs::canonicalize(socket_dir).ok()?;
+    let supervised = SUPERVISED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    supervised.iter().find(|shared| shared.dir == dir).map(|shared| shared.exits.subscribe())
+}
 
 /// The account PostgreSQL runs under when we are root.
 #[derive(Debug, Clone)]
@@ -153,10 +208,18 @@ impl EmbeddedPostgres {
 
         let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
         let command = postgres_command(&bin, &dir, &data, account.as_ref(), options.fsync, log)?;
-        let (pid, supervisor) = supervise(command, &bin)?;
-        let mut server = EmbeddedPostgres { dir, pid, supervisor: Some(supervisor) };
+        let shared = Arc::new(Shared {
+            dir: dir.clone(),
+            state: Mutex::new(Supervision { pid: 0, stopping: false, restarts: false }),
+            stopped: Condvar::new(),
+            exits: tokio::sync::watch::Sender::new(0),
+        });
+        let (pid, supervisor) = supervise(command, &bin, &data, Arc::clone(&shared))?;
+        let mut server = EmbeddedPostgres { dir, shared, supervisor: Some(supervisor) };
         // On failure `server` is dropped, which stops the half-started postgres.
         server.wait_until_ready(&bin, &log_path, log_start)?;
+        server.shared.lock().restarts = true;
+        SUPERVISED.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(Arc::clone(&server.shared));
         tracing::info!(
             pid,
             dir = %server.dir.display(),
@@ -181,8 +244,9 @@ impl EmbeddedPostgres {
         &self.dir
     }
 
+    /// The running postmaster's pid; 0 while a dead one waits to be restarted.
     pub fn pid(&self) -> u32 {
-        self.pid
+        self.shared.lock().pid
     }
 
     /// Fast shutdown (SIGINT) that escalates to SIGQUIT, then SIGKILL; idempotent.
@@ -190,20 +254,31 @@ impl EmbeddedPostgres {
         let Some(supervisor) = self.supervisor.take() else {
             return Ok(());
         };
+        SUPERVISED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|shared| !Arc::ptr_eq(shared, &self.shared));
+        self.shared.lock().stopping = true;
+        self.shared.stopped.notify_all();
+        let mut last_pid = 0;
         let escalation = [
             (Signal::SIGINT, STOP_TIMEOUT),
             (Signal::SIGQUIT, ESCALATION_TIMEOUT),
             (Signal::SIGKILL, ESCALATION_TIMEOUT),
         ];
-        let pid = Pid::from_raw(self.pid as i32);
         for (signal, patience) in escalation {
-            // Until the supervisor has reaped the child its pid cannot have been reused.
-            if !supervisor.is_finished()
-                && let Err(errno) = signal::kill(pid, signal)
-                && errno != Errno::ESRCH
-            {
-                tracing::warn!(pid = self.pid, %signal, %errno, "cannot signal embedded PostgreSQL");
+            // Under the lock the supervisor has not reaped the child, so its pid cannot have been
+            // reused; after `stopping` it forks no other.
+            let state = self.shared.lock();
+            if state.pid != 0 {
+                last_pid = state.pid;
+                if let Err(errno) = signal::kill(Pid::from_raw(state.pid as i32), signal)
+                    && errno != Errno::ESRCH
+                {
+                    tracing::warn!(pid = state.pid, %signal, %errno, "cannot signal embedded PostgreSQL");
+                }
             }
+            drop(state);
             let deadline = Instant::now() + patience;
             while !supervisor.is_finished() && Instant::now() < deadline {
                 thread::sleep(POLL_INTERVAL);
@@ -213,10 +288,10 @@ impl EmbeddedPostgres {
                 let _ = supervisor.join();
                 return Ok(());
             }
-            tracing::warn!(pid = self.pid, %signal, "embedded PostgreSQL did not stop in time");
+            tracing::warn!(pid = last_pid, %signal, "embedded PostgreSQL did not stop in time");
         }
         // Leave the supervisor detached: joining could block forever on an unkillable child.
-        Err(EmbeddedError::StopTimeout { pid: self.pid })
+        Err(EmbeddedError::StopTimeout { pid: last_pid })
     }
 
     fn wait_until_ready(&mut self, bin: &Path, log_path: &Path, log_start: u64) -> Result<(), EmbeddedError> {
@@ -262,7 +337,7 @@ impl std::fmt::Debug for EmbeddedPostgres {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmbeddedPostgres")
             .field("dir", &self.dir)
-            .field("pid", &self.pid)
+            .field("pid", &self.pid())
             .field("running", &self.supervisor.is_some())
             .finish()
     }
@@ -541,21 +616,81 @@ fn postgres_command(
     Ok(command)
 }
 
-fn supervise(mut command: Command, bin: &Path) -> Result<(u32, Supervisor), EmbeddedError> {
+fn supervise(
+    mut command: Command,
+    bin: &Path,
+    data: &Path,
+    shared: Arc<Shared>,
+) -> Result<(u32, Supervisor), EmbeddedError> {
     let (spawned_tx, spawned_rx) = mpsc::channel();
+    let data = data.to_owned();
     let thread = thread::Builder::new()
         .name("lindung-embedded-pg".to_owned())
         .spawn(move || {
-            let mut child = match command.spawn() {
-                Ok(child) => child,
-                Err(error) => {
-                    let report = io::Error::new(error.kind(), error.to_string());
-                    let _ = spawned_tx.send(Err(error));
-                    return Err(report);
+            let mut spawned_tx = Some(spawned_tx);
+            let mut backoff = RESTART_BACKOFF_FIRST;
+            loop {
+                let mut state = shared.lock();
+                if state.stopping {
+                    return Err(io::Error::other("stopped before postgres was restarted"));
                 }
-            };
-            let _ = spawned_tx.send(Ok(child.id()));
-            child.wait()
+                let mut child = match command.spawn() {
+                    Ok(child) => child,
+                    Err(error) => {
+                        let report = io::Error::new(error.kind(), error.to_string());
+                        match spawned_tx.take() {
+                            Some(tx) => {
+                                let _ = tx.send(Err(error));
+                                return Err(report);
+                            }
+                            None => {
+                                drop(state);
+                                tracing::error!(%error, "cannot restart embedded PostgreSQL");
+                                if !wait_out(&shared, backoff) {
+                                    return Err(report);
+                                }
+                                backoff = (backoff * 2).min(RESTART_BACKOFF_MAX);
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let pid = child.id();
+                state.pid = pid;
+                drop(state);
+                if let Some(tx) = spawned_tx.take() {
+                    let _ = tx.send(Ok(pid));
+                }
+                let started = Instant::now();
+                // Wait for the exit without reaping, then reap under the lock: `stop` signals
+                // only under the lock, so never a pid the system has handed to another process.
+                let _ = waitid(Id::Pid(Pid::from_raw(pid as i32)), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT);
+                let mut state = shared.lock();
+                let status = child.wait();
+                state.pid = 0;
+                if state.stopping || !state.restarts {
+                    return status;
+                }
+                drop(state);
+
+                if started.elapsed() >= RESTART_STABLE_RUN {
+                    backoff = RESTART_BACKOFF_FIRST;
+                }
+                let exited = status.as_ref().map_or_else(|e| format!("waiting for it failed: {e}"), |s| s.to_string());
+                tracing::error!(
+                    pid,
+                    status = %exited,
+                    ran_ms = started.elapsed().as_millis() as u64,
+                    restart_in_ms = backoff.as_millis() as u64,
+                    "embedded PostgreSQL exited unexpectedly; restarting it"
+                );
+                shared.exits.send_modify(|exits| *exits += 1);
+                wait_for_processes_to_exit(&data, ORPHAN_TIMEOUT);
+                if !wait_out(&shared, backoff) {
+                    return status;
+                }
+                backoff = (backoff * 2).min(RESTART_BACKOFF_MAX);
+            }
         })
         .map_err(io_error("start supervisor thread for", bin))?;
     let program = bin.join("postgres");
@@ -565,6 +700,38 @@ fn supervise(mut command: Command, bin: &Path) -> Result<(u32, Supervisor), Embe
         .and_then(|spawned| spawned)
         .map_err(io_error("run", &program))?;
     Ok((pid, thread))
+}
+
+/// Sleeps `delay` unless the owner stops the instance first; answers whether to go on.
+fn wait_out(shared: &Shared, delay: Duration) -> bool {
+    let state = shared.lock();
+    let (state, _) = shared
+        .stopped
+        .wait_timeout_while(state, delay, |state| !state.stopping)
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    !state.stopping
+}
+
+/// Waits until no process works in `data` any more (every process of a cluster does), or `limit`.
+fn wait_for_processes_to_exit(data: &Path, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while !processes_in(data).is_empty() && Instant::now() < deadline {
+        thread::sleep(POLL_INTERVAL);
+    }
+}
+
+/// Pids of live processes working in `data`, which every postgres process of that cluster does.
+fn processes_in(data: &Path) -> Vec<u32> {
+    let data = fs::canonicalize(data).unwrap_or_else(|_| data.to_owned());
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == data))
+        .filter(|&pid| process_exists(pid))
+        .collect()
 }
 
 fn is_ready(bin: &Path, dir: &Path) -> bool {
@@ -613,17 +780,6 @@ mod tests {
 
     async fn connect(server: &EmbeddedPostgres) -> PgConnection {
         PgConnection::connect_with(&server.connect_options()).await.expect("connect over the Unix socket")
-    }
-
-    /// Pids of processes working in `data`, which every postgres process of that cluster does.
-    fn processes_in(data: &Path) -> Vec<u32> {
-        let data = fs::canonicalize(data).unwrap_or_else(|_| data.to_owned());
-        fs::read_dir("/proc")
-            .expect("/proc")
-            .flatten()
-            .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|pid| fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == data))
-            .collect()
     }
 
     #[test]
@@ -708,6 +864,43 @@ mod tests {
         server.stop().expect("stop");
         assert_eq!(processes_in(&data), Vec::<u32>::new());
         server.stop().expect("a second stop is a no-op");
+    }
+
+    #[test]
+    fn a_killed_postmaster_is_restarted_with_its_data_and_its_exit_announced() {
+        let dir = scratch_dir();
+        let mut server = EmbeddedPostgres::start(options(dir.path())).expect("start");
+        let mut exits = unexpected_exits(dir.path()).expect("a supervised instance");
+        run(async {
+            let mut conn = connect(&server).await;
+            sqlx::query("create table survivor (name text)").execute(&mut conn).await?;
+            sqlx::query("insert into survivor values ('still here')").execute(&mut conn).await
+        })
+        .expect("create and fill a table");
+        let killed = server.pid();
+        signal::kill(Pid::from_raw(killed as i32), Signal::SIGKILL).expect("kill the postmaster");
+
+        let began = Instant::now();
+        let name: String = loop {
+            let answer = run(async {
+                let mut conn = PgConnection::connect_with(&server.connect_options()).await?;
+                sqlx::query_scalar("select name from survivor").fetch_one(&mut conn).await
+            });
+            match answer {
+                Ok(name) => break name,
+                Err(error) => assert!(began.elapsed() < START_TIMEOUT, "not back: {error}"),
+            }
+            thread::sleep(POLL_INTERVAL);
+        };
+        eprintln!("restarted and answering after {:?}", began.elapsed());
+        assert_eq!(name, "still here");
+        assert_ne!(server.pid(), killed);
+        assert!(server.pid() != 0 && process_exists(server.pid()));
+        assert_eq!(*exits.borrow_and_update(), 1, "the exit was announced");
+
+        server.stop().expect("stop");
+        assert_eq!(processes_in(&dir.path().join("pg")), Vec::<u32>::new());
+        assert!(unexpected_exits(dir.path()).is_none(), "a stopped instance is no longer supervised");
     }
 
     #[test]

@@ -10,5 +10,6 @@ mod coverage;
 mod enrollments;
 mod serve;
 mod service;
+mod store_loss;
 mod wire;
 mod workers;

@@ -11,18 +11,18 @@ use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus,
 
 use crate::helpers::Bearer;
 
-const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
+pub(crate) const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Kills the server if the test fails half-way, so no process outlives the test.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Server {
     /// SIGTERM, as an init system stops a service, then waits for the exit.
-    fn terminate(&mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
         self.0.wait().unwrap()
@@ -37,7 +37,7 @@ impl Drop for Server {
 }
 
 /// Polls until the server reports SERVING; answers how long it took.
-async fn wait_until_serving(url: &str, limit: Duration) -> Duration {
+pub(crate) async fn wait_until_serving(url: &str, limit: Duration) -> Duration {
     let start = Instant::now();
     loop {
         if let Ok(channel) = tonic::transport::Channel::from_shared(url.to_owned()).unwrap().connect().await {

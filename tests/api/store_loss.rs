@@ -1,0 +1,132 @@
+//! Losing the store: health follows it, calls fail fast with UNAVAILABLE and RetryInfo while it is down, and lindung
+//! answers again without an operator once it is back (the embedded store by its supervisor's restart).
+
+use std::{
+    path::Path,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use lindung::{
+    database::embedded::{EmbeddedOptions, EmbeddedPostgres},
+    proto::v1 as pb,
+};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tonic_types::StatusExt;
+
+use crate::{
+    helpers::Bearer,
+    serve::{LINDUNG, Server, free_port, wait_until_serving},
+};
+
+/// Starts `lindung serve` on `data_dir` (and `database_url`, if any), waits for SERVING, adds an agency and answers
+/// the server, its URL and the agency's key.
+async fn serve(data_dir: &Path, database_url: Option<&str>) -> (Server, String, String) {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let env = |command: &mut Command| {
+        command.env_remove("DATABASE_URL").env("LINDUNG_DATA_DIR", data_dir).env("RUST_LOG", "warn");
+        if let Some(url) = database_url {
+            command.env("DATABASE_URL", url);
+        }
+    };
+    let mut serve = Command::new(LINDUNG);
+    serve.args(["serve", "--listen", &listen]).stdout(Stdio::null()).stderr(Stdio::inherit());
+    env(&mut serve);
+    let server = Server(serve.spawn().unwrap());
+    let url = format!("http://{listen}");
+    wait_until_serving(&url, Duration::from_secs(30)).await;
+
+    let mut add = Command::new(LINDUNG);
+    add.args(["agency", "add", "--kind", "city", "--region", "32.71", "--name", "Pemerintah Kota Bogor"]);
+    env(&mut add);
+    let output = add.output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    (server, url, String::from_utf8(output.stdout).unwrap().trim().to_owned())
+}
+
+async fn health(url: &str) -> Option<ServingStatus> {
+    let channel = tonic::transport::Channel::from_shared(url.to_owned()).unwrap().connect().await.ok()?;
+    let reply = HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await.ok()?;
+    Some(reply.into_inner().status())
+}
+
+/// Polls health until it says `wanted`; answers how long it took.
+async fn wait_for_health(url: &str, wanted: ServingStatus, limit: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        if health(url).await == Some(wanted) {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "health not {wanted:?} within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn who_am_i(url: &str, key: &str) -> Result<pb::WhoAmIResponse, tonic::Status> {
+    let channel = tonic::transport::Channel::from_shared(url.to_owned()).unwrap().connect().await.unwrap();
+    let mut client = pb::agency_service_client::AgencyServiceClient::with_interceptor(channel, Bearer::new(key));
+    client.who_am_i(pb::WhoAmIRequest {}).await.map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn a_killed_embedded_postgres_makes_health_not_serving_and_is_restarted_without_an_operator() {
+    let data_dir = tempfile::Builder::new().prefix("lindung-loss-").tempdir_in("/tmp").unwrap();
+    let (mut server, url, key) = serve(data_dir.path(), None).await;
+    assert!(who_am_i(&url, &key).await.is_ok());
+
+    let lock = std::fs::read_to_string(data_dir.path().join("postgres/pg/postmaster.pid")).unwrap();
+    let postmaster: i32 = lock.lines().next().unwrap().trim().parse().unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(postmaster), nix::sys::signal::Signal::SIGKILL).unwrap();
+
+    let lost = wait_for_health(&url, ServingStatus::NotServing, Duration::from_secs(5)).await;
+    eprintln!("NOT_SERVING {lost:?} after SIGKILL of the postmaster");
+    let back = wait_for_health(&url, ServingStatus::Serving, Duration::from_secs(30)).await;
+    eprintln!("SERVING again {back:?} later");
+    let me = who_am_i(&url, &key).await.expect("a real call answers after the restart");
+    assert_eq!(me.agency.unwrap().region_code, "32.71");
+    let restarted: i32 = std::fs::read_to_string(data_dir.path().join("postgres/pg/postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_ne!(restarted, postmaster, "a new postmaster serves");
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn while_an_external_store_is_down_calls_fail_fast_with_retry_info_and_recover_when_it_is_back() {
+    let store_dir = tempfile::Builder::new().prefix("lindung-ext-").tempdir_in("/tmp").unwrap();
+    let data_dir = tempfile::Builder::new().prefix("lindung-data-").tempdir_in("/tmp").unwrap();
+    let options = EmbeddedOptions { fsync: false, ..EmbeddedOptions::new(store_dir.path()) };
+    let mut store = tokio::task::spawn_blocking({
+        let options = options.clone();
+        move || EmbeddedPostgres::start(options)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let database_url = format!("postgres:///postgres?host={}&user=postgres", store.socket_dir().display());
+    let (mut server, url, key) = serve(data_dir.path(), Some(&database_url)).await;
+    assert!(who_am_i(&url, &key).await.is_ok());
+
+    let mut store = tokio::task::spawn_blocking(move || store.stop().map(|()| store)).await.unwrap().unwrap();
+    let lost = wait_for_health(&url, ServingStatus::NotServing, Duration::from_secs(5)).await;
+    eprintln!("NOT_SERVING {lost:?} after the external store stopped");
+
+    let start = Instant::now();
+    let refused = who_am_i(&url, &key).await.expect_err("no store, no answer");
+    let took = start.elapsed();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    assert!(refused.get_details_retry_info().is_some(), "RetryInfo: {refused:?}");
+    assert!(took < Duration::from_millis(500), "answered after {took:?}, not at once");
+
+    drop(store.stop());
+    let store = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(options)).await.unwrap().unwrap();
+    wait_for_health(&url, ServingStatus::Serving, Duration::from_secs(10)).await;
+    assert!(who_am_i(&url, &key).await.is_ok(), "answers again once the store is back");
+    assert!(server.terminate().success());
+    drop(store);
+}
