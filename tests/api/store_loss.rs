@@ -121,7 +121,8 @@ async fn while_an_external_store_is_down_calls_fail_fast_with_retry_info_and_rec
     let took = start.elapsed();
     assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
     assert!(refused.get_details_retry_info().is_some(), "RetryInfo: {refused:?}");
-    assert!(took < Duration::from_millis(500), "answered after {took:?}, not at once");
+    // Well below the pool's 5 s acquire timeout, which is what every call waited before the gate.
+    assert!(took < Duration::from_secs(2), "answered after {took:?}, not at once");
 
     drop(store.stop());
     let store = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(options)).await.unwrap().unwrap();
