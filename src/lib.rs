@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod config;
+pub mod date;
 pub mod error;
 pub mod money;
 pub mod month;

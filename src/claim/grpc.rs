@@ -474,7 +474,7 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
             let mut violations = Vec::new();
             let who = collect(&mut violations, identifier(&request.worker_nik, &request.participant_number));
             let event = match &request.event {
-                Some(event) => collect(&mut violations, parse_event(event)),
+                Some(event) => collect(&mut violations, parse_event(event).map_err(|e| nest(e, "event"))),
                 None => {
                     violations.push(FieldViolation::new("event", "REQUIRED", "is required"));
                     None
@@ -1168,12 +1168,9 @@ fn parse_documents(documents: &[i32]) -> Result<Vec<Document>, Error> {
     if violations.is_empty() { Ok(parsed) } else { Err(Error::InvalidArgument(violations)) }
 }
 
+/// A date that must have happened already (an event, a birth, a payment).
 fn parse_date(value: &str, field: &str) -> Result<NaiveDate, Error> {
-    match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        Ok(date) if date > today() => Err(Error::invalid(field, "DATE_IN_FUTURE", "must not be in the future")),
-        Ok(date) => Ok(date),
-        Err(_) => Err(Error::invalid(field, "DATE_FORMAT", "must be a date like 2025-10-20")),
-    }
+    crate::date::not_after(field, value, today()).map_err(|v| Error::InvalidArgument(vec![v]))
 }
 
 /// Keeps a value, or moves its field violations into `violations`, so that one answer names every bad field. The

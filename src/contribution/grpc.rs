@@ -238,14 +238,10 @@ fn parse_payment(request: &pb::RecordPaymentRequest) -> Result<(Rupiah, chrono::
             None
         }
     };
-    let paid_on = match chrono::NaiveDate::parse_from_str(&request.paid_on, "%Y-%m-%d") {
-        Ok(date) if date > today() => {
-            violations.push(FieldViolation::new("paid_on", "DATE_IN_FUTURE", "must not be in the future"));
-            None
-        }
+    let paid_on = match crate::date::not_after("paid_on", &request.paid_on, today()) {
         Ok(date) => Some(date),
-        Err(_) => {
-            violations.push(FieldViolation::new("paid_on", "DATE_FORMAT", "must be a date like 2025-09-15"));
+        Err(violation) => {
+            violations.push(violation);
             None
         }
     };

@@ -90,9 +90,9 @@ impl Question {
         if let Some(Err(e)) = &number {
             violations.push(FieldViolation::new("participant_number", e.reason(), e.to_string()));
         }
-        let date = NaiveDate::parse_from_str(&request.date, "%Y-%m-%d");
-        if date.is_err() {
-            violations.push(FieldViolation::new("date", "DATE_FORMAT", "must be a date like 2025-10-20"));
+        let date = crate::date::field("date", &request.date);
+        if let Err(violation) = &date {
+            violations.push(violation.clone());
         }
         let programme = match pb::Programme::try_from(request.programme) {
             Ok(p @ (pb::Programme::Jkk | pb::Programme::Jkm)) => Some(p),

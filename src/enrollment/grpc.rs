@@ -715,9 +715,7 @@ impl Decision {
         });
         let number = ParticipantNumber::parse(&request.participant_number)
             .map_err(|e| FieldViolation::new(format!("{prefix}participant_number"), e.reason(), e.to_string()));
-        let start = chrono::NaiveDate::parse_from_str(&request.protection_start, "%Y-%m-%d").map_err(|_| {
-            FieldViolation::new(format!("{prefix}protection_start"), "DATE_FORMAT", "must be a date like 2025-09-01")
-        });
+        let start = crate::date::field(&format!("{prefix}protection_start"), &request.protection_start);
         match (id, number, start) {
             (Ok(id), Ok(number), Ok(start)) => Ok(Decision::Confirm { id, number, start }),
             (id, number, start) => {

@@ -478,14 +478,10 @@ fn parse_death(request: &pb::ReportDeathRequest) -> Result<(super::Nik, NaiveDat
     let nik = super::Nik::parse(&request.worker_nik)
         .map_err(|e| violations.push(FieldViolation::new("worker_nik", e.reason(), e.to_string())))
         .ok();
-    let died = match NaiveDate::parse_from_str(&request.date_of_death, "%Y-%m-%d") {
-        Ok(date) if date > today() => {
-            violations.push(FieldViolation::new("date_of_death", "DATE_IN_FUTURE", "must not be in the future"));
-            None
-        }
+    let died = match crate::date::not_after("date_of_death", &request.date_of_death, today()) {
         Ok(date) => Some(date),
-        Err(_) => {
-            violations.push(FieldViolation::new("date_of_death", "DATE_FORMAT", "must be a date like 2025-10-20"));
+        Err(violation) => {
+            violations.push(violation);
             None
         }
     };

@@ -15,6 +15,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::{
     area::{AreaCodeError, AreaLevel, RegionCode},
+    date::DateError,
     error::FieldViolation,
 };
 
@@ -356,10 +357,11 @@ impl Worker {
 
         let nik = c.required("nik", &input.nik).and_then(|s| c.take("nik", Nik::parse(s), NikError::reason));
         let full_name = c.text("full_name", FullName::parse(&input.full_name), "NAME_LENGTH", "NAME_CONTROL_CHARS");
-        let birth_date = c.required("birth_date", &input.birth_date).and_then(|s| c.date("birth_date", s, today));
-        let birth_date = birth_date.filter(|date| {
-            let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a real date");
-            c.rule(*date >= earliest, "birth_date", "BIRTH_DATE_TOO_EARLY", || "must not be before 1900-01-01".into())
+        let birth_date = c.required("birth_date", &input.birth_date).and_then(|s| {
+            // The date parser's lower bound is this field's own rule, with its own reason.
+            let too_early = crate::date::parse(s) == Err(DateError::OutOfRange) && s < "1900";
+            c.rule(!too_early, "birth_date", "BIRTH_DATE_TOO_EARLY", || "must not be before 1900-01-01".into());
+            if too_early { None } else { c.date("birth_date", s, today) }
         });
         let sex = c.present("sex", input.sex);
         let domicile = c.required("domicile_village_code", &input.domicile_village_code).and_then(|s| {
@@ -517,7 +519,7 @@ impl Checker {
 
     /// A `YYYY-MM-DD` date that is not after `today`.
     fn date(&mut self, field: &str, value: &str, today: NaiveDate) -> Option<NaiveDate> {
-        let date = self.take(field, parse_date(value), |_| "DATE_FORMAT")?;
+        let date = self.take(field, parse_date(value), |e| e.0.reason())?;
         let description = || format!("must not be after today ({today})");
         self.rule(date <= today, field, "DATE_IN_FUTURE", description).then_some(date)
     }
@@ -543,17 +545,25 @@ fn text(value: &str, max: usize) -> Result<String, TextError> {
     Ok(value.to_owned())
 }
 
-/// Strictly `YYYY-MM-DD` (chrono's `%Y-%m-%d` also takes `1990-5-1` and signed years).
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    let format = || format!("{} is not a date: expected YYYY-MM-DD, e.g. 1990-05-15", shown(s));
-    let shaped = s.len() == 10
-        && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    if !shaped {
-        return Err(format());
+/// A date field, by the one date parser ([`crate::date`]), with the input quoted in the message where it is short.
+fn parse_date(s: &str) -> Result<NaiveDate, DateMessage> {
+    crate::date::parse(s).map_err(|error| {
+        let text = match error {
+            DateError::Format => format!("{} is not a date: expected YYYY-MM-DD, e.g. 1990-05-15", shown(s)),
+            DateError::NotADay => format!("{s} is not a calendar date"),
+            DateError::OutOfRange => format!("{s} is out of range: dates run from 1900-01-01 to 2999-12-31"),
+        };
+        DateMessage(error, text)
+    })
+}
+
+/// A date parser's error with its message for this field.
+struct DateMessage(DateError, String);
+
+impl fmt::Display for DateMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.1)
     }
-    let number = |range: std::ops::Range<usize>| s[range].parse::<u32>().expect("checked digits");
-    NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
-        .ok_or_else(|| format!("{s} is not a calendar date"))
 }
 
 /// The input quoted when short; a long value (a NIK pasted in the wrong field) is not echoed into messages (R6.3).
@@ -724,7 +734,8 @@ mod tests {
                 ("welfare.source", "REQUIRED"),
                 ("welfare.as_of_quarter", "QUARTER_FORMAT"),
                 ("phone", "PHONE_FORMAT"),
-                // The birth date is unknown, so only the death date's own rules apply.
+                // The birth date is unknown, so only the death date's own rules apply: 1899 is out of range.
+                ("date_of_death", "DATE_OUT_OF_RANGE"),
             ]),
         );
     }
@@ -922,7 +933,7 @@ mod tests {
     #[test]
     fn dates_must_be_strictly_yyyy_mm_dd() {
         let check = |input: &str, expected: Result<&str, &str>| {
-            let actual = parse_date(input).map(|d| d.to_string());
+            let actual = parse_date(input).map(|d| d.to_string()).map_err(|e| e.1);
             assert_eq!(actual.as_deref().map_err(String::as_str), expected, "{input:?}");
         };
         check("1990-05-15", Ok("1990-05-15"));
@@ -933,6 +944,7 @@ mod tests {
         check("1990-5-15", Err(r#""1990-5-15" is not a date: expected YYYY-MM-DD, e.g. 1990-05-15"#));
         check("+1990-05-15", Err(r#""+1990-05-15" is not a date: expected YYYY-MM-DD, e.g. 1990-05-15"#));
         check("1990-05-15T00:00", Err("a value of 16 characters is not a date: expected YYYY-MM-DD, e.g. 1990-05-15"));
+        check("1899-12-31", Err("1899-12-31 is out of range: dates run from 1900-01-01 to 2999-12-31"));
         check("1990-05-1５", Err(r#""1990-05-1５" is not a date: expected YYYY-MM-DD, e.g. 1990-05-15"#));
     }
 

@@ -7,6 +7,7 @@ mod areas;
 mod claims;
 mod contributions;
 mod coverage;
+mod dates;
 mod enrollments;
 mod serve;
 mod service;
