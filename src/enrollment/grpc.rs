@@ -120,22 +120,32 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         let caller = self.state.authorize(&request, Rpc::HandOverEnrollment).await?;
         let request = request.into_inner();
         let result = async {
+            // Every field is checked before anything is read, the resend path included.
+            let request_id = crate::subsidy::grpc::parse_request_id(&request.request_id, "request_id")?;
             let id = parse_id(&request.enrollment_id, "enrollment_id")?;
+            parse_id(&request.target_subsidy_id, "target_subsidy_id")?;
             let month = Month::parse(&request.month).map_err(|e| Error::invalid("month", e.reason(), e.to_string()))?;
             let mut tx = self.state.pool.begin().await?;
             let row = lock_own(&mut tx, &caller, id).await?;
             if row.status == enrollment::Status::Ended.as_str() && row.end_reason.as_deref() == Some("handed_over") {
-                // A resend of a hand-over already made: answer what it made.
-                let started = prior_enrollment(&mut tx, &caller, &request.request_id).await?;
+                // A resend of a hand-over already made answers what it made; under another request id, the
+                // enrollment was handed over already and this is a second, refused hand-over.
+                let Some(started) = prior_enrollment(&mut tx, &caller, &request_id).await? else {
+                    return Err(Error::Refused(vec![Refusal::new(
+                        "R6.1",
+                        "ENROLLMENT_ALREADY_HANDED_OVER",
+                        "the enrollment was already handed over under another request id",
+                    )]));
+                };
                 tx.commit().await?;
                 return Ok(pb::HandOverEnrollmentResponse {
                     ended: Some(to_proto(&row)),
-                    started: started.as_ref().map(to_proto),
+                    started: Some(to_proto(&started)),
                 });
             }
             end_locked(&mut tx, &row, month, EndReason::HandedOver).await?;
             let submission = pb::SubmitEnrollmentRequest {
-                request_id: request.request_id.clone(),
+                request_id,
                 subsidy_id: request.target_subsidy_id.clone(),
                 worker_nik: row.worker_nik.clone(),
                 first_month: month.to_string(),

@@ -505,6 +505,22 @@ async fn ending_an_enrollment_frees_the_following_months_and_a_hand_over_is_atom
     assert_eq!((started.status(), started.first_month.as_str()), (pb::EnrollmentStatus::Pending, "2025-10"));
     assert_eq!(started.subsidy_id, province);
 
+    // Resent, it answers what it made; with a request id that is not valid, INVALID_ARGUMENT (never INTERNAL);
+    // under another request id, a second hand-over is refused.
+    let resend = |request_id: &str| pb::HandOverEnrollmentRequest {
+        request_id: request_id.into(),
+        enrollment_id: second.id.clone(),
+        target_subsidy_id: province.clone(),
+        month: "2025-10".into(),
+    };
+    let again = bogor.hand_over_enrollment(resend("h-1")).await.unwrap().into_inner();
+    assert_eq!(again.started.unwrap().id, started.id);
+    let malformed = bogor.hand_over_enrollment(resend("a\u{0}b")).await.unwrap_err();
+    assert_eq!(malformed.code(), tonic::Code::InvalidArgument, "{malformed:?}");
+    assert_eq!(malformed.get_details_bad_request().unwrap().field_violations[0].field, "request_id");
+    let other = bogor.hand_over_enrollment(resend("h-other")).await.unwrap_err();
+    assert_eq!(other.get_details_error_info().unwrap().reason, "ENROLLMENT_ALREADY_HANDED_OVER", "{other:?}");
+
     // A hand-over that the target refuses changes nothing.
     let third = {
         register(&app, 2..3).await;

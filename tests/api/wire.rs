@@ -416,3 +416,56 @@ async fn no_rpc_answers_internal_to_a_message_that_is_not_protobuf() {
     }
     app.stop().await;
 }
+
+/// An encoding of message `name` with every string field, nested ones included, set to `text`.
+fn every_string_set(set: &prost_types::FileDescriptorSet, name: &str, text: &str, depth: usize) -> Vec<u8> {
+    use prost_types::field_descriptor_proto::Type;
+    let message = set
+        .file
+        .iter()
+        .flat_map(|f| f.message_type.iter().map(move |m| (f.package(), m)))
+        .find(|(package, m)| format!(".{package}.{}", m.name()) == name)
+        .map(|(_, m)| m);
+    let Some(message) = message else { return Vec::new() }; // google.* types: left empty
+    let mut out = Vec::new();
+    for field in &message.field {
+        let value = match field.r#type() {
+            Type::String => text.as_bytes().to_vec(),
+            Type::Message if depth > 0 => every_string_set(set, field.type_name(), text, depth - 1),
+            _ => continue,
+        };
+        prost::encoding::encode_key(field.number() as u32, prost::encoding::WireType::LengthDelimited, &mut out);
+        prost::encoding::encode_varint(value.len() as u64, &mut out);
+        out.extend_from_slice(&value);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_nul_byte_or_control_character_in_any_text_field_is_never_internal() {
+    let app = TestApp::spawn().await;
+    let set = prost_types::FileDescriptorSet::decode(lindung::proto::FILE_DESCRIPTOR_SET).unwrap();
+    let methods: Vec<(String, String)> = set
+        .file
+        .iter()
+        .filter(|f| f.package() == "lindung.v1")
+        .flat_map(|f| f.service.iter())
+        .flat_map(|s| {
+            s.method.iter().map(move |m| (format!("/lindung.v1.{}/{}", s.name(), m.name()), m.input_type().to_owned()))
+        })
+        .collect();
+    for text in ["a\u{0}b", "\u{0}", "x\u{7}y\u{1b}[31m", "\u{202e}abc"] {
+        for (path, input) in &methods {
+            let message = every_string_set(&set, input, text, 3);
+            for key in [&app.keys.insurer, &app.keys.bogor, &app.keys.jabar] {
+                let answered = call_raw(app.addr, key, path, vec![message.clone()]).await.unwrap();
+                assert!(
+                    !matches!(answered.code, Code::Internal | Code::Unknown),
+                    "{path} with {text:?} in every text field: {:?}",
+                    answered.status
+                );
+            }
+        }
+    }
+    app.stop().await;
+}
