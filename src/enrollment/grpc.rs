@@ -601,7 +601,8 @@ async fn conflicts_of<'a>(
         niks.push(submission.nik.as_str().to_owned());
         from.push(submission.first_month.first_day());
         to.push(subsidy.last_month.next().first_day());
-        firsts.insert((submission.nik.as_str().to_owned(), submission.first_month.first_day()), submission.first_month);
+        let key = (submission.nik.as_str().to_owned(), submission.first_month.first_day());
+        firsts.insert(key, (submission.first_month, subsidy.funder_id));
     }
     if niks.is_empty() {
         return Ok(HashMap::new());
@@ -611,8 +612,13 @@ async fn conflicts_of<'a>(
     for conflict in &found {
         let kind = AgencyKind::from_code(&conflict.funder_kind).unwrap_or(AgencyKind::City);
         // The conflict query answers one row per asked (NIK, first month); match it back by NIK.
-        for ((nik, _), month) in firsts.iter().filter(|((nik, _), _)| *nik == conflict.nik) {
-            out.insert((nik.clone(), *month), Refusal::double_funding(kind, conflict.subsidy_id));
+        for ((nik, _), (month, funder)) in firsts.iter().filter(|((nik, _), _)| *nik == conflict.nik) {
+            let refusal = if conflict.funder_id == *funder {
+                Refusal::already_enrolled_by_you(conflict.enrollment_id, conflict.subsidy_id)
+            } else {
+                Refusal::double_funding(kind, conflict.subsidy_id)
+            };
+            out.insert((nik.clone(), *month), refusal);
         }
     }
     Ok(out)

@@ -194,8 +194,24 @@ impl Refusal {
         let message = format!("already funded for an overlapping month by {funder} (subsidy {subsidy_id})");
         let mut refusal = Refusal::new("R1.9", "DOUBLE_FUNDING", message);
         // What the funder may act on, and nothing personal of the other side.
-        refusal.details =
-            vec![("funder_kind", funder_kind.as_str().to_owned()), ("subsidy_id", subsidy_id.to_string())];
+        let kind = match funder_kind {
+            AgencyKind::City => "AGENCY_KIND_CITY",
+            AgencyKind::Province => "AGENCY_KIND_PROVINCE",
+            AgencyKind::Insurer => "AGENCY_KIND_INSURER",
+        };
+        // Spelled as the contract's `AgencyKind` enum is.
+        refusal.details = vec![("funder_kind", kind.to_owned()), ("subsidy_id", subsidy_id.to_string())];
+        refusal
+    }
+
+    /// The funder itself already funds the worker in one of the months asked for (a resubmission under a new
+    /// request id): still one funder per month (R1.9), but told as what it is, with the enrollment to look at.
+    pub fn already_enrolled_by_you(enrollment_id: Uuid, subsidy_id: Uuid) -> Refusal {
+        let message = format!(
+            "already enrolled by you for an overlapping month (enrollment {enrollment_id} of subsidy {subsidy_id})"
+        );
+        let mut refusal = Refusal::new("R1.9", "ALREADY_ENROLLED_BY_YOU", message);
+        refusal.details = vec![("enrollment_id", enrollment_id.to_string()), ("subsidy_id", subsidy_id.to_string())];
         refusal
     }
 

@@ -65,7 +65,9 @@ pub struct FactsRow {
 pub struct Conflict {
     pub nik: String,
     pub funder_kind: String,
+    pub funder_id: Uuid,
     pub subsidy_id: Uuid,
+    pub enrollment_id: Uuid,
 }
 
 /// Serialises concurrent calls carrying the same request ids of one funder until the transaction ends, so that
@@ -118,7 +120,8 @@ pub async fn funding_conflicts(
 ) -> sqlx::Result<Vec<Conflict>> {
     sqlx::query_as!(
         Conflict,
-        r#"select distinct on (i.nik, i.lo) i.nik as "nik!", a.kind as funder_kind, e.subsidy_id
+        r#"select distinct on (i.nik, i.lo) i.nik as "nik!", a.kind as funder_kind, s.funder_id,
+                  e.subsidy_id, e.id as enrollment_id
            from unnest($1::text[], $2::date[], $3::date[]) as i(nik, lo, hi)
            join enrollments e on e.worker_nik = i.nik and e.status <> 'rejected'
                               and e.months && daterange(i.lo, i.hi)

@@ -248,7 +248,7 @@ async fn kota_bogor_and_jawa_barat_enroll_22474_workers_with_no_one_funded_twice
             && reason_of(status) == "DOUBLE_FUNDING"
         {
             let info = status.get_details_error_info().unwrap();
-            assert_eq!(info.metadata.get("funder_kind").map(String::as_str), Some("province"));
+            assert_eq!(info.metadata.get("funder_kind").map(String::as_str), Some("AGENCY_KIND_PROVINCE"));
             assert_eq!(info.metadata.get("subsidy_id"), Some(&province));
         }
     }
@@ -458,6 +458,12 @@ async fn ending_an_enrollment_frees_the_following_months_and_a_hand_over_is_atom
 
     let first =
         bogor.submit_enrollment(submission("e-0".into(), &city, 0)).await.unwrap().into_inner().enrollment.unwrap();
+    // The city submitting her again under a new request id is told it funds her already, not that another
+    // government does.
+    let twice = bogor.submit_enrollment(submission("e-0-again".into(), &city, 0)).await.unwrap_err();
+    let info = twice.get_details_error_info().unwrap();
+    assert_eq!(info.reason, "ALREADY_ENROLLED_BY_YOU", "{twice:?}");
+    assert_eq!(info.metadata.get("enrollment_id"), Some(&first.id));
     let ended = bogor
         .end_enrollment(pb::EndEnrollmentRequest {
             enrollment_id: first.id.clone(),
