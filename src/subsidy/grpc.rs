@@ -41,7 +41,14 @@ impl pb::subsidy_service_server::SubsidyService for SubsidyGrpc {
             let request_id = parse_request_id(&request.request_id, "request_id")?;
             let input = from_proto(request.subsidy.unwrap_or_default());
             let subsidy = Subsidy::parse(input, Uuid::new_v4(), &caller.agency).map_err(|violations| {
-                Error::InvalidArgument(violations.into_iter().map(|v| v.nested("subsidy")).collect())
+                // An area outside the funder's own is a write outside its authority, answered as every other one.
+                match violations.iter().find(|v| v.reason == "AREA_OUTSIDE_FUNDER") {
+                    Some(outside) => Error::PermissionDenied {
+                        reason: "OUTSIDE_AGENCY_AREA",
+                        message: format!("subsidy.area_code: {}", outside.description),
+                    },
+                    None => Error::InvalidArgument(violations.into_iter().map(|v| v.nested("subsidy")).collect()),
+                }
             })?;
             let mut tx = self.state.pool.begin().await?;
             if !area::store::exists(&mut *tx, &subsidy.area).await? {

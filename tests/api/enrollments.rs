@@ -654,7 +654,8 @@ async fn each_agency_acts_only_on_what_is_its_own() {
         })
         .await
         .unwrap_err();
-    assert_eq!(status.get_details_bad_request().unwrap().field_violations[0].reason, "AREA_OUTSIDE_FUNDER");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied, "{status:?}");
+    assert_eq!(status.get_details_error_info().unwrap().reason, "OUTSIDE_AGENCY_AREA");
     // The insurer sees every subsidy; the city only its own.
     let all = subsidies(&app, &app.keys.insurer)
         .await
