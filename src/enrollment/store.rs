@@ -323,21 +323,30 @@ pub async fn end(conn: &mut PgConnection, id: Uuid, end_month: NaiveDate, reason
 /// Ends every enrollment of a worker from `from` (the month after their death) on, whatever its state: pending and
 /// active ones become ENDED (died), ended ones only lose the months they would have funded after it. Answers the
 /// enrollments changed.
-pub async fn end_after_death(conn: &mut PgConnection, nik: &str, from: NaiveDate) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar!(
-        "update enrollments
-         set status = case when status in ('pending', 'active') then 'ended' else status end,
-             end_reason = case when status in ('pending', 'active') then 'died' else end_reason end,
-             months = case when $2 <= first_month then 'empty'::daterange
-                           else daterange(first_month, least(upper(months), $2)) end
-         where worker_nik = $1 and status <> 'rejected'
-           and (status in ('pending', 'active') or upper(months) > $2)
-         returning id",
+pub async fn end_after_death(conn: &mut PgConnection, nik: &str, from: NaiveDate) -> sqlx::Result<Vec<Ended>> {
+    sqlx::query_as!(
+        Ended,
+        "update enrollments e
+         set status = case when e.status in ('pending', 'active') then 'ended' else e.status end,
+             end_reason = case when e.status in ('pending', 'active') then 'died' else e.end_reason end,
+             months = case when $2 <= e.first_month then 'empty'::daterange
+                           else daterange(e.first_month, least(upper(e.months), $2)) end
+         from subsidies s
+         where s.id = e.subsidy_id and e.worker_nik = $1 and e.status <> 'rejected'
+           and (e.status in ('pending', 'active') or upper(e.months) > $2)
+         returning e.id, s.funder_id",
         nik,
         from
     )
     .fetch_all(conn)
     .await
+}
+
+/// An enrollment a death changed, and whose it is.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    pub id: Uuid,
+    pub funder_id: Uuid,
 }
 
 /// Filters of a list of enrollments; None means "any".

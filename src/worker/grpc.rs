@@ -152,7 +152,12 @@ impl pb::worker_service_server::WorkerService for WorkerGrpc {
                 date_of_death: recorded.date_of_death.to_string(),
                 certificate_number: recorded.certificate_number,
                 recorded_now: now,
-                changed_enrollment_ids: changed.iter().map(ToString::to_string).collect(),
+                // Each caller learns only of its own enrollments (the insurer of all).
+                changed_enrollment_ids: changed
+                    .iter()
+                    .filter(|e| caller.scope == Scope::All || e.funder_id == caller.agency_id())
+                    .map(|e| e.id.to_string())
+                    .collect(),
                 refunds: shown,
             })
         }
@@ -441,7 +446,7 @@ pub struct Death {
     pub recorded: store::DeathRow,
     /// Whether this call recorded it (false: it repeated the recorded report).
     pub now: bool,
-    pub changed: Vec<uuid::Uuid>,
+    pub changed: Vec<crate::enrollment::store::Ended>,
     pub refunds: Vec<crate::contribution::store::RefundRow>,
 }
 

@@ -731,3 +731,47 @@ async fn one_batch_of_decisions_cannot_give_one_participant_number_to_two_worker
     assert_eq!(results, ["Active", "PARTICIPANT_NUMBER_CONFLICT", "code 3"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_reported_death_tells_each_funder_only_of_its_own_enrollments() {
+    let app = TestApp::spawn().await;
+    register(&app, 0..1).await;
+    let city = create_subsidy_between(&app, &app.keys.bogor, "32.71", 10, "1000000000", "2025-09", "2025-10").await;
+    let province = create_subsidy_between(&app, &app.keys.jabar, "32", 10, "1000000000", "2025-11", "2025-12").await;
+    let by_city = enrollments(&app, &app.keys.bogor)
+        .await
+        .submit_enrollment(submission("city-0".into(), &city, 0))
+        .await
+        .unwrap()
+        .into_inner()
+        .enrollment
+        .unwrap();
+    let by_province = enrollments(&app, &app.keys.jabar)
+        .await
+        .submit_enrollment(pb::SubmitEnrollmentRequest {
+            first_month: "2025-11".into(),
+            ..submission("province-0".into(), &province, 0)
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .enrollment
+        .unwrap();
+    let report = pb::ReportDeathRequest {
+        worker_nik: bogor_worker(0).nik,
+        date_of_death: "2025-09-15".into(),
+        certificate_number: "3271-KM-0009".into(),
+    };
+    let reported = app.workers(&app.keys.jabar).await.report_death(report).await.unwrap().into_inner();
+    assert!(reported.recorded_now);
+    // Both enrollments ended; the province is told of its own only.
+    assert_eq!(reported.changed_enrollment_ids, vec![by_province.id.clone()]);
+    let city_view = enrollments(&app, &app.keys.bogor)
+        .await
+        .get_enrollment(pb::GetEnrollmentRequest { enrollment_id: by_city.id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(city_view.enrollment.unwrap().status(), pb::EnrollmentStatus::Ended);
+    app.stop().await;
+}
