@@ -8,6 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "lindung", version)]
 pub struct Cli {
+    /// Where the store is: global options, accepted before or after the subcommand.
+    #[command(flatten)]
+    pub store: StoreConfig,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -17,31 +21,32 @@ pub enum Command {
     /// Runs the gRPC server (applies migrations and loads the area list first).
     Serve(ServeConfig),
     /// Applies the database migrations and loads the area list, then exits.
-    Migrate(StoreConfig),
+    Migrate,
     /// Manages the agencies that may call lindung and their API keys.
     #[command(subcommand)]
     Agency(AgencyCommand),
 }
 
-/// Where the PostgreSQL store is.
+/// Where the PostgreSQL store is. Every option is global: `lindung --data-dir X agency list` and
+/// `lindung agency list --data-dir X` mean the same.
 #[derive(Debug, Clone, Args)]
 pub struct StoreConfig {
     /// PostgreSQL connection URL. When absent, lindung runs its own private PostgreSQL in `--data-dir`.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Directory for lindung's own files: the embedded PostgreSQL cluster (when no DATABASE_URL is given) and the
     /// generated pseudonym key. It must be reachable by the `postgres` system user when lindung runs as root.
-    #[arg(long, env = "LINDUNG_DATA_DIR", default_value = ".lindung")]
+    #[arg(long, global = true, env = "LINDUNG_DATA_DIR", default_value = ".lindung")]
     pub data_dir: PathBuf,
 
     /// Directory holding the PostgreSQL server binaries (initdb, postgres) for the embedded store; found
     /// automatically under /usr/lib/postgresql when absent.
-    #[arg(long, env = "LINDUNG_PG_BIN_DIR")]
+    #[arg(long, global = true, env = "LINDUNG_PG_BIN_DIR")]
     pub pg_bin_dir: Option<PathBuf>,
 
     /// Maximum connections in the pool.
-    #[arg(long, env = "LINDUNG_DB_MAX_CONNECTIONS", default_value_t = 20)]
+    #[arg(long, global = true, env = "LINDUNG_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
 }
 
@@ -50,9 +55,6 @@ pub struct ServeConfig {
     /// Address to listen on for gRPC (HTTP/2, plaintext; put TLS in front or on the roadmap's mTLS).
     #[arg(long, env = "LINDUNG_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
-
-    #[command(flatten)]
-    pub store: StoreConfig,
 
     /// Secret key (64 hex digits) for the keyed hash that stands for a NIK in the audit log. Every lindung process
     /// of one deployment must share it. When absent, a key is generated once and kept in `--data-dir`.
@@ -94,8 +96,6 @@ pub enum LogFormat {
 pub enum AgencyCommand {
     /// Registers an agency and prints its first API key (shown once, never stored in clear).
     Add {
-        #[command(flatten)]
-        store: StoreConfig,
         #[arg(long, value_enum)]
         kind: AgencyKindArg,
         /// The governed area: a regency code for a city (e.g. 32.71), a province code for a province (e.g. 32);
@@ -108,24 +108,17 @@ pub enum AgencyCommand {
     },
     /// Issues a further API key for an existing agency (for key rotation).
     IssueKey {
-        #[command(flatten)]
-        store: StoreConfig,
         /// The agency's name.
         #[arg(long)]
         name: String,
     },
     /// Revokes an API key, given the prefix shown by `agency list` or the whole key.
     RevokeKey {
-        #[command(flatten)]
-        store: StoreConfig,
         #[arg(long)]
         key_prefix: String,
     },
     /// Lists agencies and their keys (prefixes only).
-    List {
-        #[command(flatten)]
-        store: StoreConfig,
-    },
+    List,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -164,6 +157,20 @@ mod tests {
             ("s", None),
         ] {
             assert_eq!(parse_duration(input).ok().map(|d| d.as_millis() as u64), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn store_options_go_before_or_after_the_subcommand() {
+        for args in [
+            &["lindung", "--data-dir", "/x", "agency", "list"][..],
+            &["lindung", "agency", "--data-dir", "/x", "list"],
+            &["lindung", "agency", "list", "--data-dir", "/x"],
+            &["lindung", "serve", "--data-dir", "/x"],
+            &["lindung", "--data-dir", "/x", "migrate"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.store.data_dir, PathBuf::from("/x"), "{args:?}");
         }
     }
 

@@ -6,15 +6,34 @@ use lindung::{
     agency::{self, Agency, AgencyKind, NewApiKey},
     app::{App, AppState, ServerSettings},
     area::RegionCode,
-    config::{AgencyCommand, AgencyKindArg, Cli, Command, LogFormat},
+    config::{AgencyCommand, AgencyKindArg, Cli, Command, LogFormat, StoreConfig},
     database::{self, Database},
     listener::ConnectionLimits,
     telemetry,
 };
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Errors are printed here, as one line with their causes (`{:#}`), never through anyhow's `Debug`, which adds a
+/// stack backtrace whenever `RUST_BACKTRACE` is set: a user error ("agency already exists") is not a crash.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let store = cli.store;
     let format = match &cli.command {
         Command::Serve(config) => config.log_format,
         _ => LogFormat::Text,
@@ -22,10 +41,10 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(format);
     match cli.command {
         Command::Serve(config) => {
-            let db = Database::open(&config.store).await?;
+            let db = Database::open(&store).await?;
             let state = AppState {
                 pool: db.pool.clone(),
-                pseudonymizer: database::pseudonymizer(config.pseudonym_key.as_deref(), &config.store.data_dir)?,
+                pseudonymizer: database::pseudonymizer(config.pseudonym_key.as_deref(), &store.data_dir)?,
             };
             let settings = ServerSettings {
                 max_message_bytes: config.max_message_bytes,
@@ -43,18 +62,18 @@ async fn main() -> anyhow::Result<()> {
             db.close().await;
             result
         }
-        Command::Migrate(store) => {
+        Command::Migrate => {
             Database::open_for_command(&store).await?.close().await;
             println!("migrations applied, area list loaded");
             Ok(())
         }
-        Command::Agency(command) => agency_command(command).await,
+        Command::Agency(command) => agency_command(command, &store).await,
     }
 }
 
-async fn agency_command(command: AgencyCommand) -> anyhow::Result<()> {
+async fn agency_command(command: AgencyCommand, store: &StoreConfig) -> anyhow::Result<()> {
     match command {
-        AgencyCommand::Add { store, kind, region, name } => {
+        AgencyCommand::Add { kind, region, name } => {
             let kind = match kind {
                 AgencyKindArg::City => AgencyKind::City,
                 AgencyKindArg::Province => AgencyKind::Province,
@@ -62,7 +81,7 @@ async fn agency_command(command: AgencyCommand) -> anyhow::Result<()> {
             };
             let region = region.as_deref().map(RegionCode::parse).transpose().context("--region")?;
             let agency = Agency::new(uuid::Uuid::new_v4(), &name, kind, region)?;
-            let db = Database::open_for_command(&store).await?;
+            let db = Database::open_for_command(store).await?;
             let key = NewApiKey::generate();
             let mut tx = db.pool.begin().await?;
             agency::store::insert_agency(&mut tx, &agency).await?;
@@ -73,8 +92,8 @@ async fn agency_command(command: AgencyCommand) -> anyhow::Result<()> {
             println!("{}", key.secret);
             Ok(())
         }
-        AgencyCommand::IssueKey { store, name } => {
-            let db = Database::open_for_command(&store).await?;
+        AgencyCommand::IssueKey { name } => {
+            let db = Database::open_for_command(store).await?;
             let agency = agency::store::find_by_name(&db.pool, &name)
                 .await?
                 .with_context(|| format!("no agency named {name:?}"))?;
@@ -85,8 +104,8 @@ async fn agency_command(command: AgencyCommand) -> anyhow::Result<()> {
             println!("{}", key.secret);
             Ok(())
         }
-        AgencyCommand::RevokeKey { store, key_prefix } => {
-            let db = Database::open_for_command(&store).await?;
+        AgencyCommand::RevokeKey { key_prefix } => {
+            let db = Database::open_for_command(store).await?;
             let revoked = agency::store::revoke_keys(&db.pool, &key_prefix).await?;
             db.close().await;
             anyhow::ensure!(
@@ -96,8 +115,8 @@ async fn agency_command(command: AgencyCommand) -> anyhow::Result<()> {
             println!("revoked {revoked} key(s)");
             Ok(())
         }
-        AgencyCommand::List { store } => {
-            let db = Database::open_for_command(&store).await?;
+        AgencyCommand::List => {
+            let db = Database::open_for_command(store).await?;
             let listing = agency::store::list(&db.pool).await?;
             db.close().await;
             for row in listing {

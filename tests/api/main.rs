@@ -5,6 +5,7 @@ mod helpers;
 mod agencies;
 mod areas;
 mod claims;
+mod cli;
 mod contributions;
 mod coverage;
 mod dates;
