@@ -1,4 +1,5 @@
-//! Specific personal data sealed at rest (R6.3): heirs' bank accounts, children, medical particulars.
+//! Specific personal data sealed at rest (R6.3): heirs' bank accounts, children, medical particulars, and the
+//! accident notice (place, cause, the notifier's name and phone).
 //!
 //! AES-256-GCM with a random 96-bit nonce per value, stored as `nonce || ciphertext+tag`. The key is derived from
 //! the deployment's secret (the pseudonym key) under its own label, so one secret is kept per deployment yet the
@@ -47,7 +48,22 @@ impl Sealer {
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         self.cipher.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| SealError)
     }
+
+    /// Seals a text for a `text` column: [`SEALED_TEXT`] and the sealed bytes in hex.
+    pub fn seal_text(&self, plain: &str) -> String {
+        format!("{SEALED_TEXT}{}", hex::encode(self.seal(plain.as_bytes())))
+    }
+
+    /// Opens a text [`Sealer::seal_text`] sealed; a text stored before sealing (no prefix) is answered as it is.
+    pub fn open_text(&self, stored: &str) -> Result<String, SealError> {
+        let Some(sealed) = stored.strip_prefix(SEALED_TEXT) else { return Ok(stored.to_owned()) };
+        let bytes = hex::decode(sealed).map_err(|_| SealError)?;
+        String::from_utf8(self.open(&bytes)?).map_err(|_| SealError)
+    }
 }
+
+/// The prefix of a sealed text, versioned so that another scheme can follow.
+pub const SEALED_TEXT: &str = "sealed:v1:";
 
 #[cfg(test)]
 mod tests {
@@ -65,5 +81,15 @@ mod tests {
         *altered.last_mut().unwrap() ^= 1;
         assert_eq!(sealer.open(&altered), Err(SealError));
         assert_eq!(sealer.open(&sealed[..5]), Err(SealError));
+    }
+
+    #[test]
+    fn a_sealed_text_shows_nothing_of_itself_and_a_text_from_before_sealing_still_reads() {
+        let sealer = Sealer::new([1; 32]);
+        let sealed = sealer.seal_text("Budi Santoso");
+        assert!(sealed.starts_with(SEALED_TEXT) && !sealed.contains("Budi"));
+        assert_eq!(sealer.open_text(&sealed).unwrap(), "Budi Santoso");
+        assert_eq!(sealer.open_text("Pasar Bogor").unwrap(), "Pasar Bogor");
+        assert_eq!(Sealer::new([2; 32]).open_text(&sealed), Err(SealError));
     }
 }

@@ -102,7 +102,8 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
                 children: request.event.as_ref().map(|e| e.children.clone()).unwrap_or_default(),
                 accident_costs: request.event.as_ref().and_then(|e| e.accident_costs.clone()),
             };
-            let sealed = self.state.pseudonymizer.sealer().seal(&particulars.encode_to_vec());
+            let sealer = self.state.pseudonymizer.sealer();
+            let sealed = sealer.seal(&particulars.encode_to_vec());
             let complete = filing.event.is_death()
                 && missing_documents(filing.event, filing.spouse_is_heir, &filing.documents).is_empty();
             let documents: Vec<String> = filing.documents.iter().map(|d| d.code().to_owned()).collect();
@@ -133,11 +134,11 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
                         subsidy_id: Some(covered.subsidy_id),
                         funder_id: Some(covered.funder_id),
                         contribution_months: Some(months(covered.contribution_months)),
-                        accident_place: notice.as_ref().map(|n| n.place.clone()),
-                        accident_cause: notice.as_ref().map(|n| n.cause.clone()),
+                        accident_place: notice.as_ref().map(|n| sealer.seal_text(&n.place)),
+                        accident_cause: notice.as_ref().map(|n| sealer.seal_text(&n.cause)),
                         accident_at: notice.as_ref().map(|n| n.occurred_at),
-                        notifier_name: notice.as_ref().map(|n| n.notifier_name.clone()),
-                        notifier_phone: notice.as_ref().map(|n| n.notifier_phone.clone()),
+                        notifier_name: notice.as_ref().map(|n| sealer.seal_text(&n.notifier_name)),
+                        notifier_phone: notice.as_ref().map(|n| sealer.seal_text(&n.notifier_phone)),
                         particulars: sealed,
                         documents,
                         complete,
@@ -197,6 +198,7 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
             if super::jkk_claim_lapsed(date, today()) {
                 return Err(jkk_lapsed(date));
             }
+            let sealer = self.state.pseudonymizer.sealer();
             let claim = store::NewClaim {
                 id: Uuid::new_v4(),
                 worker_nik: worker.nik.clone(),
@@ -206,11 +208,12 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
                 subsidy_id: None,
                 funder_id: Some(caller.agency_id()),
                 contribution_months: None,
-                accident_place: Some(notice.place),
-                accident_cause: Some(notice.cause),
+                // Personal data (R6.3): sealed like the heirs' particulars.
+                accident_place: Some(sealer.seal_text(&notice.place)),
+                accident_cause: Some(sealer.seal_text(&notice.cause)),
                 accident_at: Some(notice.occurred_at),
-                notifier_name: Some(notice.notifier_name),
-                notifier_phone: Some(notice.notifier_phone),
+                notifier_name: Some(sealer.seal_text(&notice.notifier_name)),
+                notifier_phone: Some(sealer.seal_text(&notice.notifier_phone)),
                 particulars: self.state.pseudonymizer.sealer().seal(&Particulars::default().encode_to_vec()),
                 documents: Vec::new(),
                 complete: false,
@@ -566,17 +569,24 @@ impl ClaimGrpc {
         let open = !matches!(status, ClaimStatus::Paid | ClaimStatus::Rejected);
         let is_overdue =
             event == Event::Death && open && row.complete_at.is_some_and(|at| overdue(wib_date(at), today()));
-        let notice = row.accident_at.map(|at| pb::AccidentNotice {
-            place: row.accident_place.clone().unwrap_or_default(),
-            cause: row.accident_cause.clone().unwrap_or_default(),
-            occurred_at: Some(timestamp(at)),
-            notifier_name: row.notifier_name.clone().unwrap_or_default(),
-            notifier_phone: if insurer || row.filed_by == caller.agency_id() {
-                row.notifier_phone.clone().unwrap_or_default()
-            } else {
-                String::new()
-            },
-        });
+        let sealer = self.state.pseudonymizer.sealer();
+        let unseal = |text: &Option<String>| -> Result<String, Error> {
+            text.as_deref().map_or(Ok(String::new()), |t| sealer.open_text(t).map_err(Error::internal))
+        };
+        let notice = match row.accident_at {
+            Some(at) => Some(pb::AccidentNotice {
+                place: unseal(&row.accident_place)?,
+                cause: unseal(&row.accident_cause)?,
+                occurred_at: Some(timestamp(at)),
+                notifier_name: unseal(&row.notifier_name)?,
+                notifier_phone: if insurer || row.filed_by == caller.agency_id() {
+                    unseal(&row.notifier_phone)?
+                } else {
+                    String::new()
+                },
+            }),
+            None => None,
+        };
         let kind = match row.funder_kind.as_deref().and_then(AgencyKind::from_code) {
             Some(AgencyKind::City) => pb::AgencyKind::City,
             Some(AgencyKind::Province) => pb::AgencyKind::Province,

@@ -419,6 +419,30 @@ async fn claims_are_checked_against_coverage_the_heir_order_and_the_jkk_time_lim
     recent.notice.as_mut().unwrap().occurred_at = Some(prost_types::Timestamp { seconds: 1_757_905_200, nanos: 0 });
     let noticed = claims(&app, &app.keys.bogor).await.file_accident_notice(recent).await.unwrap().into_inner();
     let notice_id = noticed.claim.unwrap().id;
+    // The notice is personal data: sealed at rest, shown in clear to the caller.
+    let stored: (String, String, String, String) = sqlx::query_as(
+        "select accident_place, accident_cause, notifier_name, notifier_phone from claims where id = $1::uuid",
+    )
+    .bind(&notice_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    for (column, clear) in
+        [(&stored.0, "Pajajaran"), (&stored.1, "motorbike"), (&stored.2, "Baranangsiang"), (&stored.3, "1111")]
+    {
+        assert!(column.starts_with("sealed:v1:") && !column.contains(clear), "{column}");
+    }
+    let shown = claims(&app, &app.keys.bogor)
+        .await
+        .get_claim(pb::GetClaimRequest { claim_id: notice_id.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .claim
+        .unwrap()
+        .notice
+        .unwrap();
+    assert_eq!((shown.place.as_str(), shown.notifier_name.as_str()), ("Jl. Pajajaran", "Kelurahan Baranangsiang"));
     let costs = pb::AccidentCosts {
         medical: Some(pb::Rupiah { amount: "3250000".into() }),
         transport: vec![pb::TransportCost {
