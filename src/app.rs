@@ -209,8 +209,11 @@ impl App {
                     .on_failure(DefaultOnFailure::new().level(Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::x_request_id())
-            // Innermost, so the span and the request id are there when a handler panics.
+            // Inside the trace and request-id layers, so the span and the request id are there when a handler
+            // panics.
             .layer(CatchPanicLayer::custom(panic_to_status))
+            // Innermost: while the store is known down, lindung's calls are answered UNAVAILABLE at once (health
+            // and reflection pass).
             .layer(store_watch.gate());
 
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
