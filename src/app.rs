@@ -9,6 +9,7 @@ use chrono::{FixedOffset, NaiveDate, Utc};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
+use tonic_health::ServingStatus;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -25,6 +26,7 @@ use crate::{
     coverage::grpc::CoverageGrpc,
     enrollment::grpc::EnrollmentGrpc,
     error::Error,
+    health,
     listener::{self, ConnectionLimits},
     proto::{
         self,
@@ -155,14 +157,8 @@ impl App {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let App { listener, state, settings } = self;
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        health_reporter.set_serving::<WorkerServiceServer<WorkerGrpc>>().await;
-        health_reporter.set_serving::<AgencyServiceServer<AgencyGrpc>>().await;
-        health_reporter.set_serving::<SubsidyServiceServer<SubsidyGrpc>>().await;
-        health_reporter.set_serving::<EnrollmentServiceServer<EnrollmentGrpc>>().await;
-        health_reporter.set_serving::<ContributionServiceServer<ContributionGrpc>>().await;
-        health_reporter.set_serving::<CoverageServiceServer<CoverageGrpc>>().await;
-        health_reporter.set_serving::<ClaimServiceServer<ClaimGrpc>>().await;
-        let store_watch = crate::health::watch_store(&state.pool, health_reporter.clone());
+        health::set_all(&health_reporter, ServingStatus::Serving).await;
+        let store_watch = health::watch_store(&state.pool, health_reporter.clone());
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -223,13 +219,7 @@ impl App {
             shutdown.await;
             store_watch.stop().await;
             tracing::info!("shutting down: health NOT_SERVING, finishing in-flight calls");
-            reporter.set_not_serving::<WorkerServiceServer<WorkerGrpc>>().await;
-            reporter.set_not_serving::<AgencyServiceServer<AgencyGrpc>>().await;
-            reporter.set_not_serving::<SubsidyServiceServer<SubsidyGrpc>>().await;
-            reporter.set_not_serving::<EnrollmentServiceServer<EnrollmentGrpc>>().await;
-            reporter.set_not_serving::<ContributionServiceServer<ContributionGrpc>>().await;
-            reporter.set_not_serving::<CoverageServiceServer<CoverageGrpc>>().await;
-            reporter.set_not_serving::<ClaimServiceServer<ClaimGrpc>>().await;
+            health::set_all(&reporter, ServingStatus::NotServing).await;
             let _ = stop_tx.send(());
             let _ = stopping_tx.send(());
         });

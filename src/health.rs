@@ -180,7 +180,11 @@ async fn probe(options: &PgConnectOptions, conn: &mut Option<PgConnection>) -> a
 
 async fn report(reporter: &HealthReporter, gate: &StoreGate, down: bool) {
     gate.down.store(down, Ordering::SeqCst);
-    let status = if down { ServingStatus::NotServing } else { ServingStatus::Serving };
+    set_all(reporter, if down { ServingStatus::NotServing } else { ServingStatus::Serving }).await;
+}
+
+/// Reports `status` for the whole server and every lindung service: the one list of what health answers for.
+pub async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
     for service in SERVICES {
         reporter.set_service_status(service, status).await;
     }
