@@ -89,6 +89,9 @@ pub enum Error {
     Internal(#[source] anyhow::Error),
 }
 
+/// What `RetryInfo` tells a client to wait after store loss, from a call or from the store gate (`health.rs`).
+pub const RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The `domain` of every `google.rpc.ErrorInfo` lindung sends.
 pub const ERROR_DOMAIN: &str = "lindung";
 
@@ -216,7 +219,7 @@ impl From<Error> for tonic::Status {
             Error::NotFound(_) | Error::Replayed(_) => {}
             Error::Unavailable(cause) => {
                 tracing::warn!(error = format!("{cause:#}"), "store unavailable");
-                details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+                details.set_retry_info(Some(RETRY_DELAY));
             }
             Error::Internal(cause) => {
                 // The only place internal causes are logged; the client learns nothing of them.

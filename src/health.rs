@@ -42,8 +42,6 @@ pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Failed probes in a row that make the store lost (one failed probe already includes a fresh connection attempt).
 pub const FAILURES_BEFORE_LOST: u32 = 2;
-/// What `RetryInfo` tells a client to wait while the store is down.
-pub const RETRY_DELAY: Duration = Duration::from_secs(1);
 
 /// Every name health answers for: the whole server ("") and each of lindung's services.
 const SERVICES: [&str; 8] = [
@@ -243,6 +241,6 @@ pub fn store_down() -> tonic::Status {
     tonic::Status::with_error_details(
         tonic::Code::Unavailable,
         "the store is unavailable",
-        ErrorDetails::with_retry_info(Some(RETRY_DELAY)),
+        ErrorDetails::with_retry_info(Some(crate::error::RETRY_DELAY)),
     )
 }
