@@ -5,8 +5,6 @@
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
-use chrono::{FixedOffset, NaiveDate, Utc};
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
@@ -15,17 +13,14 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::{DefaultOnFailure, TraceLayer},
 };
-use tracing::{Instrument, Level};
+use tracing::Level;
 
 use crate::{
-    agency::{self, grpc::AgencyGrpc},
-    audit::{self, Pseudonymizer},
-    auth::{self, Caller, Rpc},
+    agency::grpc::AgencyGrpc,
     claim::grpc::ClaimGrpc,
     contribution::grpc::ContributionGrpc,
     coverage::grpc::CoverageGrpc,
     enrollment::grpc::EnrollmentGrpc,
-    error::Error,
     health,
     listener::{self, ConnectionLimits},
     proto::{
@@ -37,76 +32,10 @@ use crate::{
             worker_service_server::WorkerServiceServer,
         },
     },
+    state::AppState,
     subsidy::grpc::SubsidyGrpc,
     worker::grpc::WorkerGrpc,
 };
-
-/// What every handler shares: the pool and the pseudonym key. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub pseudonymizer: Pseudonymizer,
-}
-
-impl AppState {
-    /// Authenticates the caller's API key and authorizes it for `rpc` (see [`crate::auth::TABLE`]).
-    pub async fn authorize<T>(&self, request: &tonic::Request<T>, rpc: Rpc) -> Result<Caller, tonic::Status> {
-        let request_id = request
-            .metadata()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let key = auth::bearer_key(request.metadata())?;
-        let agency = agency::store::find_by_key_hash(&self.pool, &agency::hash_api_key(key))
-            .await
-            .map_err(|e| match e.downcast::<sqlx::Error>() {
-                Ok(db) => Error::from(db),
-                Err(other) => Error::Internal(other),
-            })?
-            .ok_or(Error::Unauthenticated { reason: "API_KEY_UNKNOWN", message: "unknown or revoked API key" })?;
-        tracing::Span::current().record("agency", agency.name.as_str());
-        let agency_id = agency.id;
-        match auth::authorize(agency, rpc, request_id.clone()) {
-            Ok(caller) => Ok(caller),
-            Err(error) => {
-                // A refused RPC is audited too: who tried what matters as much as who did it.
-                let actor = audit::Actor { agency_id, method: rpc.method(), request_id: &request_id };
-                if let Err(e) = audit::store::record(&self.pool, actor, audit::outcome_name(error.code()), &[]).await {
-                    tracing::warn!(error = %e, "could not audit a refused call");
-                }
-                Err(error.into())
-            }
-        }
-    }
-
-    /// Turns a handler's result into its answer; a refusal is audited (best effort: the refusal stands even if
-    /// the audit write fails, and that failure is logged).
-    pub async fn finish<T>(
-        &self,
-        caller: &Caller,
-        result: Result<T, Error>,
-    ) -> Result<tonic::Response<T>, tonic::Status> {
-        match result {
-            Ok(value) => Ok(tonic::Response::new(value)),
-            Err(error) => {
-                let outcome = audit::outcome_name(error.code());
-                if let Err(audit_error) = audit::store::record(&self.pool, caller.actor(), outcome, &[]).await {
-                    tracing::warn!(error = %audit_error, "could not audit a refused call");
-                }
-                Err(error.into())
-            }
-        }
-    }
-}
-
-/// Western Indonesia Time (UTC+7), where the contribution calendar runs.
-pub const WIB: FixedOffset = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
-
-/// Today's civil date in WIB.
-pub fn today() -> NaiveDate {
-    Utc::now().with_timezone(&WIB).date_naive()
-}
 
 /// Server settings that do not come from the store.
 #[derive(Debug, Clone)]
@@ -266,31 +195,13 @@ impl App {
 /// A handler that panicked answers INTERNAL, as any other fault does, instead of resetting the stream; the panic
 /// (a bug) is logged with the request's span.
 fn panic_to_status(panic: Box<dyn std::any::Any + Send + 'static>) -> http::Response<tonic::body::Body> {
-    tracing::error!(panic = %panic_message(panic.as_ref()), "a handler panicked");
+    tracing::error!(panic = %crate::telemetry::panic_message(panic.as_ref()), "a handler panicked");
     tonic::Status::internal("internal error").into_http()
-}
-
-/// What a panic said, when it said it with a string.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
 }
 
 fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
     tracing::info_span!("rpc", method = %request.uri().path(), request_id = %request_id, agency = tracing::field::Empty)
-}
-
-/// Runs `future` inside the current span on a new task: streaming handlers keep their request's span.
-pub fn spawn_in_span<F>(future: F) -> tokio::task::JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    tokio::spawn(future.instrument(tracing::Span::current()))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Who may call what: API-key authentication and the one authorization table.
 //!
-//! Every RPC begins with [`crate::app::AppState::authorize`], which authenticates the key, looks the RPC up in
+//! Every RPC begins with [`crate::state::AppState::authorize`], which authenticates the key, looks the RPC up in
 //! [`TABLE`] and answers a [`Caller`] that handlers consult for area checks. The table is mirrored in
 //! docs/ARCHITECTURE.md; a test keeps the two equal.
 

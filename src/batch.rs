@@ -23,8 +23,8 @@ use tokio_stream::{StreamExt, wrappers::ReceiverStream};
 use tonic::{Status, Streaming};
 
 use crate::{
-    app::{panic_message, spawn_in_span},
     error::Error,
+    telemetry::{panic_message, spawn_in_span},
 };
 
 /// Rows decided per transaction.

@@ -6,15 +6,21 @@
 //! concepts (`area`, `agency`, `auth`, `worker`, `subsidy`, `enrollment`, `audit`), then the wiring (`database`,
 //! `app`, `batch`, `paging`).
 
+pub mod clock;
 pub mod codec;
 pub mod config;
 pub mod date;
 pub mod error;
+pub mod idempotency;
 pub mod money;
 pub mod month;
+pub mod nik;
+pub mod participant;
 pub mod proto;
+pub mod quarter;
 pub mod seal;
 pub mod telemetry;
+pub mod validate;
 
 pub mod agency;
 pub mod area;
@@ -26,6 +32,8 @@ pub mod coverage;
 pub mod enrollment;
 pub mod subsidy;
 pub mod worker;
+
+pub mod state;
 
 pub mod app;
 pub mod batch;

@@ -4,11 +4,12 @@ use anyhow::Context;
 use clap::Parser;
 use lindung::{
     agency::{self, Agency, AgencyKind, NewApiKey},
-    app::{App, AppState, ServerSettings},
+    app::{App, ServerSettings},
     area::RegionCode,
     config::{AgencyCommand, AgencyKindArg, Cli, Command, LogFormat, StoreConfig},
     database::{self, Database},
     listener::ConnectionLimits,
+    state::AppState,
     telemetry,
 };
 

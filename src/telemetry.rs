@@ -1,7 +1,9 @@
 //! Tracing set-up, done once at start-up. Log fields never carry a NIK or an API key: handlers log masked NIKs
 //! (`Nik`'s `Debug`) and the request span carries only the method, the request id and the agency.
 
-use std::io::IsTerminal;
+use std::{future::Future, io::IsTerminal};
+
+use tracing::Instrument;
 
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
@@ -25,4 +27,22 @@ pub fn init(format: LogFormat) {
             registry.with(fmt::layer().json().flatten_event(true).with_writer(std::io::stderr)).try_init()
         }
     };
+}
+
+/// What a panic said, when it said it with a string.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// Runs `future` inside the current span on a new task: streaming handlers keep their request's span.
+pub fn spawn_in_span<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(future.instrument(tracing::Span::current()))
 }

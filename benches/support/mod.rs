@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use lindung::{
     agency::{self, Agency, AgencyKind, NewApiKey},
-    app::{App, AppState, ServerSettings},
+    app::{App, ServerSettings},
     area::RegionCode,
     audit::Pseudonymizer,
     config::StoreConfig,
     database::Database,
     listener::ConnectionLimits,
+    state::AppState,
 };
 use sqlx::PgPool;
 use tonic::{

@@ -4,9 +4,9 @@ use tonic::{Request, Response, Status};
 
 use super::{Agency, AgencyKind};
 use crate::{
-    app::AppState,
     auth::{self, Rpc, Scope},
     proto::v1 as pb,
+    state::AppState,
 };
 
 #[derive(Debug, Clone)]

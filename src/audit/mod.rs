@@ -9,7 +9,7 @@ pub mod store;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::worker::Nik;
+use crate::nik::Nik;
 
 /// Who made a call: the agency, the method and the request id.
 #[derive(Debug, Clone, Copy)]
@@ -60,30 +60,6 @@ impl Pseudonymizer {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
         mac.update(nik.as_str().as_bytes());
         Subject(mac.finalize().into_bytes().into())
-    }
-}
-
-/// What became of a request, as recorded: `OK` or the gRPC code's name.
-pub fn outcome_name(code: tonic::Code) -> &'static str {
-    use tonic::Code::*;
-    match code {
-        Ok => "OK",
-        Cancelled => "CANCELLED",
-        Unknown => "UNKNOWN",
-        InvalidArgument => "INVALID_ARGUMENT",
-        DeadlineExceeded => "DEADLINE_EXCEEDED",
-        NotFound => "NOT_FOUND",
-        AlreadyExists => "ALREADY_EXISTS",
-        PermissionDenied => "PERMISSION_DENIED",
-        ResourceExhausted => "RESOURCE_EXHAUSTED",
-        FailedPrecondition => "FAILED_PRECONDITION",
-        Aborted => "ABORTED",
-        OutOfRange => "OUT_OF_RANGE",
-        Unimplemented => "UNIMPLEMENTED",
-        Internal => "INTERNAL",
-        Unavailable => "UNAVAILABLE",
-        DataLoss => "DATA_LOSS",
-        Unauthenticated => "UNAUTHENTICATED",
     }
 }
 

@@ -14,16 +14,19 @@ use super::{
 };
 use crate::{
     agency::AgencyKind,
-    app::{AppState, today},
     audit,
     auth::{Caller, Rpc, Scope},
+    clock::today,
     coverage::{self, NotCovered},
     enrollment::ParticipantNumber,
     error::{Error, FieldViolation, Refusal},
+    idempotency::parse_request_id,
     money::Rupiah,
     paging,
+    proto::convert::rupiah,
     proto::v1 as pb,
-    subsidy::grpc::{parse_id, parse_request_id, rupiah},
+    state::AppState,
+    validate::parse_id,
     worker::{self, Nik, Phone},
 };
 
@@ -93,7 +96,7 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
                         ));
                     }
                 };
-                worker::grpc::record_death(&mut tx, nik.as_str(), filing.date, &certificate, caller.agency_id())
+                worker::service::record_death(&mut tx, nik.as_str(), filing.date, &certificate, caller.agency_id())
                     .await?;
             }
             let covered = covered_on(&mut tx, &worker.nik, filing.date).await?;
@@ -493,7 +496,7 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
             {
                 return Err(Error::NotFound("no worker with this identifier among the workers you fund".to_owned()));
             }
-            let (verdict, _) = coverage::grpc::judge(&mut conn, &worker.row, date).await?;
+            let (verdict, _) = coverage::service::judge(&mut conn, &worker.row, date).await?;
             self.audit(&mut conn, &caller, &worker.nik).await?;
             let covered = match verdict {
                 Ok(covered) => covered,
@@ -666,7 +669,7 @@ async fn covered_on(conn: &mut PgConnection, nik: &str, date: NaiveDate) -> Resu
     let Some(row) = coverage::store::worker(&mut *conn, Some(nik), None).await? else {
         return Err(Error::NotFound("no worker with this identifier".to_owned()));
     };
-    let (verdict, _) = coverage::grpc::judge(conn, &row, date).await?;
+    let (verdict, _) = coverage::service::judge(conn, &row, date).await?;
     verdict.map_err(|reason| not_covered(reason, date))
 }
 
@@ -713,7 +716,7 @@ fn constraint(error: &sqlx::Error) -> Option<&str> {
 
 /// Serialises filings under one request id: the second waits, then finds the first's claim.
 async fn lock_request(conn: &mut PgConnection, agency: Uuid, request_id: &str) -> Result<(), Error> {
-    crate::enrollment::store::lock_request_ids(conn, agency, &[request_id.to_owned()]).await?;
+    crate::idempotency::lock(conn, agency, &[request_id.to_owned()]).await?;
     Ok(())
 }
 
@@ -759,7 +762,7 @@ fn overdue_before(today: NaiveDate) -> DateTime<Utc> {
         day = day.pred_opt().expect("dates go back");
     }
     let next = day.succ_opt().expect("dates go on");
-    crate::app::WIB
+    crate::clock::WIB
         .from_local_datetime(&next.and_hms_opt(0, 0, 0).expect("midnight"))
         .single()
         .expect("WIB has no gaps")
@@ -767,7 +770,7 @@ fn overdue_before(today: NaiveDate) -> DateTime<Utc> {
 }
 
 fn wib_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&crate::app::WIB).date_naive()
+    at.with_timezone(&crate::clock::WIB).date_naive()
 }
 
 fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {

@@ -6,15 +6,18 @@ use tonic::{Request, Response, Status};
 
 use super::{BillState, Settlement, settlements, store};
 use crate::{
-    app::{AppState, today},
     audit,
     auth::Rpc,
+    clock::today,
     coverage,
     error::{Error, FieldViolation, Refusal},
+    idempotency::parse_request_id,
     money::Rupiah,
     month::Month,
+    proto::convert::rupiah,
     proto::v1 as pb,
-    subsidy::grpc::{parse_request_id, rupiah, visible},
+    state::AppState,
+    subsidy::grpc::visible,
     worker::Nik,
 };
 

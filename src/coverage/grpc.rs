@@ -9,15 +9,16 @@ use uuid::Uuid;
 use super::{Funding, NotCovered, store, verify};
 use crate::{
     agency::AgencyKind,
-    app::{AppState, today},
     audit,
     auth::{Caller, Rpc},
     batch::{ResponseStream, answer_in_batches},
+    clock::today,
     enrollment::ParticipantNumber,
     error::{Error, FieldViolation},
     month::Month,
+    proto::convert::rupiah,
     proto::v1 as pb,
-    subsidy::grpc::rupiah,
+    state::AppState,
     worker::Nik,
 };
 
@@ -117,20 +118,6 @@ impl Question {
     }
 }
 
-/// The verdict on a worker on `date`, with their fundings: the one coverage judgement, shared with claims.
-pub async fn judge(
-    conn: &mut sqlx::PgConnection,
-    worker: &store::WorkerRow,
-    date: NaiveDate,
-) -> Result<(Result<super::Covered, NotCovered>, Vec<Funding>), Error> {
-    let rows = store::fundings(&mut *conn, std::slice::from_ref(&worker.nik)).await?;
-    let fundings: Vec<Funding> = rows.values().flatten().filter_map(funding_of).collect();
-    let subsidies: Vec<Uuid> = fundings.iter().map(|f| f.subsidy_id).collect();
-    let ledgers = store::ledgers(conn, &subsidies, today()).await.map_err(Error::Internal)?;
-    let verdict = verify(&fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, date);
-    Ok((verdict, fundings))
-}
-
 /// Answers a batch of the stream with a few statements whatever its size: the workers, their fundings and their
 /// subsidies' ledgers are read once per batch, and one audit statement records every person looked up. A row that
 /// is not a valid question is answered with its error; the stream goes on.
@@ -157,7 +144,7 @@ async fn check_batch(
     let fundings: HashMap<String, Vec<Funding>> = store::fundings(&mut *conn, &all_niks)
         .await?
         .into_iter()
-        .map(|(nik, rows)| (nik, rows.iter().filter_map(funding_of).collect()))
+        .map(|(nik, rows)| (nik, rows.iter().filter_map(super::service::funding_of).collect()))
         .collect();
     let mut subsidies: Vec<Uuid> = fundings.values().flatten().map(|f| f.subsidy_id).collect();
     subsidies.sort_unstable();
@@ -255,19 +242,6 @@ pub fn reason_to_proto(reason: NotCovered) -> pb::CoverageReason {
         NotCovered::Ended => pb::CoverageReason::Ended,
         NotCovered::Deceased => pb::CoverageReason::Deceased,
     }
-}
-
-fn funding_of(row: &store::FundingRow) -> Option<Funding> {
-    Some(Funding {
-        subsidy_id: row.subsidy_id,
-        funder_kind: AgencyKind::from_code(&row.funder_kind)?,
-        funder_id: row.funder_id,
-        status: row.status.clone(),
-        first_month: Month::of(row.first_month),
-        end_month: row.end_month.map(Month::of),
-        protection_start: row.protection_start,
-        billed_months: row.billed_months.iter().map(|m| Month::of(*m)).collect(),
-    })
 }
 
 /// The arrears of a subsidy's ledger, for `GetArrears`; `months` limits them to one worker's billed months.

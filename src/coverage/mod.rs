@@ -6,6 +6,7 @@
 //! paid, and the contribution period restarts. [`verify`] then judges one worker on one date against that ledger.
 
 pub mod grpc;
+pub mod service;
 pub mod store;
 
 use chrono::{Datelike, NaiveDate};

@@ -13,17 +13,19 @@ use uuid::Uuid;
 use super::{EndReason, InsurerRefusal, ParticipantNumber, WorkerFacts, store};
 use crate::{
     agency::AgencyKind,
-    app::{AppState, today},
     area::RegionCode,
     audit,
     auth::{Caller, Rpc, Scope},
     batch::{BATCH_SIZE, ResponseStream, answer_in_batches},
+    clock::today,
     coverage, enrollment,
     error::{Error, FieldViolation, Refusal, to_rpc_status},
     month::Month,
     paging,
     proto::v1 as pb,
-    subsidy::{self, Subsidy, grpc::parse_id},
+    state::AppState,
+    subsidy::{self, Subsidy},
+    validate::parse_id,
     worker::{Nik, Quarter},
 };
 
@@ -121,7 +123,7 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         let request = request.into_inner();
         let result = async {
             // Every field is checked before anything is read, the resend path included.
-            let request_id = crate::subsidy::grpc::parse_request_id(&request.request_id, "request_id")?;
+            let request_id = crate::idempotency::parse_request_id(&request.request_id, "request_id")?;
             let id = parse_id(&request.enrollment_id, "enrollment_id")?;
             parse_id(&request.target_subsidy_id, "target_subsidy_id")?;
             let month = Month::parse(&request.month).map_err(|e| Error::invalid("month", e.reason(), e.to_string()))?;
@@ -244,7 +246,7 @@ impl pb::enrollment_service_server::EnrollmentService for EnrollmentGrpc {
         let caller = self.state.authorize(&request, Rpc::StreamPendingEnrollments).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(BATCH_SIZE);
         let state = self.state.clone();
-        crate::app::spawn_in_span(async move {
+        crate::telemetry::spawn_in_span(async move {
             let filter =
                 store::Filter { status: Some(enrollment::Status::Pending.as_str().to_owned()), ..Default::default() };
             let mut after = None;
@@ -337,7 +339,7 @@ struct Submission {
 impl Submission {
     fn parse(request: &pb::SubmitEnrollmentRequest, prefix: Option<&str>) -> Result<Submission, Error> {
         let mut violations = Vec::new();
-        let request_id = match crate::subsidy::grpc::parse_request_id(&request.request_id, "request_id") {
+        let request_id = match crate::idempotency::parse_request_id(&request.request_id, "request_id") {
             Ok(id) => id,
             Err(Error::InvalidArgument(v)) => {
                 violations.extend(v);
@@ -438,7 +440,7 @@ async fn decide(
 
     // Resends: the original answer, whatever changed since.
     let request_ids: Vec<String> = parsed.iter().map(|(_, s)| s.request_id.clone()).collect();
-    store::lock_request_ids(conn, funder, &request_ids).await?;
+    crate::idempotency::lock(conn, funder, &request_ids).await?;
     let prior: HashMap<String, store::PriorAnswer> = store::prior_answers(&mut *conn, funder, &request_ids)
         .await?
         .into_iter()

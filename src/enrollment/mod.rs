@@ -29,7 +29,10 @@ pub enum Status {
     Ended,
 }
 
-pub use crate::error::Refusal;
+pub use crate::{
+    error::Refusal,
+    participant::{ParticipantNumber, ParticipantNumberError},
+};
 
 /// What the eligibility rules need to know of a worker (from the registry).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,14 +44,6 @@ pub struct WorkerFacts {
     /// A village.
     pub domicile: RegionCode,
 }
-
-/// The insurer's participant number (KPJ): an opaque string of exactly 11 ASCII digits that it assigns (R5.5).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ParticipantNumber(String);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("must be the insurer's 11-digit participant number")]
-pub struct ParticipantNumberError;
 
 /// Why the insurer rejected an enrollment, as it reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -225,25 +220,6 @@ impl Refusal {
     pub fn budget_exhausted(ceiling: Rupiah) -> Refusal {
         let message = format!("funding the worker would exceed the subsidy's budget ceiling of Rp{ceiling}");
         Refusal::new("R4.4", "BUDGET_EXHAUSTED", message)
-    }
-}
-
-impl ParticipantNumber {
-    /// Exactly 11 ASCII digits, nothing trimmed: the number is the insurer's, so lindung neither repairs nor reads it.
-    pub fn parse(s: &str) -> Result<ParticipantNumber, ParticipantNumberError> {
-        let valid = s.len() == 11 && s.bytes().all(|b| b.is_ascii_digit());
-        if valid { Ok(ParticipantNumber(s.to_owned())) } else { Err(ParticipantNumberError) }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl ParticipantNumberError {
-    /// Stable code for `google.rpc.BadRequest.FieldViolation.reason`.
-    pub fn reason(&self) -> &'static str {
-        "PARTICIPANT_NUMBER_FORMAT"
     }
 }
 

@@ -70,20 +70,6 @@ pub struct Conflict {
     pub enrollment_id: Uuid,
 }
 
-/// Serialises concurrent calls carrying the same request ids of one funder until the transaction ends, so that
-/// a resend racing its original waits for it and then finds its answer.
-pub async fn lock_request_ids(conn: &mut PgConnection, funder: Uuid, request_ids: &[String]) -> sqlx::Result<()> {
-    sqlx::query!(
-        "select pg_advisory_xact_lock(hashtextextended($1::text || '/' || r, 0))
-         from (select distinct unnest($2::text[]) as r order by 1) ids",
-        funder.to_string(),
-        request_ids
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 pub async fn prior_answers(
     executor: impl PgExecutor<'_>,
     funder: Uuid,

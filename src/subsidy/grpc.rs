@@ -6,13 +6,15 @@ use uuid::Uuid;
 use super::{Subsidy, SubsidyInput, store};
 use crate::{
     agency::grpc::agency_to_proto,
-    app::AppState,
     area, audit,
     auth::{Caller, Rpc, Scope},
-    error::{Error, FieldViolation},
+    error::Error,
+    idempotency::parse_request_id,
     money::Rupiah,
     paging,
-    proto::v1 as pb,
+    proto::{convert::rupiah, v1 as pb},
+    state::AppState,
+    validate::parse_id,
 };
 
 /// The tag of subsidy page tokens, keyed by (creation time, id), newest first.
@@ -142,29 +144,6 @@ pub async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<stor
         Some(row) if caller.scope == Scope::All || row.funder_id == caller.agency_id() => Ok(row),
         _ => Err(Error::NotFound(format!("no subsidy {id} in your view"))),
     }
-}
-
-pub fn parse_id(id: &str, field: &str) -> Result<Uuid, Error> {
-    Uuid::parse_str(id).map_err(|_| Error::invalid(field, "ID_FORMAT", "must be an id (UUID) lindung answered"))
-}
-
-/// Client-chosen request ids make retries safe; they are opaque, short and printable.
-pub fn parse_request_id(id: &str, field: &str) -> Result<String, Error> {
-    check_request_id(id).map(str::to_owned).map_err(|v| Error::InvalidArgument(vec![v.nested_at(field)]))
-}
-
-fn check_request_id(id: &str) -> Result<&str, FieldViolation> {
-    if id.is_empty() {
-        return Err(FieldViolation::new("", "REQUIRED", "is required: a client-chosen id that makes resending safe"));
-    }
-    if id.chars().count() > 100 || id.chars().any(char::is_control) {
-        return Err(FieldViolation::new("", "REQUEST_ID_FORMAT", "must be 1–100 printable characters"));
-    }
-    Ok(id)
-}
-
-pub fn rupiah(amount: Rupiah) -> pb::Rupiah {
-    pb::Rupiah { amount: amount.to_string() }
 }
 
 fn from_proto(subsidy: pb::Subsidy) -> SubsidyInput {

@@ -7,16 +7,17 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::{Flag, Occupation, Sex, Worker, WorkerInput, store};
 use crate::{
-    app::{AppState, today},
     area::{self, AreaLevel, RegionCode},
     audit,
     auth::{Caller, Rpc, Scope},
     batch::{ResponseStream, answer_in_batches},
-    error::{Error, FieldViolation, Refusal, to_rpc_status},
+    clock::today,
+    error::{Error, FieldViolation, to_rpc_status},
     money::Rupiah,
     month::Month,
     paging,
     proto::v1 as pb,
+    state::AppState,
 };
 
 /// The tag of ListWorkers page tokens, whose key is the last NIK of a page.
@@ -130,8 +131,8 @@ impl pb::worker_service_server::WorkerService for WorkerGrpc {
             if died < worker.birth_date {
                 return Err(Error::invalid("date_of_death", "DEATH_BEFORE_BIRTH", "must not be before the birth date"));
             }
-            let Death { recorded, now, changed, refunds } =
-                record_death(&mut tx, nik.as_str(), died, &certificate, caller.agency_id()).await?;
+            let super::service::Death { recorded, now, changed, refunds } =
+                super::service::record_death(&mut tx, nik.as_str(), died, &certificate, caller.agency_id()).await?;
             let subject = self.state.pseudonymizer.subject(&nik);
             audit::store::record(&mut *tx, caller.actor(), "OK", &[subject]).await?;
             tx.commit().await?;
@@ -144,7 +145,7 @@ impl pb::worker_service_server::WorkerService for WorkerGrpc {
                     Ok(pb::Refund {
                         subsidy_id: refund.subsidy_id.to_string(),
                         month: Month::of(refund.month).to_string(),
-                        amount: Some(crate::subsidy::grpc::rupiah(amount)),
+                        amount: Some(crate::proto::convert::rupiah(amount)),
                     })
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
@@ -439,43 +440,6 @@ fn from_proto(worker: pb::Worker) -> WorkerInput {
         phone: worker.phone,
         date_of_death: worker.date_of_death,
     }
-}
-
-/// What recording a death did.
-pub struct Death {
-    pub recorded: store::DeathRow,
-    /// Whether this call recorded it (false: it repeated the recorded report).
-    pub now: bool,
-    pub changed: Vec<crate::enrollment::store::Ended>,
-    pub refunds: Vec<crate::contribution::store::RefundRow>,
-}
-
-/// Records a death with its consequences, in the caller's transaction: the worker deceased, every enrollment ended
-/// after the month of death, what was billed for later months refunded (R1.8). Refused when another death is
-/// recorded for the worker. Shared by ReportDeath and the filing of a death claim.
-pub async fn record_death(
-    conn: &mut sqlx::PgConnection,
-    nik: &str,
-    died: NaiveDate,
-    certificate: &str,
-    by: uuid::Uuid,
-) -> Result<Death, Error> {
-    let (recorded, now) = store::record_death(&mut *conn, nik, died, certificate, by).await?;
-    if recorded.date_of_death != died || recorded.certificate_number != certificate {
-        return Err(Error::Refused(vec![Refusal::new(
-            "R2",
-            "DEATH_ALREADY_REPORTED",
-            format!(
-                "a death on {} with another certificate or date is already recorded for this worker",
-                recorded.date_of_death
-            ),
-        )]));
-    }
-    // A resend ends and refunds nothing more: the first report left nothing to end.
-    let after = Month::of(died).next().first_day();
-    let changed = crate::enrollment::store::end_after_death(&mut *conn, nik, after).await?;
-    let refunds = crate::contribution::store::refund_from(conn, nik, after).await?;
-    Ok(Death { recorded, now, changed, refunds })
 }
 
 fn parse_death(request: &pb::ReportDeathRequest) -> Result<(super::Nik, NaiveDate, String), Error> {

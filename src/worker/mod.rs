@@ -4,10 +4,14 @@
 //! [`FieldViolation`] with a stable reason code, so that a clerk can fix a whole row in one pass.
 
 pub mod grpc;
-pub mod nik;
+pub mod service;
 pub mod store;
 
-pub use nik::{Nik, NikError};
+// The shared vocabulary lives in leaf modules; re-exported here, where workers are described.
+pub use crate::{
+    nik::{Nik, NikError, Sex},
+    quarter::{Quarter, QuarterError},
+};
 
 use std::fmt;
 
@@ -18,12 +22,6 @@ use crate::{
     date::DateError,
     error::FieldViolation,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Sex {
-    Male,
-    Female,
-}
 
 /// The occupations of *pekerja rentan* the funders report on; anything else is `Other` with a detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,14 +39,6 @@ pub enum Occupation {
 /// A DTSEN welfare decile: 1 is the poorest tenth of households nationally, 10 the richest (R4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Decile(u8);
-
-/// A calendar quarter, e.g. `2025-Q3`: DTSEN re-ranks households every quarter, so a decile is as of one (R4.1).
-/// Orders chronologically.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Quarter {
-    year: i32,
-    q: u8,
-}
 
 /// A full name as on the identity card: trimmed, 1 to 150 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -125,10 +115,6 @@ pub struct Worker {
 #[error("decile {0} is not valid (1–10)")]
 pub struct DecileError(pub u32);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} is not a quarter: expected YYYY-Qn with n from 1 to 4, e.g. 2025-Q3", shown(.0))]
-pub struct QuarterError(String);
-
 /// Why a free text (a name, a source, a detail) was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
@@ -152,20 +138,6 @@ pub enum PhoneError {
     TrunkZero,
     #[error("must have 9–15 digits counting the country code 62, got {0}")]
     Length(usize),
-}
-
-impl Sex {
-    /// The code stored and exchanged: `male` or `female`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sex::Male => "male",
-            Sex::Female => "female",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Sex> {
-        [Sex::Male, Sex::Female].into_iter().find(|s| s.as_str() == code)
-    }
 }
 
 impl Occupation {
@@ -209,45 +181,6 @@ impl Decile {
 
     pub fn get(self) -> u8 {
         self.0
-    }
-}
-
-impl Quarter {
-    /// Parses `2025-Q3`; a lowercase `q` is accepted because spreadsheets and people write it so.
-    pub fn parse(s: &str) -> Result<Quarter, QuarterError> {
-        let error = || QuarterError(s.to_owned());
-        let bytes = s.as_bytes();
-        let &[y0, y1, y2, y3, b'-', b'Q' | b'q', q @ b'1'..=b'4'] = bytes else { return Err(error()) };
-        let year = [y0, y1, y2, y3].iter().try_fold(0i32, |year, b| match b {
-            b'0'..=b'9' => Some(year * 10 + i32::from(b - b'0')),
-            _ => None,
-        });
-        Ok(Quarter { year: year.ok_or_else(error)?, q: q - b'0' })
-    }
-
-    /// The quarter `date` falls in.
-    pub fn from_date(date: NaiveDate) -> Quarter {
-        Quarter { year: date.year(), q: (date.month0() / 3 + 1) as u8 }
-    }
-
-    pub fn year(self) -> i32 {
-        self.year
-    }
-
-    /// 1 to 4.
-    pub fn number(self) -> u8 {
-        self.q
-    }
-
-    /// The date a quarter is stored as: its first day.
-    pub fn first_day(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, u32::from(self.q) * 3 - 2, 1).expect("a quarter starts on a real date")
-    }
-}
-
-impl fmt::Display for Quarter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-Q{}", self.year, self.q)
     }
 }
 

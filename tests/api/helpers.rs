@@ -8,12 +8,13 @@ use std::{net::SocketAddr, sync::OnceLock};
 
 use lindung::{
     agency::{self, Agency, AgencyKind, NewApiKey},
-    app::{App, AppState, ServerSettings},
+    app::{App, ServerSettings},
     area::RegionCode,
     audit::Pseudonymizer,
     database::embedded::{EmbeddedOptions, EmbeddedPostgres},
     listener::ConnectionLimits,
     proto::v1::{self as pb, agency_service_client::AgencyServiceClient, worker_service_client::WorkerServiceClient},
+    state::AppState,
 };
 use sha2::{Digest, Sha256};
 use sqlx::{

@@ -8,8 +8,28 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use super::Sex;
 use crate::area::RegionCode;
+
+/// Sex as the NIK encodes it (day of birth + 40 for women) and as a worker's record states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+impl Sex {
+    /// The code stored and exchanged: `male` or `female`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sex::Male => "male",
+            Sex::Female => "female",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Sex> {
+        [Sex::Male, Sex::Female].into_iter().find(|s| s.as_str() == code)
+    }
+}
 
 /// A well-formed NIK. Well-formed is not the same as issued: only the population registry knows that.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

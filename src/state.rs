@@ -1,0 +1,210 @@
+//! What every handler shares ([`AppState`]), how a call is let in ([`AppState::authorize`]) and the one unit of
+//! work every change goes through ([`Write`]), with its read twin ([`Read`]).
+//!
+//! A change is written only through a [`Write`]: it opens the transaction, collects the people the change touched,
+//! and on [`Write::commit`] records the audit entry in the same transaction before committing. There is no other
+//! way to commit a [`Write`], so a change cannot be written unaudited by accident. This is also where the event
+//! feed's outbox row is written (next to the audit entry, in the same transaction).
+
+use std::ops::{Deref, DerefMut};
+
+use sqlx::{PgConnection, PgPool, Postgres, pool::PoolConnection};
+
+use crate::{
+    agency,
+    audit::{self, Pseudonymizer, Subject},
+    auth::{self, Caller, Rpc},
+    error::{self, Error},
+    nik::Nik,
+    seal::Sealer,
+};
+
+/// What every handler shares: the pool and the pseudonym key. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub pseudonymizer: Pseudonymizer,
+}
+
+impl AppState {
+    /// Authenticates the caller's API key and authorizes it for `rpc` (see [`crate::auth::TABLE`]).
+    pub async fn authorize<T>(&self, request: &tonic::Request<T>, rpc: Rpc) -> Result<Caller, tonic::Status> {
+        let request_id = request
+            .metadata()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let key = auth::bearer_key(request.metadata())?;
+        let agency = agency::store::find_by_key_hash(&self.pool, &agency::hash_api_key(key))
+            .await
+            .map_err(|e| Error::Internal(e).classified())?
+            .ok_or(Error::Unauthenticated { reason: "API_KEY_UNKNOWN", message: "unknown or revoked API key" })?;
+        tracing::Span::current().record("agency", agency.name.as_str());
+        let agency_id = agency.id;
+        match auth::authorize(agency, rpc, request_id.clone()) {
+            Ok(caller) => Ok(caller),
+            Err(error) => {
+                // A refused RPC is audited too: who tried what matters as much as who did it.
+                let actor = audit::Actor { agency_id, method: rpc.method(), request_id: &request_id };
+                self.audit_refusal(actor, &error).await;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Turns a handler's result into its answer; a refusal is audited (best effort: the refusal stands even if
+    /// the audit write fails, and that failure is logged).
+    pub async fn finish<T>(
+        &self,
+        caller: &Caller,
+        result: Result<T, Error>,
+    ) -> Result<tonic::Response<T>, tonic::Status> {
+        match result {
+            Ok(value) => Ok(tonic::Response::new(value)),
+            Err(error) => {
+                self.audit_refusal(caller.actor(), &error).await;
+                Err(error.into())
+            }
+        }
+    }
+
+    async fn audit_refusal(&self, actor: audit::Actor<'_>, error: &Error) {
+        let outcome = error::outcome_name(error.code());
+        if let Err(audit_error) = audit::store::record(&self.pool, actor, outcome, &[]).await {
+            tracing::warn!(error = %audit_error, "could not audit a refused call");
+        }
+    }
+
+    /// Opens the unit of work of a change made by `caller`.
+    #[tracing::instrument(name = "write", skip_all)]
+    pub async fn write(&self, caller: &Caller) -> Result<Write, Error> {
+        let tx = self.pool.begin().await?;
+        Ok(Write { tx, audit: Audit::new(self, caller) })
+    }
+
+    /// Opens an audited read by `caller`: a connection from the pool and the people it looked up.
+    #[tracing::instrument(name = "read", skip_all)]
+    pub async fn read(&self, caller: &Caller) -> Result<Read, Error> {
+        let conn = self.pool.acquire().await?;
+        Ok(Read { conn, audit: Audit::new(self, caller) })
+    }
+
+    pub fn sealer(&self) -> Sealer {
+        self.pseudonymizer.sealer()
+    }
+}
+
+/// Who made a call and whom it touched, gathered while the call runs and written once at its end.
+struct Audit {
+    agency_id: uuid::Uuid,
+    method: &'static str,
+    request_id: String,
+    pseudonymizer: Pseudonymizer,
+    subjects: Vec<Subject>,
+}
+
+impl Audit {
+    fn new(state: &AppState, caller: &Caller) -> Audit {
+        Audit {
+            agency_id: caller.agency_id(),
+            method: caller.rpc.method(),
+            request_id: caller.request_id.clone(),
+            pseudonymizer: state.pseudonymizer.clone(),
+            subjects: Vec::new(),
+        }
+    }
+
+    fn touch(&mut self, nik: &Nik) {
+        let subject = self.pseudonymizer.subject(nik);
+        if !self.subjects.contains(&subject) {
+            self.subjects.push(subject);
+        }
+    }
+
+    fn actor(&self) -> audit::Actor<'_> {
+        audit::Actor { agency_id: self.agency_id, method: self.method, request_id: &self.request_id }
+    }
+
+    async fn record(&self, conn: &mut PgConnection) -> Result<(), Error> {
+        audit::store::record(conn, self.actor(), "OK", &self.subjects).await?;
+        Ok(())
+    }
+}
+
+/// One change: a transaction that commits only with its audit entry. Dereferences to the transaction's
+/// connection, which store functions take.
+pub struct Write {
+    tx: sqlx::Transaction<'static, Postgres>,
+    audit: Audit,
+}
+
+impl Write {
+    /// Records that the change touched the worker `nik` (their data was read or written).
+    pub fn touch(&mut self, nik: &Nik) {
+        self.audit.touch(nik);
+    }
+
+    pub fn touch_all<'a>(&mut self, niks: impl IntoIterator<Item = &'a Nik>) {
+        for nik in niks {
+            self.audit.touch(nik);
+        }
+    }
+
+    /// Writes the audit entry in the change's transaction and commits both.
+    #[tracing::instrument(name = "commit", skip_all)]
+    pub async fn commit(mut self) -> Result<(), Error> {
+        self.audit.record(&mut self.tx).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Deref for Write {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for Write {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+/// One audited read: a pooled connection; [`Read::finish`] records whom the caller looked up.
+pub struct Read {
+    conn: PoolConnection<Postgres>,
+    audit: Audit,
+}
+
+impl Read {
+    pub fn touch(&mut self, nik: &Nik) {
+        self.audit.touch(nik);
+    }
+
+    pub fn touch_all<'a>(&mut self, niks: impl IntoIterator<Item = &'a Nik>) {
+        for nik in niks {
+            self.audit.touch(nik);
+        }
+    }
+
+    /// Records the read in the audit log.
+    pub async fn finish(mut self) -> Result<(), Error> {
+        self.audit.record(&mut self.conn).await
+    }
+}
+
+impl Deref for Read {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Read {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+}

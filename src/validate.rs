@@ -1,0 +1,124 @@
+//! The validation kit every concept's parsing uses: one field checker that gathers every broken rule of a request
+//! (so that one answer names every bad field), and the parsers of the shared identifiers.
+//!
+//! Rules themselves live with their types (`Nik::parse`, `Month::parse`, `date::parse`); this module only says
+//! how a failed rule becomes a [`FieldViolation`] at a field path.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::{
+    error::{Error, FieldViolation},
+    money::Rupiah,
+    month::Month,
+};
+
+/// An id lindung answered (a UUID).
+pub fn parse_id(id: &str, field: &str) -> Result<Uuid, Error> {
+    Uuid::parse_str(id).map_err(|_| Error::invalid(field, "ID_FORMAT", "must be an id (UUID) lindung answered"))
+}
+
+/// Keeps a value, or moves its field violations into `violations`, so that one answer names every bad field. The
+/// parsers it wraps fail only with INVALID_ARGUMENT; anything else would be a bug, kept as an unnamed violation.
+pub fn collect<T>(violations: &mut Vec<FieldViolation>, result: Result<T, Error>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(Error::InvalidArgument(v)) => {
+            violations.extend(v);
+            None
+        }
+        Err(other) => {
+            violations.push(FieldViolation::new("", "INVALID", other.to_string()));
+            None
+        }
+    }
+}
+
+/// The same error with the field paths of its violations placed under `prefix`.
+pub fn nest(error: Error, prefix: &str) -> Error {
+    match error {
+        Error::InvalidArgument(v) => Error::InvalidArgument(v.into_iter().map(|v| v.nested(prefix)).collect()),
+        other => other,
+    }
+}
+
+/// Gathers the violations of one request in field order.
+#[derive(Debug, Default)]
+pub struct Checker {
+    pub violations: Vec<FieldViolation>,
+}
+
+impl Checker {
+    pub fn new() -> Checker {
+        Checker::default()
+    }
+
+    pub fn violation(&mut self, field: &str, reason: &'static str, description: impl Into<String>) {
+        self.violations.push(FieldViolation::new(field, reason, description));
+    }
+
+    /// Records a violation unless `ok`; answers `ok`.
+    pub fn rule(&mut self, ok: bool, field: &str, reason: &'static str, description: impl FnOnce() -> String) -> bool {
+        if !ok {
+            self.violation(field, reason, description());
+        }
+        ok
+    }
+
+    /// The parsed value, or a violation whose reason comes from the error.
+    pub fn take<T, E: fmt::Display>(
+        &mut self,
+        field: &str,
+        result: Result<T, E>,
+        reason: impl FnOnce(&E) -> &'static str,
+    ) -> Option<T> {
+        result.map_err(|e| self.violation(field, reason(&e), e.to_string())).ok()
+    }
+
+    /// A value that must not be blank.
+    pub fn required<'a>(&mut self, field: &str, value: &'a str) -> Option<&'a str> {
+        let value = value.trim();
+        self.rule(!value.is_empty(), field, "REQUIRED", || "is required".to_owned()).then_some(value)
+    }
+
+    pub fn present<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
+        self.rule(value.is_some(), field, "REQUIRED", || "is required".to_owned());
+        value
+    }
+
+    /// Trimmed text of 1 to `max` printable characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize, reason: &'static str) -> Option<String> {
+        let value = value.trim();
+        let ok = !value.is_empty() && value.chars().count() <= max && !value.chars().any(char::is_control);
+        self.rule(ok, field, reason, || format!("is required: 1–{max} printable characters")).then(|| value.to_owned())
+    }
+
+    /// A date in the one strict format ([`crate::date`]), not after `today`.
+    pub fn date_not_after(&mut self, field: &str, value: &str, today: NaiveDate) -> Option<NaiveDate> {
+        crate::date::not_after(field, value, today).map_err(|v| self.violations.push(v)).ok()
+    }
+
+    pub fn month(&mut self, field: &str, value: &str) -> Option<Month> {
+        Month::parse(value).map_err(|e| self.violation(field, e.reason(), e.to_string())).ok()
+    }
+
+    pub fn money(&mut self, field: &str, value: &str) -> Option<Rupiah> {
+        Rupiah::parse(value).map_err(|e| self.violation(field, e.reason(), e.to_string())).ok()
+    }
+
+    /// Keeps a value, or moves the violations of a nested parse into this checker.
+    pub fn collect<T>(&mut self, result: Result<T, Error>) -> Option<T> {
+        collect(&mut self.violations, result)
+    }
+
+    /// `value` when no rule was broken, else every violation.
+    pub fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, Vec<FieldViolation>> {
+        if self.violations.is_empty() {
+            value().ok_or_else(|| vec![FieldViolation::new("", "INVALID", "is not valid")])
+        } else {
+            Err(self.violations)
+        }
+    }
+}
