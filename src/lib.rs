@@ -26,6 +26,7 @@ pub mod agency;
 pub mod area;
 pub mod audit;
 pub mod auth;
+pub mod benefit;
 pub mod claim;
 pub mod contribution;
 pub mod coverage;

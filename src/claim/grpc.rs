@@ -7,15 +7,12 @@ use sqlx::PgConnection;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{
-    Document, Event, Relationship, Status as ClaimStatus,
-    benefit::{self, Claimed},
-    check_heirs, missing_documents, overdue, store,
-};
+use super::{Document, Event, Relationship, Status as ClaimStatus, check_heirs, missing_documents, overdue, store};
 use crate::{
     agency::AgencyKind,
     audit,
     auth::{Caller, Rpc, Scope},
+    benefit::{self, Claimed},
     clock::today,
     coverage::{self, NotCovered},
     enrollment::ParticipantNumber,
@@ -288,7 +285,7 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
                 .map_err(Error::InvalidArgument)?;
             // Judged again: arrears paid since the filing may have restored the month (R1.6).
             let covered = covered_on(&mut tx, &row.worker_nik, row.event_date).await?;
-            let policy = policy_of(&mut tx, covered.subsidy_id).await?;
+            let policy = crate::subsidy::service::benefit_policy(&mut tx, covered.subsidy_id).await?;
             let assessed = benefit::assess(&policy, &claimed, row.event_date, covered.contribution_months);
             let breakdown = breakdown_to_proto(&assessed, covered.contribution_months);
             let sealed = self.state.pseudonymizer.sealer().seal(&breakdown.encode_to_vec());
@@ -508,7 +505,7 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
                     });
                 }
             };
-            let policy = policy_of(&mut conn, covered.subsidy_id).await?;
+            let policy = crate::subsidy::service::benefit_policy(&mut conn, covered.subsidy_id).await?;
             let assessed = benefit::assess(&policy, &claimed, date, covered.contribution_months);
             Ok(pb::EstimateBenefitResponse {
                 covered: true,
@@ -739,15 +736,6 @@ async fn notice_already_filed(conn: &mut PgConnection, notice: Uuid, nik: &str, 
         ClaimStatus::Filed if row.event == event.code() => Ok(true),
         other => Err(wrong_status(other, "file from the notice of")),
     }
-}
-
-/// The benefit policy of a subsidy: the JKK base is the declared-income tier, 100 × the JKK contribution (R1.1).
-async fn policy_of(conn: &mut PgConnection, subsidy: Uuid) -> Result<benefit::Policy, Error> {
-    let row = crate::subsidy::store::get(&mut *conn, subsidy)
-        .await?
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("subsidy {subsidy} vanished")))?;
-    let base = Rupiah::new(row.jkk_monthly * Decimal::from(100)).map_err(Error::internal)?;
-    Ok(benefit::Policy { base, ..benefit::Policy::default() })
 }
 
 fn months(n: u32) -> i32 {

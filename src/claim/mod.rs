@@ -3,7 +3,6 @@
 //! The pure rules around a claim live here: its life cycle, who may be named an heir (R2.5), the document checklist
 //! and the payment deadline (R2.6), the five-year limit on JKK claims (R3.8). What is due is [`benefit::assess`].
 
-pub mod benefit;
 pub mod grpc;
 pub mod store;
 

@@ -5,6 +5,7 @@
 //! path. Whether the area exists in the Kemendagri list is for the store to say (R5.4).
 
 pub mod grpc;
+pub mod service;
 pub mod store;
 
 use uuid::Uuid;

@@ -8,7 +8,7 @@
 use chrono::{Months, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::{coverage::FULL_DEATH_BENEFIT_FROM, money::Rupiah};
+use crate::money::Rupiah;
 
 /// The parameters of a subsidy's benefits. The defaults are RULES.md's; the [UNCONF] ones must stay adjustable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,7 +169,7 @@ impl Default for Policy {
     fn default() -> Policy {
         Policy {
             base: Rupiah::from_whole(1_000_000),
-            full_death_benefit_from: FULL_DEATH_BENEFIT_FROM,
+            full_death_benefit_from: 3,
             scholarship_from: 36,
             max_scholarship_children: 2,
             scholarship_end_age: 23,
