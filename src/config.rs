@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
 
 /// lindung: the exchange of subsidised workers' enrollments, coverage and claims between governments and the insurer.
 #[derive(Debug, Parser)]
@@ -32,8 +33,8 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct StoreConfig {
     /// PostgreSQL connection URL. When absent, lindung runs its own private PostgreSQL in `--data-dir`.
-    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub database_url: Option<SecretString>,
 
     /// Directory for lindung's own files: the embedded PostgreSQL cluster (when no DATABASE_URL is given) and the
     /// generated pseudonym key. It must be reachable by the `postgres` system user when lindung runs as root.
@@ -58,8 +59,8 @@ pub struct ServeConfig {
 
     /// Secret key (64 hex digits) for the keyed hash that stands for a NIK in the audit log. Every lindung process
     /// of one deployment must share it. When absent, a key is generated once and kept in `--data-dir`.
-    #[arg(long, env = "LINDUNG_PSEUDONYM_KEY", hide_env_values = true)]
-    pub pseudonym_key: Option<String>,
+    #[arg(long, env = "LINDUNG_PSEUDONYM_KEY", hide_env_values = true, value_parser = secret)]
+    pub pseudonym_key: Option<SecretString>,
 
     /// Largest request or response message, in bytes.
     #[arg(long, env = "LINDUNG_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
@@ -161,6 +162,16 @@ mod tests {
     }
 
     #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let url = "postgres://lindung:hunter2-s3cret@db.example:5432/lindung";
+        let key = "ab".repeat(32);
+        let cli = Cli::try_parse_from(["lindung", "--database-url", url, "serve", "--pseudonym-key", &key]).unwrap();
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("hunter2-s3cret") && !shown.contains(&key), "{shown}");
+        assert!(shown.contains("REDACTED"), "{shown}");
+    }
+
+    #[test]
     fn store_options_go_before_or_after_the_subcommand() {
         for args in [
             &["lindung", "--data-dir", "/x", "agency", "list"][..],
@@ -179,4 +190,10 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// A secret from the command line or the environment (a database URL may hold a password): printed as redacted by
+/// `Debug`, so that no configuration dump or error report shows it.
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
 }

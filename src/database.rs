@@ -11,6 +11,7 @@ use std::{
 };
 
 use anyhow::Context;
+use secrecy::ExposeSecret;
 use sqlx::{
     ConnectOptions, Connection, PgConnection, PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -43,7 +44,9 @@ impl Database {
     async fn open_with(config: &StoreConfig, attach: bool) -> anyhow::Result<Database> {
         let embedded_dir = config.data_dir.join("postgres");
         let (options, embedded) = match &config.database_url {
-            Some(url) => (url.parse::<PgConnectOptions>().context("DATABASE_URL is not a PostgreSQL URL")?, None),
+            Some(url) => {
+                (url.expose_secret().parse::<PgConnectOptions>().context("DATABASE_URL is not a PostgreSQL URL")?, None)
+            }
             None if attach && UnixStream::connect(embedded_dir.join(".s.PGSQL.5432")).is_ok() => {
                 let options = PgConnectOptions::new()
                     .socket(&embedded_dir)

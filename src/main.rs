@@ -12,6 +12,7 @@ use lindung::{
     state::AppState,
     telemetry,
 };
+use secrecy::ExposeSecret;
 
 /// Errors are printed here, as one line with their causes (`{:#}`), never through anyhow's `Debug`, which adds a
 /// stack backtrace whenever `RUST_BACKTRACE` is set: a user error ("agency already exists") is not a crash.
@@ -45,7 +46,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Database::open(&store).await?;
             let state = AppState {
                 pool: db.pool.clone(),
-                pseudonymizer: database::pseudonymizer(config.pseudonym_key.as_deref(), &store.data_dir)?,
+                pseudonymizer: database::pseudonymizer(
+                    config.pseudonym_key.as_ref().map(|k| k.expose_secret()),
+                    &store.data_dir,
+                )?,
             };
             let settings = ServerSettings {
                 max_message_bytes: config.max_message_bytes,
