@@ -142,6 +142,12 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// A secret from the command line or the environment (a database URL may hold a password): printed as redacted by
+/// `Debug`, so that no configuration dump or error report shows it.
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,10 +196,4 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
-}
-
-/// A secret from the command line or the environment (a database URL may hold a password): printed as redacted by
-/// `Debug`, so that no configuration dump or error report shows it.
-fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
-    Ok(SecretString::from(value))
 }
