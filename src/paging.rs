@@ -55,6 +55,32 @@ pub fn invalid_token() -> Error {
     Error::invalid("page.page_token", "PAGE_TOKEN_INVALID", "not a token from a previous response of this list")
 }
 
+/// One page of a list as a service answers it: the items and the token of the page after it (empty for the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_page_token: String,
+}
+
+impl<T> Page<T> {
+    /// The page in `rows`, read with `limit + 1` as their limit: the extra row, dropped here, says that a next page
+    /// exists; `token` keys the last item answered.
+    pub fn of(mut rows: Vec<T>, limit: i64, token: impl FnOnce(&T) -> String) -> Page<T> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next_page_token = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(token).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Page { items: rows, next_page_token }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next_page_token: self.next_page_token }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +105,16 @@ mod tests {
         check(0, 100);
         check(7, 7);
         check(5000, 1000);
+    }
+
+    #[test]
+    fn a_page_has_a_next_token_only_when_a_row_beyond_it_was_read() {
+        let check = |rows: Vec<u32>, limit: i64, expected: (Vec<u32>, &str)| {
+            let page = Page::of(rows, limit, |last| last.to_string());
+            assert_eq!((page.items, page.next_page_token.as_str()), expected);
+        };
+        check(vec![1, 2, 3], 2, (vec![1, 2], "2"));
+        check(vec![1, 2], 2, (vec![1, 2], ""));
+        check(vec![], 2, (vec![], ""));
     }
 }
