@@ -6,7 +6,7 @@
 //! away from zero to sen once per line, as `money` prescribes.
 
 use chrono::{Months, NaiveDate};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 use crate::money::Rupiah;
 
@@ -464,10 +464,9 @@ fn line(rule: &'static str, item: Item, amount: Rupiah, explanation: String) -> 
     Line { rule, item, amount, explanation }
 }
 
-/// Rounds half away from zero to sen: the one rounding rule (see `money`).
+/// Rounds with the one rounding rule ([`Rupiah::rounded`]).
 fn sen(amount: Decimal) -> Rupiah {
-    Rupiah::new(amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
-        .expect("a benefit is non-negative and below Rp10^15")
+    Rupiah::rounded(amount).expect("a benefit is non-negative and below Rp10^15")
 }
 
 /// Whole years; 0 for a child born after the date (a child born after the father's death is an heir).

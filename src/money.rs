@@ -1,9 +1,9 @@
 //! Amounts of rupiah, exact: contributions, budget ceilings and commitments (R1).
 //!
 //! The one rounding rule: an amount carries at most 2 fractional digits (sen) when it enters lindung, and sums
-//! and products by whole counts (workers, months) are exact, so nothing is rounded today. Should a division ever
-//! be needed (a share of a budget, a pro-rated month), it must round half away from zero to 2 digits, once, at
-//! the end of the computation.
+//! and products by whole counts (workers, months) are exact. Where a division is needed (a day of temporary
+//! inability to work, a percentage of disability), [`Rupiah::rounded`] rounds half away from zero to 2 digits, once,
+//! at the end of the computation.
 //!
 //! On the wire an amount is a decimal string (`16800`, `16800.5`), never a float: 0.1 has no exact binary form.
 
@@ -35,6 +35,11 @@ pub enum MoneyError {
 }
 
 impl Rupiah {
+    /// The one rounding rule: half away from zero to sen (2 digits), applied once at the end of a computation.
+    pub fn rounded(amount: Decimal) -> Result<Rupiah, MoneyError> {
+        Rupiah::new(amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
+    }
+
     pub const ZERO: Rupiah = Rupiah(Decimal::ZERO);
 
     /// The largest amount accepted from outside: far above any budget, far below where `Decimal` loses exactness.
