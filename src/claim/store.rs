@@ -1,21 +1,24 @@
-//! SQL for claims and their payments.
+//! SQL for claims and their payments. Rows come out as domain values (`Status`, `Event`, `Nik`, `Rupiah`,
+//! `AgencyKind`, `Document`s, through the impls in `database/types.rs`); what is sealed stays sealed here.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
+
+use super::{Document, Event, Status};
+use crate::{agency::AgencyKind, money::Rupiah, nik::Nik, participant::ParticipantNumber};
 
 /// A claim as stored, with its funder's kind and its payment.
 #[derive(Debug, Clone)]
 pub struct ClaimRow {
     pub id: Uuid,
-    pub worker_nik: String,
-    pub event: String,
+    pub worker_nik: Nik,
+    pub event: Event,
     pub event_date: NaiveDate,
-    pub status: String,
+    pub status: Status,
     pub subsidy_id: Option<Uuid>,
     pub funder_id: Option<Uuid>,
-    pub funder_kind: Option<String>,
+    pub funder_kind: Option<AgencyKind>,
     pub contribution_months: Option<i32>,
     pub accident_place: Option<String>,
     pub accident_cause: Option<String>,
@@ -23,10 +26,10 @@ pub struct ClaimRow {
     pub notifier_name: Option<String>,
     pub notifier_phone: Option<String>,
     pub particulars: Vec<u8>,
-    pub documents: Vec<String>,
+    pub documents: Vec<Document>,
     pub complete_at: Option<DateTime<Utc>>,
     pub breakdown: Option<Vec<u8>>,
-    pub total: Option<Decimal>,
+    pub total: Option<Rupiah>,
     pub rejection_reason: Option<String>,
     pub request_id: String,
     pub filed_by: Uuid,
@@ -40,10 +43,10 @@ pub struct ClaimRow {
 #[derive(Debug, Clone)]
 pub struct NewClaim {
     pub id: Uuid,
-    pub worker_nik: String,
-    pub event: &'static str,
+    pub worker_nik: Nik,
+    pub event: Event,
     pub event_date: NaiveDate,
-    pub status: &'static str,
+    pub status: Status,
     pub subsidy_id: Option<Uuid>,
     pub funder_id: Option<Uuid>,
     pub contribution_months: Option<i32>,
@@ -53,7 +56,7 @@ pub struct NewClaim {
     pub notifier_name: Option<String>,
     pub notifier_phone: Option<String>,
     pub particulars: Vec<u8>,
-    pub documents: Vec<String>,
+    pub documents: Vec<Document>,
     pub complete: bool,
     pub request_id: String,
     pub filed_by: Uuid,
@@ -61,6 +64,7 @@ pub struct NewClaim {
 
 /// Inserts a claim unless the agency already used the request id; answers whether it inserted. A second death
 /// claim for the worker fails on `claims_one_death_claim_per_worker`.
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut PgConnection, claim: &NewClaim) -> sqlx::Result<bool> {
     let inserted = sqlx::query!(
         "insert into claims (id, worker_nik, event, event_date, status, subsidy_id, funder_id, contribution_months,
@@ -70,10 +74,10 @@ pub async fn insert(conn: &mut PgConnection, claim: &NewClaim) -> sqlx::Result<b
                  case when $16 then now() end, $17, $18)
          on conflict (filed_by, request_id) do nothing",
         claim.id,
-        claim.worker_nik,
-        claim.event,
+        &claim.worker_nik as _,
+        claim.event as _,
         claim.event_date,
-        claim.status,
+        claim.status as _,
         claim.subsidy_id,
         claim.funder_id,
         claim.contribution_months,
@@ -83,7 +87,7 @@ pub async fn insert(conn: &mut PgConnection, claim: &NewClaim) -> sqlx::Result<b
         claim.notifier_name,
         claim.notifier_phone,
         claim.particulars,
-        &claim.documents,
+        &claim.documents[..] as _,
         claim.complete,
         claim.request_id,
         claim.filed_by
@@ -94,42 +98,48 @@ pub async fn insert(conn: &mut PgConnection, claim: &NewClaim) -> sqlx::Result<b
     Ok(inserted == 1)
 }
 
-/// Completes a funder's notice into a filed claim (the insurer's filing).
-#[allow(clippy::too_many_arguments)]
-pub async fn file_notice(
-    conn: &mut PgConnection,
-    id: Uuid,
-    event: &str,
-    subsidy_id: Uuid,
-    funder_id: Uuid,
-    contribution_months: i32,
-    particulars: &[u8],
-    documents: &[String],
-    complete: bool,
-) -> sqlx::Result<()> {
+/// What the insurer's filing adds to a funder's notice.
+#[derive(Debug, Clone)]
+pub struct NoticeFiling {
+    pub event: Event,
+    pub subsidy_id: Uuid,
+    pub funder_id: Uuid,
+    pub contribution_months: i32,
+    pub particulars: Vec<u8>,
+    pub documents: Vec<Document>,
+    pub complete: bool,
+}
+
+/// Completes a funder's notice into a filed claim (the insurer's filing). A second death claim for the worker
+/// fails on `claims_one_death_claim_per_worker`.
+#[tracing::instrument(skip_all)]
+pub async fn file_notice(conn: &mut PgConnection, id: Uuid, filing: &NoticeFiling) -> sqlx::Result<()> {
     sqlx::query!(
-        "update claims set status = 'filed', event = $2, subsidy_id = $3, funder_id = $4, contribution_months = $5,
-                particulars = $6, documents = $7, complete_at = case when $8 then now() end
+        "update claims set status = $2, event = $3, subsidy_id = $4, funder_id = $5, contribution_months = $6,
+                particulars = $7, documents = $8, complete_at = case when $9 then now() end
          where id = $1",
         id,
-        event,
-        subsidy_id,
-        funder_id,
-        contribution_months,
-        particulars,
-        documents,
-        complete
+        Status::Filed as _,
+        filing.event as _,
+        filing.subsidy_id,
+        filing.funder_id,
+        filing.contribution_months,
+        filing.particulars,
+        &filing.documents[..] as _,
+        filing.complete
     )
     .execute(conn)
     .await?;
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<ClaimRow>> {
     Ok(page(executor, &Filter { id: Some(id), ..Filter::default() }, None, 1).await?.pop())
 }
 
 /// The claim an agency filed under a request id.
+#[tracing::instrument(skip_all)]
 pub async fn by_request(executor: impl PgExecutor<'_>, filed_by: Uuid, request_id: &str) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar!("select id from claims where filed_by = $1 and request_id = $2", filed_by, request_id)
         .fetch_optional(executor)
@@ -137,14 +147,17 @@ pub async fn by_request(executor: impl PgExecutor<'_>, filed_by: Uuid, request_i
 }
 
 /// Locks a claim for a change of state.
+#[tracing::instrument(skip_all)]
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
     Ok(sqlx::query_scalar!("select id from claims where id = $1 for update", id).fetch_optional(conn).await?.is_some())
 }
 
+/// Sets the documents present and whether the claim is complete (keeping when it first was).
+#[tracing::instrument(skip_all)]
 pub async fn set_documents(
     conn: &mut PgConnection,
     id: Uuid,
-    documents: &[String],
+    documents: &[Document],
     complete: bool,
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -152,7 +165,7 @@ pub async fn set_documents(
                 complete_at = case when $3 then coalesce(complete_at, now()) end
          where id = $1",
         id,
-        documents,
+        documents as _,
         complete
     )
     .execute(conn)
@@ -160,29 +173,34 @@ pub async fn set_documents(
     Ok(())
 }
 
-pub async fn assess(conn: &mut PgConnection, id: Uuid, breakdown: &[u8], total: Decimal) -> sqlx::Result<()> {
+/// Keeps the sealed breakdown and its total; the claim is ASSESSED.
+#[tracing::instrument(skip_all)]
+pub async fn assess(conn: &mut PgConnection, id: Uuid, breakdown: &[u8], total: Rupiah) -> sqlx::Result<()> {
     sqlx::query!(
-        "update claims set status = 'assessed', breakdown = $2, total = $3, assessed_at = now() where id = $1",
+        "update claims set status = $2, breakdown = $3, total = $4, assessed_at = now() where id = $1",
         id,
+        Status::Assessed as _,
         breakdown,
-        total
+        total as _
     )
     .execute(conn)
     .await?;
     Ok(())
 }
 
+/// The insurer's decision: APPROVED, or REJECTED with its reason.
+#[tracing::instrument(skip_all)]
 pub async fn decide(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: Status,
     rejection_reason: Option<&str>,
     by: Uuid,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update claims set status = $2, rejection_reason = $3, decided_by = $4, decided_at = now() where id = $1",
         id,
-        status,
+        status as _,
         rejection_reason,
         by
     )
@@ -193,10 +211,11 @@ pub async fn decide(
 
 /// Records the payment of a claim and marks it paid. A second payment of the claim fails on `claim_payments_pkey`,
 /// a reused reference on `claim_payments_reference_unique`.
+#[tracing::instrument(skip_all)]
 pub async fn pay(
     conn: &mut PgConnection,
     id: Uuid,
-    amount: Decimal,
+    amount: Rupiah,
     reference: &str,
     paid_on: NaiveDate,
     by: Uuid,
@@ -204,14 +223,14 @@ pub async fn pay(
     sqlx::query!(
         "insert into claim_payments (claim_id, amount, reference, paid_on, recorded_by) values ($1, $2, $3, $4, $5)",
         id,
-        amount,
+        amount as _,
         reference,
         paid_on,
         by
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!("update claims set status = 'paid' where id = $1", id).execute(conn).await?;
+    sqlx::query!("update claims set status = $2 where id = $1", id, Status::Paid as _).execute(conn).await?;
     Ok(())
 }
 
@@ -220,13 +239,14 @@ pub async fn pay(
 pub struct Filter {
     pub id: Option<Uuid>,
     pub funder: Option<Uuid>,
-    pub status: Option<String>,
-    pub worker_nik: Option<String>,
+    pub status: Option<Status>,
+    pub worker_nik: Option<Nik>,
     /// Complete death claims, neither paid nor rejected, complete before this instant.
     pub complete_before: Option<DateTime<Utc>>,
 }
 
 /// Claims newest first, after `after` (created_at, id).
+#[tracing::instrument(skip_all)]
 pub async fn page(
     executor: impl PgExecutor<'_>,
     filter: &Filter,
@@ -236,9 +256,11 @@ pub async fn page(
     let (after_at, after_id) = after.unzip();
     sqlx::query_as!(
         ClaimRow,
-        r#"select c.id, c.worker_nik, c.event, c.event_date, c.status, c.subsidy_id, c.funder_id,
-                  a.kind as "funder_kind?", c.contribution_months, c.accident_place, c.accident_cause, c.accident_at,
-                  c.notifier_name, c.notifier_phone, c.particulars, c.documents, c.complete_at, c.breakdown, c.total,
+        r#"select c.id, c.worker_nik as "worker_nik: Nik", c.event as "event: Event", c.event_date,
+                  c.status as "status: Status", c.subsidy_id, c.funder_id, a.kind as "funder_kind?: AgencyKind",
+                  c.contribution_months, c.accident_place, c.accident_cause, c.accident_at, c.notifier_name,
+                  c.notifier_phone, c.particulars, c.documents as "documents: Vec<Document>", c.complete_at,
+                  c.breakdown, c.total as "total: Rupiah",
                   c.rejection_reason, c.request_id, c.filed_by, c.created_at, c.updated_at,
                   p.reference as "payment_reference?", p.paid_on as "paid_on?"
            from claims c left join agencies a on a.id = c.funder_id left join claim_payments p on p.claim_id = c.id
@@ -247,19 +269,47 @@ pub async fn page(
              and ($3::text is null or c.status = $3)
              and ($4::text is null or c.worker_nik = $4)
              and ($5::timestamptz is null or (
-                     c.event = 'death' and c.status not in ('paid', 'rejected') and c.complete_at < $5))
+                     c.event = $9 and c.status <> all($10) and c.complete_at < $5))
              and ($6::timestamptz is null or (c.created_at, c.id) < ($6, $7))
            order by c.created_at desc, c.id desc
            limit $8"#,
         filter.id,
         filter.funder,
-        filter.status,
-        filter.worker_nik,
+        filter.status as _,
+        filter.worker_nik.as_ref() as _,
         filter.complete_before,
         after_at,
         after_id,
-        limit
+        limit,
+        Event::Death as _,
+        &[Status::Paid, Status::Rejected][..] as _
     )
     .fetch_all(executor)
     .await
+}
+
+/// A worker a claim names, with the death reported for them (date and certificate).
+#[derive(Debug, Clone)]
+pub struct WorkerRow {
+    pub nik: Nik,
+    pub death: Option<(NaiveDate, String)>,
+}
+
+/// The worker with this NIK or participant number.
+#[tracing::instrument(skip_all)]
+pub async fn worker(
+    executor: impl PgExecutor<'_>,
+    nik: Option<&Nik>,
+    participant_number: Option<&ParticipantNumber>,
+) -> sqlx::Result<Option<WorkerRow>> {
+    let row = sqlx::query!(
+        r#"select w.nik as "nik: Nik", d.date_of_death as "date_of_death?", d.certificate_number as "certificate_number?"
+           from workers w left join deaths d on d.worker_nik = w.nik
+           where w.nik = $1 or w.participant_number = $2"#,
+        nik as _,
+        participant_number.map(ParticipantNumber::as_str)
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|r| WorkerRow { nik: r.nik, death: r.date_of_death.zip(r.certificate_number) }))
 }

@@ -84,7 +84,23 @@ macro_rules! stored_as_code {
             }
         }
     };
+    // Also as the elements of a `text[]` column.
+    ($ty:ty, $as_str:ident, $from_code:ident, array) => {
+        $crate::stored_as_code!($ty, $as_str, $from_code);
+
+        impl sqlx::postgres::PgHasArrayType for $ty {
+            fn array_type_info() -> sqlx::postgres::PgTypeInfo {
+                <String as sqlx::postgres::PgHasArrayType>::array_type_info()
+            }
+            fn array_compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <String as sqlx::postgres::PgHasArrayType>::array_compatible(ty)
+            }
+        }
+    };
 }
 
 stored_as_code!(crate::nik::Sex, as_str, from_code);
 stored_as_code!(crate::agency::AgencyKind, as_str, from_code);
+stored_as_code!(crate::claim::Event, code, from_code);
+stored_as_code!(crate::claim::Status, code, from_code, array);
+stored_as_code!(crate::claim::Document, code, from_code, array);
