@@ -5,12 +5,9 @@ use tonic::{Request, Response, Status};
 
 use super::{
     convert,
-    service::{self, Estimate},
+    service::{self, Estimate, PAGE_TAG},
 };
 use crate::{auth::Rpc, paging, proto::v1 as pb, state::AppState, validate::parse_id};
-
-/// The tag of ListClaims page tokens.
-const PAGE_TAG: &str = "c1";
 
 #[derive(Debug, Clone)]
 pub struct ClaimGrpc {
@@ -137,8 +134,8 @@ impl pb::claim_service_server::ClaimService for ClaimGrpc {
             let after = paging::after_time(PAGE_TAG, &page)?;
             let listed = service::list(&self.state, &caller, query, after, paging::limit(&page)).await?;
             Ok(pb::ListClaimsResponse {
-                claims: listed.claims.into_iter().map(convert::claim).collect(),
-                next_page_token: listed.next.map(|(at, id)| paging::time_token(PAGE_TAG, at, id)).unwrap_or_default(),
+                claims: listed.items.into_iter().map(convert::claim).collect(),
+                next_page_token: listed.next_page_token,
             })
         }
         .await;

@@ -21,6 +21,7 @@ use crate::{
     coverage::{self, Covered, NotCovered},
     error::{Error, Refusal},
     nik::Nik,
+    paging::{self, Page},
     seal::Sealer,
     state::AppState,
     worker,
@@ -249,11 +250,8 @@ pub struct ListQuery {
     pub overdue_only: bool,
 }
 
-/// A page of claims and the key of the last one when more follow.
-pub struct ClaimPage {
-    pub claims: Vec<View>,
-    pub next: Option<(DateTime<Utc>, Uuid)>,
-}
+/// The tag of ListClaims page tokens.
+pub const PAGE_TAG: &str = "c1";
 
 /// Claims in the caller's view, newest first (an audited read).
 #[tracing::instrument(skip_all)]
@@ -263,7 +261,7 @@ pub async fn list(
     query: ListQuery,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
-) -> Result<ClaimPage, Error> {
+) -> Result<Page<View>, Error> {
     let today = today();
     let filter = store::Filter {
         id: None,
@@ -273,20 +271,18 @@ pub async fn list(
         complete_before: query.overdue_only.then(|| overdue_before(today)),
     };
     let mut r = state.read(caller).await?;
-    let mut rows = store::page(&mut *r, &filter, after, limit + 1).await?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|row| (row.created_at, row.id))
-    } else {
-        None
-    };
-    r.touch_all(rows.iter().map(|row| &row.worker_nik));
+    let rows = store::page(&mut *r, &filter, after, limit + 1).await?;
+    let page = Page::of(rows, limit, |row| paging::time_token(PAGE_TAG, row.created_at, row.id));
+    r.touch_all(page.items.iter().map(|row| &row.worker_nik));
     r.finish().await?;
     let sealer = state.sealer();
     let viewer = viewer(caller);
-    let claims =
-        rows.into_iter().map(|row| Ok(open(&sealer, row)?.seen_by(viewer, today))).collect::<Result<_, Error>>()?;
-    Ok(ClaimPage { claims, next })
+    let items = page
+        .items
+        .into_iter()
+        .map(|row| Ok(open(&sealer, row)?.seen_by(viewer, today)))
+        .collect::<Result<_, Error>>()?;
+    Ok(Page { items, next_page_token: page.next_page_token })
 }
 
 /// What EstimateBenefit answers.
