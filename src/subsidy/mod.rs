@@ -4,6 +4,7 @@
 //! Parsing is pure and reports every broken rule at once, each as a [`FieldViolation`] under its protobuf field
 //! path. Whether the area exists in the Kemendagri list is for the store to say (R5.4).
 
+pub mod convert;
 pub mod grpc;
 pub mod service;
 pub mod store;
@@ -84,6 +85,27 @@ pub struct SubsidyInput {
     pub max_decile_age_quarters: u32,
 }
 
+/// A subsidy as stored: the domain value with its funder and when it was created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub subsidy: Subsidy,
+    pub funder: Agency,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// How much of a subsidy is used and what is left of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub active: u32,
+    pub pending: u32,
+    pub quota_left: u32,
+    /// Every funded month of every enrollment that is not rejected, times the monthly contribution.
+    pub budget_committed: Rupiah,
+    pub budget_left: Rupiah,
+    /// What the active enrollments cost a month.
+    pub monthly_commitment: Rupiah,
+}
+
 impl Contribution {
     pub fn total(&self) -> Rupiah {
         self.jkk + self.jkm
@@ -119,6 +141,18 @@ impl Subsidy {
     /// Whether `month` lies in first..=last.
     pub fn funds(&self, month: Month) -> bool {
         (self.first_month..=self.last_month).contains(&month)
+    }
+
+    /// The usage of the subsidy with `active` and `pending` enrollments and `committed` money.
+    pub fn usage(&self, active: u32, pending: u32, committed: Rupiah) -> Usage {
+        Usage {
+            active,
+            pending,
+            quota_left: self.quota.saturating_sub(active.saturating_add(pending)),
+            budget_committed: committed,
+            budget_left: self.budget_ceiling.checked_sub(committed).unwrap_or(Rupiah::ZERO),
+            monthly_commitment: self.contribution.total().times(u64::from(active)),
+        }
     }
 
     /// Validates a new subsidy of `funder`, reporting ALL violations at once, in field order.

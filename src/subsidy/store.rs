@@ -33,6 +33,18 @@ pub struct SubsidyRow {
 }
 
 impl SubsidyRow {
+    /// The subsidy with its funder and creation time.
+    pub fn into_stored(self) -> anyhow::Result<super::Stored> {
+        let subsidy = self.into_subsidy()?;
+        let funder = crate::agency::Agency {
+            id: self.funder_id,
+            name: self.funder_name,
+            kind: subsidy.funder_kind,
+            region: self.funder_region.as_deref().and_then(|r| RegionCode::parse(r).ok()),
+        };
+        Ok(super::Stored { subsidy, funder, created_at: self.created_at })
+    }
+
     pub fn into_subsidy(&self) -> anyhow::Result<Subsidy> {
         Ok(Subsidy {
             id: self.id,

@@ -3,6 +3,7 @@
 //! Parsing is pure (the date is an argument) and reports every broken rule of a record at once, each as a
 //! [`FieldViolation`] with a stable reason code, so that a clerk can fix a whole row in one pass.
 
+pub mod convert;
 pub mod grpc;
 pub mod service;
 pub mod store;
@@ -87,6 +88,44 @@ pub struct WorkerInput {
     pub phone: String,
     /// `YYYY-MM-DD`, or blank while the worker is alive.
     pub date_of_death: String,
+}
+
+/// A death as a funder or the insurer reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeathReport {
+    pub nik: Nik,
+    pub date_of_death: NaiveDate,
+    pub certificate_number: String,
+}
+
+/// A recorded death and what the reporter may learn of its consequences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub date_of_death: NaiveDate,
+    pub certificate_number: String,
+    /// Whether this report recorded it (false: it repeated the recorded report).
+    pub recorded_now: bool,
+    pub changed_enrollments: Vec<uuid::Uuid>,
+    pub refunds: Vec<Refund>,
+}
+
+/// What was given back to a subsidy for a month after a death (R1.8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    pub subsidy_id: uuid::Uuid,
+    pub month: crate::month::Month,
+    pub amount: crate::money::Rupiah,
+}
+
+/// The filters of a list of workers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFilter {
+    /// None: the caller's whole view.
+    pub area: Option<RegionCode>,
+    pub max_decile: Option<i16>,
+    /// The NIK the page starts after; empty for the first page.
+    pub after_nik: String,
+    pub limit: i64,
 }
 
 /// A validated worker: every field is trusted past this point.
