@@ -71,6 +71,7 @@ impl SubsidyRow {
 
 /// Stores a new subsidy unless this funder already sent `request_id`; answers the id of the subsidy created by
 /// that request either way.
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut PgConnection, subsidy: &Subsidy, request_id: &str) -> sqlx::Result<Uuid> {
     let inserted = sqlx::query_scalar!(
         "insert into subsidies (id, funder_id, name, legal_basis, area_code, first_month, last_month, quota,
@@ -112,6 +113,7 @@ pub async fn insert(conn: &mut PgConnection, subsidy: &Subsidy, request_id: &str
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<SubsidyRow>> {
     sqlx::query_as!(
         SubsidyRow,
@@ -130,6 +132,7 @@ pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option
 
 /// Locks the given subsidies (in id order, so concurrent callers cannot deadlock) until the transaction ends and
 /// answers them: enrollments into a subsidy are decided one transaction at a time.
+#[tracing::instrument(skip_all)]
 pub async fn lock(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<SubsidyRow>> {
     sqlx::query_as!(
         SubsidyRow,
@@ -149,6 +152,7 @@ pub async fn lock(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<Sub
 }
 
 /// A page of subsidies, newest first; `funder` limits it to one funder's.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     executor: impl PgExecutor<'_>,
     funder: Option<Uuid>,
@@ -186,6 +190,7 @@ pub struct Usage {
     pub committed: Decimal,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn usage(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Usage> {
     let row = sqlx::query!(
         r#"select count(*) filter (where e.status = 'active') as "active!",
