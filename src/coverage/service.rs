@@ -8,9 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Answer, Arrears, Covered, Details, Funding, Ledger, NotCovered, Programme, Question, store, verify};
-use crate::{
-    agency::AgencyKind, auth::Caller, benefit, clock::today, error::Error, month::Month, nik::Nik, state::AppState,
-};
+use crate::{agency::AgencyKind, auth::Caller, clock::today, error::Error, month::Month, nik::Nik, state::AppState};
 
 /// Answers a batch of coverage questions with a few statements whatever its size: the workers, their fundings and
 /// their subsidies' ledgers are read once per batch, and one audit record names every person looked up. A row that
@@ -44,13 +42,13 @@ pub async fn answer(
     subsidies.sort_unstable();
     subsidies.dedup();
     let ledgers = store::ledgers(&mut read, &subsidies, today()).await.map_err(Error::Internal)?;
-    let policy = benefit::Policy::default();
-    let mut answers = Vec::with_capacity(questions.len());
+    // First the verdicts; then the benefit policies of the covering subsidies whose details are shown.
+    let mut judged = Vec::with_capacity(questions.len());
     for question in questions {
         let question = match question {
             Ok(question) => question,
             Err(error) => {
-                answers.push(Err(error));
+                judged.push(Err(error));
                 continue;
             }
         };
@@ -60,7 +58,7 @@ pub async fn answer(
             (None, None) => None,
         };
         let Some(worker) = worker else {
-            answers.push(Ok(Answer { verdict: Err(NotCovered::NotEnrolled), details: None }));
+            judged.push(Ok((question.programme, Err(NotCovered::NotEnrolled), false)));
             continue;
         };
         let none = Vec::new();
@@ -69,14 +67,42 @@ pub async fn answer(
         let entitled =
             caller.agency.kind == AgencyKind::Insurer || fundings.iter().any(|f| f.funder_id == caller.agency_id());
         if let Ok(nik) = Nik::parse(&worker.nik) {
-            read.touch(&nik);
+            read.look_up(&nik);
         }
+        judged.push(Ok((question.programme, verdict, entitled)));
+    }
+    let mut shown: Vec<Uuid> = judged
+        .iter()
+        .flatten()
+        .filter_map(|(_, verdict, entitled)| verdict.as_ref().ok().filter(|_| *entitled).map(|c| c.subsidy_id))
+        .collect();
+    shown.sort_unstable();
+    shown.dedup();
+    let policies = if shown.is_empty() {
+        HashMap::new()
+    } else {
+        crate::subsidy::service::benefit_policies(&mut read, &shown).await?
+    };
+    let mut answers = Vec::with_capacity(judged.len());
+    for judgement in judged {
+        let (programme, verdict, entitled) = match judgement {
+            Ok(judgement) => judgement,
+            Err(error) => {
+                answers.push(Err(error));
+                continue;
+            }
+        };
         let details = match &verdict {
-            Ok(covered) if entitled => Some(Details {
-                death_benefit: (question.programme == Programme::Jkm)
-                    .then(|| policy.death_benefit(covered.contribution_months)),
-                scholarship_eligible: policy.scholarship_eligible(covered.contribution_months),
-            }),
+            Ok(covered) if entitled => {
+                let policy = policies.get(&covered.subsidy_id).ok_or_else(|| {
+                    Error::internal(anyhow::anyhow!("no benefit policy for subsidy {}", covered.subsidy_id))
+                })?;
+                Some(Details {
+                    death_benefit: (programme == Programme::Jkm)
+                        .then(|| policy.death_benefit(covered.contribution_months)),
+                    scholarship_eligible: policy.scholarship_eligible(covered.contribution_months),
+                })
+            }
             _ => None,
         };
         answers.push(Ok(Answer { verdict, details }));

@@ -1,6 +1,8 @@
 //! The subsidy use cases: creating and reading subsidies, and what other concepts ask of one (whether a caller may
 //! see it, the benefit policy its participants are assessed under).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -77,14 +79,30 @@ pub async fn usage(state: &AppState, caller: &Caller, id: Uuid) -> Result<Usage,
     Ok(subsidy.usage(active, pending, committed))
 }
 
-/// The benefit policy of a subsidy: the JKK base is the declared-income tier, 100 × the JKK contribution (R1.1).
+/// The benefit policy of a subsidy: the JKK base is the declared-income tier, 100 × the JKK contribution (R1.1); the
+/// R2.2 values are the subsidy's own settings (migration 0007); the rest are RULES.md's defaults.
 #[tracing::instrument(skip_all)]
 pub async fn benefit_policy(conn: &mut PgConnection, subsidy: Uuid) -> Result<benefit::Policy, Error> {
-    let row = store::get(&mut *conn, subsidy)
+    benefit_policies(conn, &[subsidy])
         .await?
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("subsidy {subsidy} vanished")))?;
+        .remove(&subsidy)
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("subsidy {subsidy} vanished")))
+}
+
+/// The benefit policies of several subsidies, in one statement: the one place a subsidy's policy is built.
+#[tracing::instrument(skip_all)]
+pub async fn benefit_policies(
+    conn: &mut PgConnection,
+    subsidies: &[Uuid],
+) -> Result<HashMap<Uuid, benefit::Policy>, Error> {
+    store::policies(conn, subsidies).await?.into_iter().map(|row| Ok((row.id, policy_of(row)?))).collect()
+}
+
+fn policy_of(row: store::PolicyRow) -> Result<benefit::Policy, Error> {
     let base = Rupiah::new(row.jkk_monthly * Decimal::from(100)).map_err(Error::internal)?;
-    Ok(benefit::Policy { base, ..benefit::Policy::default() })
+    let full_death_benefit_from = u32::try_from(row.full_death_benefit_from).map_err(Error::internal)?;
+    let early_death_benefit = Rupiah::new(row.early_death_benefit).map_err(Error::internal)?;
+    Ok(benefit::Policy { base, full_death_benefit_from, early_death_benefit, ..benefit::Policy::default() })
 }
 
 fn stored(row: store::SubsidyRow) -> Result<Stored, Error> {

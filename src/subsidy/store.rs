@@ -208,3 +208,24 @@ pub async fn usage(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Usag
     .await?;
     Ok(Usage { active: row.active, pending: row.pending, committed: row.committed })
 }
+
+/// What a subsidy's benefit policy is built from (see `subsidy::service::benefit_policy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRow {
+    pub id: Uuid,
+    pub jkk_monthly: Decimal,
+    pub full_death_benefit_from: i32,
+    pub early_death_benefit: Decimal,
+}
+
+/// The benefit settings of `ids`, in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn policies(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<PolicyRow>> {
+    sqlx::query_as!(
+        PolicyRow,
+        "select id, jkk_monthly, full_death_benefit_from, early_death_benefit from subsidies where id = any($1)",
+        ids
+    )
+    .fetch_all(executor)
+    .await
+}
