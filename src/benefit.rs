@@ -15,8 +15,10 @@ use crate::money::Rupiah;
 pub struct Policy {
     /// The declared-income tier that JKK benefits multiply (R3).
     pub base: Rupiah,
-    /// Paid months from which JKM pays in full rather than Rp10,000,000 in total (R2.2, [UNCONF]).
+    /// Paid months from which JKM pays in full rather than `early_death_benefit` in total (R2.2, [UNCONF]).
     pub full_death_benefit_from: u32,
+    /// What JKM pays in total before `full_death_benefit_from` paid months (R2.2, [UNCONF]).
+    pub early_death_benefit: Rupiah,
     /// Paid months from which JKM adds a scholarship (R2.3).
     pub scholarship_from: u32,
     /// How many children, in the order listed, may receive a scholarship (R2.3, R3.5).
@@ -143,8 +145,6 @@ pub struct ScholarshipYear {
     pub amount: Rupiah,
 }
 
-/// The JKM death benefit under `full_death_benefit_from` paid months (R2.2).
-const REDUCED_DEATH_BENEFIT: u64 = 10_000_000;
 /// The full JKM death benefit, in its three parts (R2.1).
 const LUMP_SUM: u64 = 20_000_000;
 const FUNERAL: u64 = 10_000_000;
@@ -170,10 +170,28 @@ impl Default for Policy {
         Policy {
             base: Rupiah::from_whole(1_000_000),
             full_death_benefit_from: 3,
+            early_death_benefit: Rupiah::from_whole(10_000_000),
             scholarship_from: 36,
             max_scholarship_children: 2,
             scholarship_end_age: 23,
         }
+    }
+}
+
+impl Policy {
+    /// The JKM death benefit after `contribution_months` paid months, as [`assess`] totals it for a death without
+    /// children (R2.1, R2.2): what VerifyCoverage announces.
+    pub fn death_benefit(&self, contribution_months: u32) -> Rupiah {
+        if contribution_months < self.full_death_benefit_from {
+            self.early_death_benefit
+        } else {
+            Rupiah::from_whole(LUMP_SUM + FUNERAL) + Rupiah::from_whole(PERIODIC_MONTHLY).times(PERIODIC_MONTHS)
+        }
+    }
+
+    /// Whether heirs may claim scholarships after `contribution_months` paid months (R2.3).
+    pub fn scholarship_eligible(&self, contribution_months: u32) -> bool {
+        contribution_months >= self.scholarship_from
     }
 }
 
@@ -318,8 +336,9 @@ pub fn schedule(child: &Child, event_date: NaiveDate, end_age: u32) -> Vec<Schol
 fn death(policy: &Policy, months: u32, lines: &mut Vec<Line>) {
     let from = policy.full_death_benefit_from;
     if months < from {
-        let why = format!("{months} paid months < {from}: Rp{REDUCED_DEATH_BENEFIT} in total");
-        lines.push(line("R2.2", Item::DeathBenefit, Rupiah::from_whole(REDUCED_DEATH_BENEFIT), why));
+        let early = policy.early_death_benefit;
+        let why = format!("{months} paid months < {from}: Rp{early} in total");
+        lines.push(line("R2.2", Item::DeathBenefit, early, why));
         return;
     }
     let why = format!("{months} paid months ≥ {from}: lump sum of the full death benefit");
@@ -502,7 +521,6 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::coverage::death_benefit;
 
     const EVENT: &str = "2025-11-20";
 
@@ -558,10 +576,19 @@ mod tests {
         assert_eq!(b.lines[1].explanation, "24 × Rp500000 periodic benefit, paid at once");
         // The same figure coverage announces (R2.1, R2.2), and the threshold is a policy parameter.
         for months in 0..40 {
-            assert_eq!(assess(&p, &death, d(EVENT), months).total(), death_benefit(months), "{months}");
+            assert_eq!(assess(&p, &death, d(EVENT), months).total(), p.death_benefit(months), "{months}");
+            assert_eq!(p.scholarship_eligible(months), months >= 36, "{months}");
         }
+        let announced: Vec<Rupiah> = [0, 2, 3, 36].into_iter().map(|months| p.death_benefit(months)).collect();
+        assert_eq!(announced, [rp(10_000_000), rp(10_000_000), rp(42_000_000), rp(42_000_000)]);
         let calendar = Policy { full_death_benefit_from: 4, ..Policy::default() };
         check(&calendar, &death, 3, &[("R2.2", "DEATH_BENEFIT", "10000000")]);
+        assert_eq!(calendar.death_benefit(3), rp(10_000_000));
+        assert_eq!(calendar.death_benefit(4), rp(42_000_000));
+        let lower = Policy { early_death_benefit: rp(5_000_000), ..Policy::default() };
+        let b = check(&lower, &death, 1, &[("R2.2", "DEATH_BENEFIT", "5000000")]);
+        assert_eq!(b.lines[0].explanation, "1 paid months < 3: Rp5000000 in total");
+        assert_eq!(lower.death_benefit(1), rp(5_000_000));
     }
 
     #[test]

@@ -122,6 +122,10 @@ impl Audit {
         }
     }
 
+    fn look_up(&mut self, nik: &Nik) {
+        self.subjects.push(self.pseudonymizer.subject(nik));
+    }
+
     fn actor(&self) -> audit::Actor<'_> {
         audit::Actor { agency_id: self.agency_id, method: self.method, request_id: &self.request_id }
     }
@@ -188,6 +192,12 @@ impl Read {
         for nik in niks {
             self.audit.touch(nik);
         }
+    }
+
+    /// Records one look-up of the worker `nik`, even when this read looked them up before: a stream of questions
+    /// is audited question by question.
+    pub fn look_up(&mut self, nik: &Nik) {
+        self.audit.look_up(nik);
     }
 
     /// Records the read in the audit log.

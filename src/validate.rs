@@ -10,10 +10,61 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::{
+    date::DateError,
     error::{Error, FieldViolation},
     money::Rupiah,
     month::Month,
 };
+
+/// Why a free text (a name, a source, a detail) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("is required")]
+    Empty,
+    #[error("must be at most {max} characters, got {length}")]
+    TooLong { max: usize, length: usize },
+    /// `position` counts characters of the trimmed text from 1.
+    #[error("must not contain control characters such as tabs or line breaks (character {position})")]
+    ControlCharacter { position: usize },
+}
+
+/// Trims `value` and checks it is 1 to `max` characters without control characters.
+pub fn bounded_text(value: &str, max: usize) -> Result<String, TextError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(TextError::Empty);
+    }
+    let length = value.chars().count();
+    if length > max {
+        return Err(TextError::TooLong { max, length });
+    }
+    if let Some(i) = value.chars().position(char::is_control) {
+        return Err(TextError::ControlCharacter { position: i + 1 });
+    }
+    Ok(value.to_owned())
+}
+
+/// A date by the one date parser ([`crate::date`]), its message quoting the input where it is short.
+pub fn quoted_date(s: &str) -> Result<NaiveDate, QuotedDateError> {
+    crate::date::parse(s).map_err(|error| {
+        let text = match error {
+            DateError::Format => format!("{} is not a date: expected YYYY-MM-DD, e.g. 1990-05-15", shown(s)),
+            DateError::NotADay => format!("{s} is not a calendar date"),
+            DateError::OutOfRange => format!("{s} is out of range: dates run from 1900-01-01 to 2999-12-31"),
+        };
+        QuotedDateError(error, text)
+    })
+}
+
+/// A date parser's error with its message quoting the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotedDateError(pub DateError, pub String);
+
+impl fmt::Display for QuotedDateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.1)
+    }
+}
 
 /// An id lindung answered (a UUID).
 pub fn parse_id(id: &str, field: &str) -> Result<Uuid, Error> {
@@ -83,6 +134,11 @@ impl Checker {
         self.rule(!value.is_empty(), field, "REQUIRED", || "is required".to_owned()).then_some(value)
     }
 
+    /// A value that must not be blank, answered as given (untrimmed: its parser decides about spaces).
+    pub fn given<'a>(&mut self, field: &str, value: &'a str) -> Option<&'a str> {
+        self.rule(!value.trim().is_empty(), field, "REQUIRED", || "is required".to_owned()).then_some(value)
+    }
+
     pub fn present<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
         self.rule(value.is_some(), field, "REQUIRED", || "is required".to_owned());
         value
@@ -95,6 +151,41 @@ impl Checker {
         self.rule(ok, field, reason, || format!("is required: 1–{max} printable characters")).then(|| value.to_owned())
     }
 
+    /// A free text parsed by `result` (see [`bounded_text`]), with this field's reasons for its length and its
+    /// control characters.
+    pub fn text_parsed<T>(
+        &mut self,
+        field: &str,
+        result: Result<T, TextError>,
+        length_reason: &'static str,
+        control_reason: &'static str,
+    ) -> Option<T> {
+        self.take(field, result, |e| match e {
+            TextError::Empty => "REQUIRED",
+            TextError::TooLong { .. } => length_reason,
+            TextError::ControlCharacter { .. } => control_reason,
+        })
+    }
+
+    /// Trimmed text of 1 to `max` characters without control characters, with this field's reasons.
+    pub fn bounded_text(
+        &mut self,
+        field: &str,
+        value: &str,
+        max: usize,
+        length_reason: &'static str,
+        control_reason: &'static str,
+    ) -> Option<String> {
+        self.text_parsed(field, bounded_text(value, max), length_reason, control_reason)
+    }
+
+    /// A date not after `today`, its messages quoting the input ([`quoted_date`]).
+    pub fn past_date(&mut self, field: &str, value: &str, today: NaiveDate) -> Option<NaiveDate> {
+        let date = self.take(field, quoted_date(value), |e| e.0.reason())?;
+        let description = || format!("must not be after today ({today})");
+        self.rule(date <= today, field, "DATE_IN_FUTURE", description).then_some(date)
+    }
+
     /// A date in the one strict format ([`crate::date`]), not after `today`.
     pub fn date_not_after(&mut self, field: &str, value: &str, today: NaiveDate) -> Option<NaiveDate> {
         crate::date::not_after(field, value, today).map_err(|v| self.violations.push(v)).ok()
@@ -104,8 +195,19 @@ impl Checker {
         Month::parse(value).map_err(|e| self.violation(field, e.reason(), e.to_string())).ok()
     }
 
+    /// A month that must be given.
+    pub fn required_month(&mut self, field: &str, value: &str) -> Option<Month> {
+        let value = self.given(field, value)?;
+        self.month(field, value)
+    }
+
     pub fn money(&mut self, field: &str, value: &str) -> Option<Rupiah> {
         Rupiah::parse(value).map_err(|e| self.violation(field, e.reason(), e.to_string())).ok()
+    }
+
+    /// An amount, or `default` when blank.
+    pub fn money_or(&mut self, field: &str, value: &str, default: Rupiah) -> Option<Rupiah> {
+        if value.trim().is_empty() { Some(default) } else { self.money(field, value) }
     }
 
     /// Keeps a value, or moves the violations of a nested parse into this checker.
@@ -121,4 +223,10 @@ impl Checker {
             Err(self.violations)
         }
     }
+}
+
+/// The input quoted when short; a long value (a NIK pasted in the wrong field) is not echoed into messages (R6.3).
+fn shown(input: &str) -> String {
+    let length = input.chars().count();
+    if length <= 12 { format!("{input:?}") } else { format!("a value of {length} characters") }
 }

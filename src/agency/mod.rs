@@ -1,6 +1,8 @@
 //! Agencies (the city and provincial governments and the insurer) and their API keys.
 
+pub mod convert;
 pub mod grpc;
+pub mod service;
 pub mod store;
 
 use rand::RngCore;

@@ -35,6 +35,7 @@ pub enum InsertAgencyError {
     Database(#[from] sqlx::Error),
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn insert_agency(conn: &mut PgConnection, agency: &Agency) -> Result<(), InsertAgencyError> {
     let region = agency.region.as_ref().map(RegionCode::as_str);
     let (province, regency) = match agency.kind {
@@ -68,6 +69,7 @@ pub async fn insert_agency(conn: &mut PgConnection, agency: &Agency) -> Result<(
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn insert_api_key(
     executor: impl PgExecutor<'_>,
     agency_id: Uuid,
@@ -86,6 +88,7 @@ pub async fn insert_api_key(
 }
 
 /// The agency owning an unrevoked key with this hash.
+#[tracing::instrument(skip_all)]
 pub async fn find_by_key_hash(executor: impl PgExecutor<'_>, hash: &[u8; 32]) -> anyhow::Result<Option<Agency>> {
     let row = sqlx::query_as!(
         AgencyRow,
@@ -99,6 +102,7 @@ pub async fn find_by_key_hash(executor: impl PgExecutor<'_>, hash: &[u8; 32]) ->
     row.map(AgencyRow::into_agency).transpose()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_by_name(executor: impl PgExecutor<'_>, name: &str) -> anyhow::Result<Option<Agency>> {
     let row = sqlx::query_as!(
         AgencyRow,
@@ -111,6 +115,7 @@ pub async fn find_by_name(executor: impl PgExecutor<'_>, name: &str) -> anyhow::
 }
 
 /// Revokes the unrevoked keys starting with `prefix`; answers how many.
+#[tracing::instrument(skip_all)]
 pub async fn revoke_keys(executor: impl PgExecutor<'_>, prefix: &str) -> sqlx::Result<u64> {
     // A whole key given as the prefix is cut to the stored prefix length, so `--key-prefix` accepts either.
     let result = sqlx::query!(
@@ -130,6 +135,7 @@ pub struct AgencyListing {
     pub key_revoked: bool,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(executor: impl PgExecutor<'_>) -> anyhow::Result<Vec<AgencyListing>> {
     let rows = sqlx::query!(
         "select a.id, a.name, a.kind, a.province_code, a.regency_code,

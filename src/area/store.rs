@@ -22,6 +22,7 @@ const LEVELS: [(&str, &str, &str); 4] = [
 /// Safe when several lindung processes start at once: an advisory lock lets one load while the others wait and
 /// then find it done. Rows are upserted, so a newer edition updates names and adds codes; codes are never deleted
 /// because workers may still refer to them.
+#[tracing::instrument(skip_all)]
 pub async fn ensure_loaded(pool: &PgPool) -> anyhow::Result<bool> {
     let mut tx = pool.begin().await?;
     sqlx::query!("select pg_advisory_xact_lock(hashtext('lindung.area_dataset'))").execute(&mut *tx).await?;
@@ -69,6 +70,7 @@ async fn load_level(conn: &mut PgConnection, table: &str, columns: &str, csv: &s
 }
 
 /// Which of `codes` are known villages.
+#[tracing::instrument(skip_all)]
 pub async fn known_villages(executor: impl PgExecutor<'_>, codes: &[&str]) -> sqlx::Result<HashSet<String>> {
     let codes: Vec<String> = codes.iter().map(|c| (*c).to_owned()).collect();
     let found =
@@ -77,6 +79,7 @@ pub async fn known_villages(executor: impl PgExecutor<'_>, codes: &[&str]) -> sq
 }
 
 /// Which of `codes` are known districts (for NIK prefixes, R5.4).
+#[tracing::instrument(skip_all)]
 pub async fn known_districts(executor: impl PgExecutor<'_>, codes: &[&str]) -> sqlx::Result<HashSet<String>> {
     let codes: Vec<String> = codes.iter().map(|c| (*c).to_owned()).collect();
     let found =
@@ -85,6 +88,7 @@ pub async fn known_districts(executor: impl PgExecutor<'_>, codes: &[&str]) -> s
 }
 
 /// Whether an area code of any level exists.
+#[tracing::instrument(skip_all)]
 pub async fn exists(executor: impl PgExecutor<'_>, code: &RegionCode) -> sqlx::Result<bool> {
     let found = sqlx::query_scalar!(
         "select exists (

@@ -6,9 +6,56 @@
 //! [`Settlement::of`] turns one month of that ledger into what a bill shows.
 
 pub mod grpc;
+pub mod service;
 pub mod store;
 
-use crate::{coverage, coverage::MonthState, money::Rupiah};
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::{
+    coverage,
+    coverage::MonthState,
+    error::{Error, Refusal},
+    money::Rupiah,
+    month::Month,
+    subsidy::Subsidy,
+};
+
+/// A monthly bill of a subsidy, settled as its coverage ledger settles the month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bill {
+    pub id: Uuid,
+    pub subsidy_id: Uuid,
+    pub month: Month,
+    pub workers: u32,
+    pub jkk: Rupiah,
+    pub jkm: Rupiah,
+    pub settlement: Settlement,
+    pub adjustments: u32,
+    pub issued_at: DateTime<Utc>,
+}
+
+/// A payment as a funder reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// More than zero.
+    pub amount: Rupiah,
+    pub paid_on: NaiveDate,
+    /// The funder's reference, which makes a resend harmless.
+    pub reference: String,
+}
+
+/// A bill is issued only for a month the subsidy funds (R1.5).
+pub fn billable(subsidy: &Subsidy, month: Month) -> Result<(), Error> {
+    if subsidy.funds(month) {
+        return Ok(());
+    }
+    Err(Error::Refused(vec![Refusal::new(
+        "R1.5",
+        "MONTH_OUTSIDE_SUBSIDY",
+        format!("the subsidy funds {} to {}, not {month}", subsidy.first_month, subsidy.last_month),
+    )]))
+}
 
 /// How a bill stands in its subsidy's ledger.
 ///

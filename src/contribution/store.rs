@@ -8,6 +8,7 @@ use uuid::Uuid;
 /// Creates the bill of `subsidy` for `month` unless it exists, locks it, and brings its lines up to date: a line
 /// for each enrollment registered and funded in that month, and for each one whose billed amount no longer matches
 /// (ended since, or confirmed since), the difference as an adjustment. Answers the bill id and the lines added.
+#[tracing::instrument(skip_all)]
 pub async fn issue(
     conn: &mut PgConnection,
     subsidy: Uuid,
@@ -89,6 +90,7 @@ pub struct RefundRow {
 
 /// Refunds what the worker's enrollments were billed for `from` (the month after a death) and later: one negative
 /// `refund` line per enrollment and bill still owing for it (R1.8). Answers the refunds made.
+#[tracing::instrument(skip_all)]
 pub async fn refund_from(conn: &mut PgConnection, nik: &str, from: NaiveDate) -> sqlx::Result<Vec<RefundRow>> {
     let refunds = sqlx::query!(
         r#"with owed as (
@@ -121,6 +123,7 @@ pub async fn refund_from(conn: &mut PgConnection, nik: &str, from: NaiveDate) ->
 
 /// A read-only transaction on one snapshot, so that a subsidy's bills and the ledger replayed from them (a few
 /// statements) see the same bills and payments.
+#[tracing::instrument(skip_all)]
 pub async fn snapshot(pool: &PgPool) -> sqlx::Result<Transaction<'static, Postgres>> {
     pool.begin_with("begin isolation level repeatable read, read only").await
 }
@@ -139,6 +142,7 @@ pub struct BillRow {
 }
 
 /// The bills of a subsidy, oldest month first.
+#[tracing::instrument(skip_all)]
 pub async fn bills(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result<Vec<BillRow>> {
     sqlx::query_as!(
         BillRow,
@@ -161,6 +165,7 @@ pub struct PaymentRow {
 
 /// Records a payment unless its reference is already recorded for the subsidy; answers the payment stored under
 /// that reference either way.
+#[tracing::instrument(skip_all)]
 pub async fn record_payment(
     conn: &mut PgConnection,
     subsidy: Uuid,

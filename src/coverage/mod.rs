@@ -5,6 +5,7 @@
 //! months are all unpaid past their due date (the 15th, R1.5/R1.6); what was unpaid at a lapse can no longer be
 //! paid, and the contribution period restarts. [`verify`] then judges one worker on one date against that ledger.
 
+pub mod convert;
 pub mod grpc;
 pub mod service;
 pub mod store;
@@ -12,7 +13,7 @@ pub mod store;
 use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
-use crate::{agency::AgencyKind, money::Rupiah, month::Month};
+use crate::{agency::AgencyKind, money::Rupiah, month::Month, nik::Nik, participant::ParticipantNumber};
 
 /// The day of the month by which a month's contribution is due (R1.5).
 pub const DUE_DAY: u32 = 15;
@@ -20,8 +21,6 @@ pub const DUE_DAY: u32 = 15;
 pub const LAPSE_AFTER: usize = 3;
 /// Consecutive unpaid months at which the funder is warned (R1.7).
 pub const WARN_AT: usize = 2;
-/// Paid months from which the full death benefit applies (R2.2; paid months, a policy default).
-pub const FULL_DEATH_BENEFIT_FROM: u32 = 3;
 
 /// One billed month of a subsidy after the replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +125,14 @@ impl Ledger {
         (!paid_since).then_some(on)
     }
 
+    /// What the funder owes on `on` and the lapses so far (R1.6, R1.7); `months` limits the unpaid months to one
+    /// worker's billed months.
+    pub fn arrears(&self, on: NaiveDate, months: Option<&[Month]>) -> Arrears {
+        let unpaid: Vec<Month> =
+            self.unpaid_run(on).into_iter().filter(|m| months.is_none_or(|only| only.contains(m))).collect();
+        Arrears { warning: unpaid.len() >= WARN_AT, unpaid_months: unpaid, lapses: self.lapses.clone() }
+    }
+
     /// Consecutive months, ending with the latest billed month due by `on`, that are unpaid and still payable.
     pub fn unpaid_run(&self, on: NaiveDate) -> Vec<Month> {
         let mut run: Vec<Month> = self
@@ -139,6 +146,49 @@ impl Ledger {
         run.reverse();
         run
     }
+}
+
+/// A subsidy's arrears: the unpaid run, whether the funder is warned (R1.7), and the lapses (R1.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrears {
+    pub warning: bool,
+    pub unpaid_months: Vec<Month>,
+    /// The dates memberships lapsed, with the last month of each unpaid run.
+    pub lapses: Vec<(NaiveDate, Month)>,
+}
+
+/// The programme a coverage question is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Programme {
+    /// Work accident insurance.
+    Jkk,
+    /// Death insurance.
+    Jkm,
+}
+
+/// A coverage question: is the worker named by NIK or participant number covered on `date`?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    pub nik: Option<Nik>,
+    pub participant_number: Option<ParticipantNumber>,
+    pub date: NaiveDate,
+    pub programme: Programme,
+}
+
+/// The answer to a coverage question; `details` only for the insurer and the worker's funders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub verdict: Result<Covered, NotCovered>,
+    pub details: Option<Details>,
+}
+
+/// What an entitled caller learns of a covered worker beyond the verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Details {
+    /// The JKM death benefit on the date (R2.1, R2.2), for a JKM question.
+    pub death_benefit: Option<Rupiah>,
+    /// Whether heirs may claim scholarships (R2.3).
+    pub scholarship_eligible: bool,
 }
 
 /// Why a worker is not covered.
@@ -199,8 +249,6 @@ pub struct Covered {
     pub paid_through: Month,
     /// Paid months of the current unbroken membership up to the date's month (masa iur).
     pub contribution_months: u32,
-    /// The JKM death benefit that would apply on the date (R2.1, R2.2).
-    pub death_benefit: Rupiah,
 }
 
 /// Judges a worker on `date`: `fundings` are all their enrollments, `ledgers` the replayed history of each subsidy.
@@ -249,7 +297,6 @@ pub fn verify(
         protection_start: start,
         paid_through,
         contribution_months,
-        death_benefit: death_benefit(contribution_months),
     })
 }
 
@@ -265,16 +312,6 @@ pub fn contribution_months(fundings: &[Funding], ledgers: &dyn Fn(Uuid) -> Optio
     }
     billed.sort_by_key(|s| std::cmp::Reverse(s.month));
     billed.iter().take_while(|s| !s.written_off).filter(|s| s.paid_on.is_some()).count() as u32
-}
-
-/// The JKM death benefit for a contribution period (R2.1, R2.2): Rp10,000,000 under 3 paid months, else
-/// Rp42,000,000.
-pub fn death_benefit(contribution_months: u32) -> Rupiah {
-    if contribution_months < FULL_DEATH_BENEFIT_FROM {
-        Rupiah::from_whole(10_000_000)
-    } else {
-        Rupiah::from_whole(42_000_000)
-    }
 }
 
 #[cfg(test)]
@@ -361,7 +398,6 @@ mod tests {
     fn a_payment_after_a_lapse_starts_a_new_membership() {
         let march = story(&[], "2026-03-20");
         check(&march, "2026-03-20", Ok(1));
-        assert_eq!(death_benefit(1), rp(10_000_000));
     }
 
     #[test]
@@ -404,13 +440,5 @@ mod tests {
         assert!(verify(&[ended], &|_| Some(l.clone()), None, d("2025-10-20")).is_ok());
         let died = Some(d("2025-10-01"));
         assert_eq!(verify(&[funding(&MONTHS)], &|_| Some(l.clone()), died, d("2025-10-20")), Err(NotCovered::Deceased));
-    }
-
-    #[test]
-    fn the_death_benefit_follows_the_contribution_period() {
-        assert_eq!(death_benefit(0), rp(10_000_000));
-        assert_eq!(death_benefit(2), rp(10_000_000));
-        assert_eq!(death_benefit(3), rp(42_000_000));
-        assert_eq!(death_benefit(36), rp(42_000_000));
     }
 }

@@ -16,6 +16,7 @@ pub struct WorkerRow {
 }
 
 /// The workers named by any of `niks` or `participant_numbers`, in one statement.
+#[tracing::instrument(skip_all)]
 pub async fn workers(
     executor: impl PgExecutor<'_>,
     niks: &[String],
@@ -33,6 +34,7 @@ pub async fn workers(
 }
 
 /// The worker with this NIK or participant number.
+#[tracing::instrument(skip_all)]
 pub async fn worker(
     executor: impl PgExecutor<'_>,
     nik: Option<&str>,
@@ -44,6 +46,7 @@ pub async fn worker(
 }
 
 /// The fundings of several workers, by NIK, in one statement.
+#[tracing::instrument(skip_all)]
 pub async fn fundings(
     executor: impl PgExecutor<'_>,
     niks: &[String],
@@ -99,6 +102,7 @@ pub struct LedgerInput {
 }
 
 /// The ledger inputs of several subsidies, three statements whatever their number.
+#[tracing::instrument(skip_all)]
 pub async fn ledger_inputs(conn: &mut PgConnection, subsidies: &[Uuid]) -> sqlx::Result<HashMap<Uuid, LedgerInput>> {
     let mut inputs: HashMap<Uuid, LedgerInput> = subsidies.iter().map(|id| (*id, LedgerInput::default())).collect();
     let bills = sqlx::query!(
@@ -126,6 +130,7 @@ pub async fn ledger_inputs(conn: &mut PgConnection, subsidies: &[Uuid]) -> sqlx:
     Ok(inputs)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn record_backdate(conn: &mut PgConnection, subsidy: Uuid, month: NaiveDate, by: Uuid) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into lapse_backdates (subsidy_id, month, recorded_by) values ($1, $2, $3) on conflict do nothing",
@@ -139,6 +144,7 @@ pub async fn record_backdate(conn: &mut PgConnection, subsidy: Uuid, month: Naiv
 }
 
 /// The replayed ledgers of `subsidies` as of `today`.
+#[tracing::instrument(skip_all)]
 pub async fn ledgers(
     conn: &mut PgConnection,
     subsidies: &[Uuid],

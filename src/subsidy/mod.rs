@@ -4,6 +4,7 @@
 //! Parsing is pure and reports every broken rule at once, each as a [`FieldViolation`] under its protobuf field
 //! path. Whether the area exists in the Kemendagri list is for the store to say (R5.4).
 
+pub mod convert;
 pub mod grpc;
 pub mod service;
 pub mod store;
@@ -14,8 +15,9 @@ use crate::{
     agency::{Agency, AgencyKind},
     area::{AreaCodeError, AreaLevel, RegionCode},
     error::FieldViolation,
-    money::{MoneyError, Rupiah},
-    month::{Month, MonthError},
+    money::Rupiah,
+    month::Month,
+    validate::Checker,
 };
 
 /// The monthly contribution per worker, kept as its components (R1.1–R1.4).
@@ -84,6 +86,27 @@ pub struct SubsidyInput {
     pub max_decile_age_quarters: u32,
 }
 
+/// A subsidy as stored: the domain value with its funder and when it was created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub subsidy: Subsidy,
+    pub funder: Agency,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// How much of a subsidy is used and what is left of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub active: u32,
+    pub pending: u32,
+    pub quota_left: u32,
+    /// Every funded month of every enrollment that is not rejected, times the monthly contribution.
+    pub budget_committed: Rupiah,
+    pub budget_left: Rupiah,
+    /// What the active enrollments cost a month.
+    pub monthly_commitment: Rupiah,
+}
+
 impl Contribution {
     pub fn total(&self) -> Rupiah {
         self.jkk + self.jkm
@@ -121,16 +144,28 @@ impl Subsidy {
         (self.first_month..=self.last_month).contains(&month)
     }
 
+    /// The usage of the subsidy with `active` and `pending` enrollments and `committed` money.
+    pub fn usage(&self, active: u32, pending: u32, committed: Rupiah) -> Usage {
+        Usage {
+            active,
+            pending,
+            quota_left: self.quota.saturating_sub(active.saturating_add(pending)),
+            budget_committed: committed,
+            budget_left: self.budget_ceiling.checked_sub(committed).unwrap_or(Rupiah::ZERO),
+            monthly_commitment: self.contribution.total().times(u64::from(active)),
+        }
+    }
+
     /// Validates a new subsidy of `funder`, reporting ALL violations at once, in field order.
     pub fn parse(input: SubsidyInput, id: Uuid, funder: &Agency) -> Result<Subsidy, Vec<FieldViolation>> {
-        let mut c = Checker::default();
+        let mut c = Checker::new();
 
-        let name = c.text("name", &input.name, 200, "NAME_LENGTH", "NAME_CONTROL_CHARS");
+        let name = c.bounded_text("name", &input.name, 200, "NAME_LENGTH", "NAME_CONTROL_CHARS");
         let legal_basis =
-            c.text("legal_basis", &input.legal_basis, 300, "LEGAL_BASIS_LENGTH", "LEGAL_BASIS_CONTROL_CHARS");
+            c.bounded_text("legal_basis", &input.legal_basis, 300, "LEGAL_BASIS_LENGTH", "LEGAL_BASIS_CONTROL_CHARS");
         let area = c.area(&input.area_code, funder);
-        let first_month = c.month("first_month", &input.first_month);
-        let last_month = c.month("last_month", &input.last_month).filter(|&last| {
+        let first_month = c.required_month("first_month", &input.first_month);
+        let last_month = c.required_month("last_month", &input.last_month).filter(|&last| {
             let Some(first) = first_month else { return true };
             c.rule(last >= first, "last_month", "MONTH_ORDER", || format!("must not be before the first month {first}"))
                 && c.rule(first.months_until(last) < Subsidy::MAX_MONTHS, "last_month", "MONTH_SPAN", || {
@@ -142,7 +177,7 @@ impl Subsidy {
             format!("must be from 1 to {} workers, got {}", Subsidy::MAX_QUOTA, input.quota)
         });
         let quota = quota.then_some(input.quota);
-        let budget_ceiling = c.required("budget_ceiling", &input.budget_ceiling).and_then(|s| {
+        let budget_ceiling = c.given("budget_ceiling", &input.budget_ceiling).and_then(|s| {
             let amount = c.money("budget_ceiling", s)?;
             let positive = amount > Rupiah::ZERO;
             c.rule(positive, "budget_ceiling", "BUDGET_CEILING_ZERO", || "must be more than zero".into())
@@ -190,63 +225,14 @@ impl Subsidy {
     }
 }
 
-/// Collects the violations of one request while its fields are parsed.
-#[derive(Default)]
-struct Checker {
-    violations: Vec<FieldViolation>,
+/// The subsidy's own field rules, on the shared field checker.
+trait SubsidyFields {
+    fn area(&mut self, value: &str, funder: &Agency) -> Option<RegionCode>;
+    fn eligibility(&mut self, input: &SubsidyInput) -> Option<Eligibility>;
+    fn bounded(&mut self, field: &str, value: u32, max: u8, reason: &'static str, what: &str) -> Option<u8>;
 }
 
-impl Checker {
-    /// Records a violation unless `ok`; answers `ok`.
-    fn rule(&mut self, ok: bool, field: &str, reason: &'static str, description: impl FnOnce() -> String) -> bool {
-        if !ok {
-            self.violations.push(FieldViolation::new(field, reason, description()));
-        }
-        ok
-    }
-
-    fn required<'a>(&mut self, field: &str, value: &'a str) -> Option<&'a str> {
-        self.rule(!value.trim().is_empty(), field, "REQUIRED", || "is required".into()).then_some(value)
-    }
-
-    /// Trimmed, 1 to `max` characters, no control characters.
-    fn text(
-        &mut self,
-        field: &str,
-        value: &str,
-        max: usize,
-        length_reason: &'static str,
-        control_reason: &'static str,
-    ) -> Option<String> {
-        let value = self.required(field, value)?.trim();
-        let length = value.chars().count();
-        let fits = || format!("must be at most {max} characters, got {length}");
-        if !self.rule(length <= max, field, length_reason, fits) {
-            return None;
-        }
-        let control = value.chars().position(char::is_control);
-        let description = || {
-            format!(
-                "must not contain control characters such as tabs or line breaks (character {})",
-                control.unwrap_or(0) + 1
-            )
-        };
-        self.rule(control.is_none(), field, control_reason, description).then(|| value.to_owned())
-    }
-
-    fn month(&mut self, field: &str, value: &str) -> Option<Month> {
-        let value = self.required(field, value)?;
-        Month::parse(value).map_err(|e: MonthError| self.rule(false, field, e.reason(), || e.to_string())).ok()
-    }
-
-    fn money(&mut self, field: &str, value: &str) -> Option<Rupiah> {
-        Rupiah::parse(value).map_err(|e: MoneyError| self.rule(false, field, e.reason(), || e.to_string())).ok()
-    }
-
-    fn money_or(&mut self, field: &str, value: &str, default: Rupiah) -> Option<Rupiah> {
-        if value.trim().is_empty() { Some(default) } else { self.money(field, value) }
-    }
-
+impl SubsidyFields for Checker {
     /// A regency or province the funder may fund: a city its own regency, a province itself or one of its regencies.
     fn area(&mut self, value: &str, funder: &Agency) -> Option<RegionCode> {
         const FIELD: &str = "area_code";
@@ -255,7 +241,7 @@ impl Checker {
         if !self.rule(can_fund, FIELD, "FUNDER_KIND", description) {
             return None;
         }
-        let value = self.required(FIELD, value)?;
+        let value = self.given(FIELD, value)?;
         let area =
             RegionCode::parse(value).map_err(|e: AreaCodeError| self.rule(false, FIELD, e.reason(), || e.to_string()));
         let area = area.ok()?;

@@ -33,6 +33,18 @@ pub struct SubsidyRow {
 }
 
 impl SubsidyRow {
+    /// The subsidy with its funder and creation time.
+    pub fn into_stored(self) -> anyhow::Result<super::Stored> {
+        let subsidy = self.into_subsidy()?;
+        let funder = crate::agency::Agency {
+            id: self.funder_id,
+            name: self.funder_name,
+            kind: subsidy.funder_kind,
+            region: self.funder_region.as_deref().and_then(|r| RegionCode::parse(r).ok()),
+        };
+        Ok(super::Stored { subsidy, funder, created_at: self.created_at })
+    }
+
     pub fn into_subsidy(&self) -> anyhow::Result<Subsidy> {
         Ok(Subsidy {
             id: self.id,
@@ -59,6 +71,7 @@ impl SubsidyRow {
 
 /// Stores a new subsidy unless this funder already sent `request_id`; answers the id of the subsidy created by
 /// that request either way.
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut PgConnection, subsidy: &Subsidy, request_id: &str) -> sqlx::Result<Uuid> {
     let inserted = sqlx::query_scalar!(
         "insert into subsidies (id, funder_id, name, legal_basis, area_code, first_month, last_month, quota,
@@ -100,6 +113,7 @@ pub async fn insert(conn: &mut PgConnection, subsidy: &Subsidy, request_id: &str
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<SubsidyRow>> {
     sqlx::query_as!(
         SubsidyRow,
@@ -118,6 +132,7 @@ pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option
 
 /// Locks the given subsidies (in id order, so concurrent callers cannot deadlock) until the transaction ends and
 /// answers them: enrollments into a subsidy are decided one transaction at a time.
+#[tracing::instrument(skip_all)]
 pub async fn lock(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<SubsidyRow>> {
     sqlx::query_as!(
         SubsidyRow,
@@ -137,6 +152,7 @@ pub async fn lock(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<Sub
 }
 
 /// A page of subsidies, newest first; `funder` limits it to one funder's.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     executor: impl PgExecutor<'_>,
     funder: Option<Uuid>,
@@ -174,6 +190,7 @@ pub struct Usage {
     pub committed: Decimal,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn usage(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Usage> {
     let row = sqlx::query!(
         r#"select count(*) filter (where e.status = 'active') as "active!",
@@ -190,4 +207,25 @@ pub async fn usage(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Usag
     .fetch_one(executor)
     .await?;
     Ok(Usage { active: row.active, pending: row.pending, committed: row.committed })
+}
+
+/// What a subsidy's benefit policy is built from (see `subsidy::service::benefit_policy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRow {
+    pub id: Uuid,
+    pub jkk_monthly: Decimal,
+    pub full_death_benefit_from: i32,
+    pub early_death_benefit: Decimal,
+}
+
+/// The benefit settings of `ids`, in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn policies(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<PolicyRow>> {
+    sqlx::query_as!(
+        PolicyRow,
+        "select id, jkk_monthly, full_death_benefit_from, early_death_benefit from subsidies where id = any($1)",
+        ids
+    )
+    .fetch_all(executor)
+    .await
 }

@@ -3,6 +3,7 @@
 //! Parsing is pure (the date is an argument) and reports every broken rule of a record at once, each as a
 //! [`FieldViolation`] with a stable reason code, so that a clerk can fix a whole row in one pass.
 
+pub mod convert;
 pub mod grpc;
 pub mod service;
 pub mod store;
@@ -11,6 +12,7 @@ pub mod store;
 pub use crate::{
     nik::{Nik, NikError, Sex},
     quarter::{Quarter, QuarterError},
+    validate::TextError,
 };
 
 use std::fmt;
@@ -21,6 +23,7 @@ use crate::{
     area::{AreaCodeError, AreaLevel, RegionCode},
     date::DateError,
     error::FieldViolation,
+    validate::{Checker, bounded_text},
 };
 
 /// The occupations of *pekerja rentan* the funders report on; anything else is `Other` with a detail.
@@ -89,6 +92,44 @@ pub struct WorkerInput {
     pub date_of_death: String,
 }
 
+/// A death as a funder or the insurer reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeathReport {
+    pub nik: Nik,
+    pub date_of_death: NaiveDate,
+    pub certificate_number: String,
+}
+
+/// A recorded death and what the reporter may learn of its consequences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub date_of_death: NaiveDate,
+    pub certificate_number: String,
+    /// Whether this report recorded it (false: it repeated the recorded report).
+    pub recorded_now: bool,
+    pub changed_enrollments: Vec<uuid::Uuid>,
+    pub refunds: Vec<Refund>,
+}
+
+/// What was given back to a subsidy for a month after a death (R1.8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    pub subsidy_id: uuid::Uuid,
+    pub month: crate::month::Month,
+    pub amount: crate::money::Rupiah,
+}
+
+/// The filters of a list of workers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFilter {
+    /// None: the caller's whole view.
+    pub area: Option<RegionCode>,
+    pub max_decile: Option<i16>,
+    /// The NIK the page starts after; empty for the first page.
+    pub after_nik: String,
+    pub limit: i64,
+}
+
 /// A validated worker: every field is trusted past this point.
 ///
 /// `Debug` is safe to log: the NIK's `Debug` is masked.
@@ -114,18 +155,6 @@ pub struct Worker {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("decile {0} is not valid (1–10)")]
 pub struct DecileError(pub u32);
-
-/// Why a free text (a name, a source, a detail) was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TextError {
-    #[error("is required")]
-    Empty,
-    #[error("must be at most {max} characters, got {length}")]
-    TooLong { max: usize, length: usize },
-    /// `position` counts characters of the trimmed text from 1.
-    #[error("must not contain control characters such as tabs or line breaks (character {position})")]
-    ControlCharacter { position: usize },
-}
 
 /// Why a phone number was refused. The number itself is personal data and is not repeated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -186,7 +215,7 @@ impl Decile {
 
 impl FullName {
     pub fn parse(s: &str) -> Result<FullName, TextError> {
-        text(s, 150).map(FullName)
+        bounded_text(s, 150).map(FullName)
     }
 
     pub fn as_str(&self) -> &str {
@@ -286,36 +315,42 @@ impl Worker {
     /// Checks every field and returns all violations at once, in field order, each under its protobuf field name.
     /// A NIK that disagrees with the stated birth date or sex is flagged, not refused (R5.2).
     pub fn parse(input: WorkerInput, today: NaiveDate) -> Result<Worker, Vec<FieldViolation>> {
-        let mut c = Checker::default();
+        let mut c = Checker::new();
 
-        let nik = c.required("nik", &input.nik).and_then(|s| c.take("nik", Nik::parse(s), NikError::reason));
-        let full_name = c.text("full_name", FullName::parse(&input.full_name), "NAME_LENGTH", "NAME_CONTROL_CHARS");
-        let birth_date = c.required("birth_date", &input.birth_date).and_then(|s| {
+        let nik = c.given("nik", &input.nik).and_then(|s| c.take("nik", Nik::parse(s), NikError::reason));
+        let full_name =
+            c.text_parsed("full_name", FullName::parse(&input.full_name), "NAME_LENGTH", "NAME_CONTROL_CHARS");
+        let birth_date = c.given("birth_date", &input.birth_date).and_then(|s| {
             // The date parser's lower bound is this field's own rule, with its own reason.
             let too_early = crate::date::parse(s) == Err(DateError::OutOfRange) && s < "1900";
             c.rule(!too_early, "birth_date", "BIRTH_DATE_TOO_EARLY", || "must not be before 1900-01-01".into());
-            if too_early { None } else { c.date("birth_date", s, today) }
+            if too_early { None } else { c.past_date("birth_date", s, today) }
         });
         let sex = c.present("sex", input.sex);
-        let domicile = c.required("domicile_village_code", &input.domicile_village_code).and_then(|s| {
+        let domicile = c.given("domicile_village_code", &input.domicile_village_code).and_then(|s| {
             let parsed = RegionCode::parse_at(s, AreaLevel::Village);
             c.take("domicile_village_code", parsed, AreaCodeError::reason)
         });
         let occupation = c.present("occupation", input.occupation);
-        let occupation_detail = match text(&input.occupation_detail, 100) {
+        let occupation_detail = match bounded_text(&input.occupation_detail, 100) {
             Err(TextError::Empty) if occupation == Some(Occupation::Other) => {
                 let description = "is required when the occupation is other: say what the work is";
-                c.violation("occupation_detail", "OCCUPATION_DETAIL_REQUIRED", description.into());
+                c.violation("occupation_detail", "OCCUPATION_DETAIL_REQUIRED", description);
                 None
             }
             Err(TextError::Empty) => Some(None),
             detail => c
-                .text("occupation_detail", detail, "OCCUPATION_DETAIL_LENGTH", "OCCUPATION_DETAIL_CONTROL_CHARS")
+                .text_parsed("occupation_detail", detail, "OCCUPATION_DETAIL_LENGTH", "OCCUPATION_DETAIL_CONTROL_CHARS")
                 .map(Some),
         };
         let decile = c.take("welfare.decile", Decile::new(input.decile), |_| "DECILE_RANGE");
-        let source = c.text("welfare.source", text(&input.decile_source, 50), "SOURCE_LENGTH", "SOURCE_CONTROL_CHARS");
-        let as_of = c.required("welfare.as_of_quarter", &input.decile_as_of_quarter).and_then(|s| {
+        let source = c.text_parsed(
+            "welfare.source",
+            bounded_text(&input.decile_source, 50),
+            "SOURCE_LENGTH",
+            "SOURCE_CONTROL_CHARS",
+        );
+        let as_of = c.given("welfare.as_of_quarter", &input.decile_as_of_quarter).and_then(|s| {
             let quarter = c.take("welfare.as_of_quarter", Quarter::parse(s), |_| "QUARTER_FORMAT")?;
             let current = Quarter::from_date(today);
             let description = || format!("{quarter} is after the current quarter ({current})");
@@ -329,7 +364,7 @@ impl Worker {
         let date_of_death = if blank(&input.date_of_death) {
             Some(None)
         } else {
-            c.date("date_of_death", &input.date_of_death, today).and_then(|death| {
+            c.past_date("date_of_death", &input.date_of_death, today).and_then(|death| {
                 // With no valid birth date, only the death date's own rules can be checked.
                 let born = birth_date.unwrap_or(NaiveDate::MIN);
                 let description = || format!("must not be before the birth date ({born})");
@@ -399,110 +434,8 @@ fn nik_flags(nik: &Nik, birth_date: NaiveDate, sex: Sex) -> Vec<Flag> {
     flags
 }
 
-/// Collects the violations of one record while its fields are parsed.
-#[derive(Default)]
-struct Checker {
-    violations: Vec<FieldViolation>,
-}
-
-impl Checker {
-    fn violation(&mut self, field: &str, reason: &'static str, description: String) {
-        self.violations.push(FieldViolation::new(field, reason, description));
-    }
-
-    /// Records a violation unless `ok`; answers `ok`.
-    fn rule(&mut self, ok: bool, field: &str, reason: &'static str, description: impl FnOnce() -> String) -> bool {
-        if !ok {
-            self.violation(field, reason, description());
-        }
-        ok
-    }
-
-    fn take<T, E: fmt::Display>(
-        &mut self,
-        field: &str,
-        result: Result<T, E>,
-        reason: impl FnOnce(&E) -> &'static str,
-    ) -> Option<T> {
-        result.map_err(|e| self.violation(field, reason(&e), e.to_string())).ok()
-    }
-
-    fn required<'a>(&mut self, field: &str, value: &'a str) -> Option<&'a str> {
-        self.rule(!blank(value), field, "REQUIRED", || "is required".into()).then_some(value)
-    }
-
-    fn present<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
-        self.rule(value.is_some(), field, "REQUIRED", || "is required".into());
-        value
-    }
-
-    fn text<T>(
-        &mut self,
-        field: &str,
-        result: Result<T, TextError>,
-        length_reason: &'static str,
-        control_reason: &'static str,
-    ) -> Option<T> {
-        self.take(field, result, |e| match e {
-            TextError::Empty => "REQUIRED",
-            TextError::TooLong { .. } => length_reason,
-            TextError::ControlCharacter { .. } => control_reason,
-        })
-    }
-
-    /// A `YYYY-MM-DD` date that is not after `today`.
-    fn date(&mut self, field: &str, value: &str, today: NaiveDate) -> Option<NaiveDate> {
-        let date = self.take(field, parse_date(value), |e| e.0.reason())?;
-        let description = || format!("must not be after today ({today})");
-        self.rule(date <= today, field, "DATE_IN_FUTURE", description).then_some(date)
-    }
-}
-
 fn blank(value: &str) -> bool {
     value.trim().is_empty()
-}
-
-/// Trims `value` and checks it is 1 to `max` characters without control characters.
-fn text(value: &str, max: usize) -> Result<String, TextError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(TextError::Empty);
-    }
-    let length = value.chars().count();
-    if length > max {
-        return Err(TextError::TooLong { max, length });
-    }
-    if let Some(i) = value.chars().position(char::is_control) {
-        return Err(TextError::ControlCharacter { position: i + 1 });
-    }
-    Ok(value.to_owned())
-}
-
-/// A date field, by the one date parser ([`crate::date`]), with the input quoted in the message where it is short.
-fn parse_date(s: &str) -> Result<NaiveDate, DateMessage> {
-    crate::date::parse(s).map_err(|error| {
-        let text = match error {
-            DateError::Format => format!("{} is not a date: expected YYYY-MM-DD, e.g. 1990-05-15", shown(s)),
-            DateError::NotADay => format!("{s} is not a calendar date"),
-            DateError::OutOfRange => format!("{s} is out of range: dates run from 1900-01-01 to 2999-12-31"),
-        };
-        DateMessage(error, text)
-    })
-}
-
-/// A date parser's error with its message for this field.
-struct DateMessage(DateError, String);
-
-impl fmt::Display for DateMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.1)
-    }
-}
-
-/// The input quoted when short; a long value (a NIK pasted in the wrong field) is not echoed into messages (R6.3).
-fn shown(input: &str) -> String {
-    let length = input.chars().count();
-    if length <= 12 { format!("{input:?}") } else { format!("a value of {length} characters") }
 }
 
 #[cfg(test)]
@@ -866,7 +799,7 @@ mod tests {
     #[test]
     fn dates_must_be_strictly_yyyy_mm_dd() {
         let check = |input: &str, expected: Result<&str, &str>| {
-            let actual = parse_date(input).map(|d| d.to_string()).map_err(|e| e.1);
+            let actual = crate::validate::quoted_date(input).map(|d| d.to_string()).map_err(|e| e.1);
             assert_eq!(actual.as_deref().map_err(String::as_str), expected, "{input:?}");
         };
         check("1990-05-15", Ok("1990-05-15"));

@@ -41,6 +41,7 @@ pub struct StoredWorker {
 
 /// The current domicile of those of `niks` that are registered, locking their rows until the transaction ends so
 /// that an area check made on them still holds when the upsert runs.
+#[tracing::instrument(skip_all)]
 pub async fn lock_domiciles(conn: &mut PgConnection, niks: &[&str]) -> sqlx::Result<HashMap<String, String>> {
     let niks: Vec<String> = niks.iter().map(|n| (*n).to_owned()).collect();
     let rows = sqlx::query!(
@@ -54,6 +55,7 @@ pub async fn lock_domiciles(conn: &mut PgConnection, niks: &[&str]) -> sqlx::Res
 
 /// Creates or replaces `workers` in one statement and answers each one's outcome, in the same order.
 /// The NIKs must be distinct (PostgreSQL cannot upsert one row twice in a statement).
+#[tracing::instrument(skip_all)]
 pub async fn upsert(conn: &mut PgConnection, workers: &[Worker], by: Uuid) -> sqlx::Result<Vec<Outcome>> {
     let mut nik = Vec::with_capacity(workers.len());
     let mut full_name = Vec::with_capacity(workers.len());
@@ -145,6 +147,7 @@ pub async fn upsert(conn: &mut PgConnection, workers: &[Worker], by: Uuid) -> sq
         .collect())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get(executor: impl PgExecutor<'_>, nik: &str) -> sqlx::Result<Option<StoredWorker>> {
     sqlx::query_as!(
         StoredWorker,
@@ -160,6 +163,7 @@ pub async fn get(executor: impl PgExecutor<'_>, nik: &str) -> sqlx::Result<Optio
 
 /// A page of workers domiciled in areas matching `area_pattern` (a `LIKE` pattern on village codes), ordered by
 /// NIK and starting after `after_nik`.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     executor: impl PgExecutor<'_>,
     area_pattern: &str,
@@ -194,6 +198,7 @@ pub struct DeathRow {
 
 /// Records a death unless one is recorded for the worker, marking the worker deceased; answers the recorded report
 /// and whether this call made it. Racing reports queue on the primary key: one inserts, the other finds it.
+#[tracing::instrument(skip_all)]
 pub async fn record_death(
     conn: &mut PgConnection,
     nik: &str,
@@ -231,6 +236,7 @@ pub async fn record_death(
 }
 
 /// The death reported for a worker, if any.
+#[tracing::instrument(skip_all)]
 pub async fn death(executor: impl PgExecutor<'_>, nik: &str) -> sqlx::Result<Option<DeathRow>> {
     sqlx::query_as!(DeathRow, "select date_of_death, certificate_number from deaths where worker_nik = $1", nik)
         .fetch_optional(executor)
@@ -238,6 +244,7 @@ pub async fn death(executor: impl PgExecutor<'_>, nik: &str) -> sqlx::Result<Opt
 }
 
 /// Whether `funder` funds or funded the worker (an enrollment in one of its subsidies that was not rejected).
+#[tracing::instrument(skip_all)]
 pub async fn funded_by(executor: impl PgExecutor<'_>, nik: &str, funder: Uuid) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
         r#"select exists (select 1 from enrollments e join subsidies s on s.id = e.subsidy_id
