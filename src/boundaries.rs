@@ -81,6 +81,9 @@ fn in_concept(name: &str, file: &str) -> bool {
     name.split_once('/').is_some_and(|(dir, rest)| rest == file && concepts().iter().any(|c| c == dir))
 }
 
+/// What asking the clock for the date or the time has to be named with.
+const CLOCK_READS: &[&str] = &["clock::today", "clock::now", "today()"];
+
 /// What gRPC and protobuf have to be named with.
 const WIRE: &[&str] = &["tonic", "prost", "pb::", "proto::v1", "crate::proto"];
 
@@ -91,6 +94,8 @@ fn domain_modules_know_neither_the_wire_nor_the_store() {
     assert!(found.is_empty(), "Architecture invariant: a concept's mod.rs is free of tonic and protobuf: {found:?}");
     let found = offenders(&files, |name| in_concept(name, "mod.rs"), &["sqlx"]);
     assert!(found.is_empty(), "Architecture invariant: a concept's mod.rs is free of sqlx: {found:?}");
+    let found = offenders(&files, |name| in_concept(name, "mod.rs") || in_concept(name, "store.rs"), CLOCK_READS);
+    assert!(found.is_empty(), "Architecture invariant: rules and stores are given the date, never ask: {found:?}");
 }
 
 #[test]
@@ -105,7 +110,7 @@ fn only_the_clock_module_reads_the_clock() {
     let files = files();
     let found = offenders(
         &files,
-        |name| name != "clock.rs",
+        |name| name != "clock.rs" && name != "boundaries.rs",
         &["Utc::now", "Local::now", "SystemTime::now", "chrono::Local", "OffsetDateTime::now"],
     );
     assert!(found.is_empty(), "Architecture invariant: only clock.rs reads the calendar clock: {found:?}");
@@ -139,7 +144,11 @@ fn a_grpc_module_calls_no_other_concepts_grpc_module_and_decides_no_rule() {
 #[test]
 fn nothing_but_the_binary_imports_the_module_that_assembles_the_server() {
     let files = files();
-    let found = offenders(&files, |name| name != "app.rs", &["crate::app", "app::{", "app::App"]);
+    let found = offenders(
+        &files,
+        |name| !matches!(name, "app.rs" | "main.rs" | "boundaries.rs"),
+        &["crate::app", "lindung::app", "app::{", "app::App"],
+    );
     assert!(found.is_empty(), "Architecture invariant: only main.rs uses app.rs (no import cycle): {found:?}");
 }
 

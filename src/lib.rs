@@ -44,4 +44,7 @@ pub mod listener;
 pub mod paging;
 
 /// The schema migrations, embedded in the binary and applied at start-up.
+#[cfg(test)]
+mod boundaries;
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
