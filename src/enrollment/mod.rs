@@ -811,4 +811,211 @@ mod tests {
             ("PARTICIPANT_NUMBER_FORMAT", "must be the insurer's 11-digit participant number")
         );
     }
+
+    /// [`admit`]: eligibility, then the enrollment already funding the worker, then quota and budget.
+    mod admission {
+        use super::*;
+
+        const NONE: Load = Load { places: 0, committed: Decimal::ZERO };
+
+        fn by(funder: u128) -> Conflict {
+            Conflict {
+                funder_id: Uuid::from_u128(funder),
+                funder_kind: AgencyKind::Province,
+                subsidy_id: Uuid::from_u128(77),
+                enrollment_id: Uuid::from_u128(78),
+            }
+        }
+
+        fn load(places: i64, committed: u64) -> Load {
+            Load { places, committed: Decimal::from(committed) }
+        }
+
+        /// Admits `worker` to Kota Bogor's programme from 2025-09 (4 months, Rp67,200) and compares the outcome:
+        /// the load after it, or every rule broken as (rule id, reason), in order.
+        fn check(
+            worker: Option<WorkerFacts>,
+            conflict: Option<Conflict>,
+            before: Load,
+            expected: Result<Load, &[(&str, &str)]>,
+        ) {
+            let actual = admit(&bogor_2025(), worker.as_ref(), month("2025-09"), conflict.as_ref(), before)
+                .map_err(|refusals| refusals.iter().map(|r| (r.rule, r.reason)).collect::<Vec<_>>());
+            assert_eq!(actual, expected.map_err(<[_]>::to_vec), "{worker:?} {conflict:?} {before:?}");
+        }
+
+        #[test]
+        fn an_eligible_worker_takes_a_place_and_the_months_funded() {
+            check(Some(siti()), None, NONE, Ok(load(1, 67_200)));
+            check(Some(siti()), None, load(10, 1_000), Ok(load(11, 68_200)));
+        }
+
+        #[test]
+        fn a_worker_funded_by_another_is_refused_as_double_funding_and_by_the_same_funder_as_its_own() {
+            check(Some(siti()), Some(by(2)), NONE, Err(&[("R1.9", "DOUBLE_FUNDING")]));
+            check(Some(siti()), Some(by(1)), NONE, Err(&[("R1.9", "ALREADY_ENROLLED_BY_YOU")]));
+        }
+
+        #[test]
+        fn who_else_funds_a_worker_is_told_only_of_a_worker_of_the_subsidys_area() {
+            let elsewhere = WorkerFacts { domicile: code("32.01.01.1001"), ..siti() };
+            check(Some(elsewhere), Some(by(2)), NONE, Err(&[("R4.3", "OUTSIDE_SUBSIDY_AREA")]));
+            check(None, Some(by(2)), NONE, Err(&[("R6.1", "WORKER_NOT_REGISTERED")]));
+        }
+
+        #[test]
+        fn every_rule_broken_is_told_eligibility_first_then_the_conflict() {
+            let rich = WorkerFacts { decile: 5, ..siti() };
+            check(
+                Some(rich),
+                Some(by(2)),
+                load(7_894, 0),
+                Err(&[("R4.1", "DECILE_TOO_HIGH"), ("R1.9", "DOUBLE_FUNDING")]),
+            );
+        }
+
+        #[test]
+        fn a_full_quota_refuses_before_the_budget() {
+            check(Some(siti()), None, load(7_893, 0), Ok(load(7_894, 67_200)));
+            check(Some(siti()), None, load(7_894, 0), Err(&[("R4.4", "QUOTA_EXHAUSTED")]));
+            check(Some(siti()), None, load(7_894, 530_476_800), Err(&[("R4.4", "QUOTA_EXHAUSTED")]));
+        }
+
+        #[test]
+        fn the_budget_may_be_committed_to_its_ceiling_and_not_beyond() {
+            let ceiling = 530_476_800;
+            check(Some(siti()), None, load(0, ceiling - 67_200), Ok(load(1, ceiling)));
+            let over = Load { places: 0, committed: Decimal::from(ceiling - 67_200) + Decimal::new(1, 2) };
+            check(Some(siti()), None, over, Err(&[("R4.4", "BUDGET_EXHAUSTED")]));
+        }
+    }
+
+    /// [`Enrollment::take`], [`Enrollment::check_end`], [`Enrollment::was_handed_over`]: the insurer's decisions and
+    /// the end of an enrollment.
+    mod decisions {
+        use super::*;
+
+        fn nik(s: &str) -> Nik {
+            Nik::parse(s).unwrap()
+        }
+
+        fn number(s: &str) -> ParticipantNumber {
+            ParticipantNumber::parse(s).unwrap()
+        }
+
+        const SITI: &str = "3271014501900001";
+        const OTHER: &str = "3271014501900002";
+
+        fn enrollment(status: Status) -> Enrollment {
+            let at = DateTime::from_timestamp(1_756_684_800, 0).unwrap();
+            Enrollment {
+                id: Uuid::from_u128(5),
+                subsidy_id: Uuid::from_u128(9),
+                funder_id: Uuid::from_u128(1),
+                funder_kind: AgencyKind::City,
+                worker_nik: nik(SITI),
+                first_month: month("2025-09"),
+                end_month: Some(month("2026-01")),
+                status,
+                participant_number: (status == Status::Active).then(|| number("12345678901")),
+                protection_start: (status == Status::Active).then(|| date("2025-09-01")),
+                rejection_reason: (status == Status::Rejected).then_some(InsurerRefusal::Age),
+                rejection_detail: None,
+                end_reason: (status == Status::Ended).then_some(EndReason::HandedOver),
+                request_id: "r-1".into(),
+                created_at: at,
+                updated_at: at,
+            }
+        }
+
+        fn confirm(n: &str, start: &str) -> Decision {
+            Decision::Confirm { id: Uuid::from_u128(5), number: number(n), start: date(start) }
+        }
+
+        fn refuse(reason: InsurerRefusal) -> Decision {
+            Decision::Refuse { id: Uuid::from_u128(5), reason, detail: None }
+        }
+
+        /// Takes `decision` on an enrollment in `status` (the number's holder and the worker's current number as
+        /// given) and compares what it does, or the refusal as (rule id, reason), and the status after it.
+        fn check(
+            status: Status,
+            decision: Decision,
+            holder: Option<&str>,
+            current: Option<&str>,
+            expected: Result<Taken, (&str, &str)>,
+            after: Status,
+        ) {
+            let mut e = enrollment(status);
+            let (holder, current) = (holder.map(nik), current.map(number));
+            let actual = e.take(&decision, holder.as_ref(), current.as_ref()).map_err(|r| (r.rule, r.reason));
+            assert_eq!((actual, e.status), (expected, after), "{decision:?} on {status}");
+        }
+
+        #[test]
+        fn a_pending_enrollment_is_confirmed_or_refused() {
+            use Status::*;
+            check(Pending, confirm("12345678901", "2025-09-01"), None, None, Ok(Taken::Confirmed), Active);
+            check(Pending, confirm("12345678901", "2025-10-15"), Some(SITI), None, Ok(Taken::Confirmed), Active);
+            check(
+                Pending,
+                confirm("12345678901", "2025-09-01"),
+                None,
+                Some("12345678901"),
+                Ok(Taken::Confirmed),
+                Active,
+            );
+            check(Pending, refuse(InsurerRefusal::NikNotFound), None, None, Ok(Taken::Refused), Rejected);
+        }
+
+        #[test]
+        fn the_same_decision_again_is_a_resend_and_another_is_refused() {
+            use Status::*;
+            check(Active, confirm("12345678901", "2025-09-01"), None, None, Ok(Taken::Already), Active);
+            let not_pending = Err(("R6.1", "ENROLLMENT_NOT_PENDING"));
+            check(Active, confirm("12345678901", "2025-10-01"), None, None, not_pending, Active);
+            check(Active, confirm("10987654321", "2025-09-01"), None, None, not_pending, Active);
+            check(Active, refuse(InsurerRefusal::Age), None, None, not_pending, Active);
+            check(Rejected, refuse(InsurerRefusal::Age), None, None, Ok(Taken::Already), Rejected);
+            check(Rejected, refuse(InsurerRefusal::Other), None, None, not_pending, Rejected);
+            check(Rejected, confirm("12345678901", "2025-09-01"), None, None, not_pending, Rejected);
+            check(Ended, confirm("12345678901", "2025-09-01"), None, None, not_pending, Ended);
+            check(Ended, refuse(InsurerRefusal::Age), None, None, not_pending, Ended);
+        }
+
+        #[test]
+        fn protection_starts_no_earlier_than_the_first_funded_month() {
+            let early = Err(("R6.1", "PROTECTION_BEFORE_FUNDING"));
+            check(Status::Pending, confirm("12345678901", "2025-08-31"), None, None, early, Status::Pending);
+        }
+
+        #[test]
+        fn a_participant_number_belongs_to_one_worker_and_a_worker_has_one() {
+            let conflict = Err(("R5.5", "PARTICIPANT_NUMBER_CONFLICT"));
+            let n = "12345678901";
+            check(Status::Pending, confirm(n, "2025-09-01"), Some(OTHER), None, conflict, Status::Pending);
+            check(Status::Pending, confirm(n, "2025-09-01"), None, Some("10987654321"), conflict, Status::Pending);
+        }
+
+        #[test]
+        fn refusals_name_the_status_found() {
+            let refusal = enrollment(Status::Active).take(&refuse(InsurerRefusal::Age), None, None).unwrap_err();
+            assert_eq!(refusal.message, "the enrollment is active; only a pending one can be refused");
+            let refusal = enrollment(Status::Rejected).check_end().unwrap_err();
+            assert_eq!((refusal.rule, refusal.reason), ("R6.1", "ENROLLMENT_NOT_OPEN"));
+            assert_eq!(refusal.message, "the enrollment is rejected; only a pending or active one can end");
+        }
+
+        #[test]
+        fn pending_and_active_enrollments_may_end_and_a_hand_over_is_recognised() {
+            for status in Status::ALL {
+                let e = enrollment(status);
+                let open = matches!(status, Status::Pending | Status::Active);
+                assert_eq!(e.check_end().is_ok(), open, "{status}");
+                assert_eq!(e.was_handed_over(), status == Status::Ended, "{status}");
+            }
+            let died = Enrollment { end_reason: Some(EndReason::Died), ..enrollment(Status::Ended) };
+            assert!(!died.was_handed_over());
+        }
+    }
 }
