@@ -102,6 +102,8 @@ struct Audit {
     request_id: String,
     pseudonymizer: Pseudonymizer,
     subjects: Vec<Subject>,
+    /// People looked at for parts of the change that were refused (a batch's refused rows), audited apart.
+    refused: Vec<Subject>,
 }
 
 impl Audit {
@@ -112,6 +114,7 @@ impl Audit {
             request_id: caller.request_id.clone(),
             pseudonymizer: state.pseudonymizer.clone(),
             subjects: Vec::new(),
+            refused: Vec::new(),
         }
     }
 
@@ -131,7 +134,10 @@ impl Audit {
     }
 
     async fn record(&self, conn: &mut PgConnection) -> Result<(), Error> {
-        audit::store::record(conn, self.actor(), "OK", &self.subjects).await?;
+        audit::store::record(&mut *conn, self.actor(), "OK", &self.subjects).await?;
+        if !self.refused.is_empty() {
+            audit::store::record(conn, self.actor(), "FAILED_PRECONDITION", &self.refused).await?;
+        }
         Ok(())
     }
 }
@@ -152,6 +158,15 @@ impl Write {
     pub fn touch_all<'a>(&mut self, niks: impl IntoIterator<Item = &'a Nik>) {
         for nik in niks {
             self.audit.touch(nik);
+        }
+    }
+
+    /// Records that a refused part of the change looked at the worker `nik` (a refused row of a batch whose other
+    /// rows are written): audited in an entry of its own, with the outcome FAILED_PRECONDITION.
+    pub fn touch_refused(&mut self, nik: &Nik) {
+        let subject = self.audit.pseudonymizer.subject(nik);
+        if !self.audit.refused.contains(&subject) {
+            self.audit.refused.push(subject);
         }
     }
 

@@ -55,6 +55,10 @@ stored_as!(Rupiah, Decimal,
     decode: |amount| Rupiah::new(amount).map_err(|e| format!("a stored amount: {e}").into()),
     encode: |amount| amount.amount());
 
+stored_as!(crate::participant::ParticipantNumber, String,
+    decode: |s| crate::participant::ParticipantNumber::parse(&s).map_err(|e| format!("a stored participant number {e}").into()),
+    encode: |number| number.as_str().to_owned());
+
 /// Implements the sqlx traits for a domain enum stored as its text code (`as_str` / `from_code`).
 #[macro_export]
 macro_rules! stored_as_code {
@@ -104,3 +108,6 @@ stored_as_code!(crate::agency::AgencyKind, as_str, from_code);
 stored_as_code!(crate::claim::Event, code, from_code);
 stored_as_code!(crate::claim::Status, code, from_code, array);
 stored_as_code!(crate::claim::Document, code, from_code, array);
+stored_as_code!(crate::enrollment::Status, as_str, from_code);
+stored_as_code!(crate::enrollment::InsurerRefusal, as_str, from_code);
+stored_as_code!(crate::enrollment::EndReason, as_str, from_code);

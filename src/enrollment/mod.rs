@@ -1,18 +1,26 @@
 //! Enrollments: a worker funded by a subsidy from a first month, and the insurer's answer to it (R4, R6.1).
 //!
 //! [`check`] holds the eligibility rules that need only the subsidy and the worker, and reports every one an
-//! enrollment breaks, so that a clerk sees all reasons at once. The rules that need other enrollments (double
-//! funding, quota, budget) are checked by the store, with their words here in [`Refusal`]'s constructors.
+//! enrollment breaks, so that a clerk sees all reasons at once. [`admit`] adds the rules that need what others
+//! already hold (double funding, quota, budget), given as facts the service read under the subsidy's lock.
+//! [`Enrollment::take`] is the insurer's decision, [`Enrollment::check_end`] and [`Enrollment::was_handed_over`]
+//! the end of an enrollment. Every refusal with a rule id is built here.
 
+pub mod convert;
 pub mod grpc;
+pub mod service;
 pub mod store;
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::{agency::AgencyKind, area::RegionCode, money::Rupiah, month::Month, subsidy::Subsidy, worker::Quarter};
+use crate::{
+    agency::AgencyKind, area::RegionCode, money::Rupiah, month::Month, nik::Nik, quarter::Quarter, subsidy::Subsidy,
+};
 
 /// PENDING → ACTIVE | REJECTED;  PENDING | ACTIVE → ENDED. (R6.1)
 ///
@@ -146,6 +154,185 @@ pub fn commitment(subsidy: &Subsidy, months: u32) -> Rupiah {
     subsidy.contribution.total().times(u64::from(months))
 }
 
+/// An enrollment as stored, with its subsidy's funder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrollment {
+    pub id: Uuid,
+    pub subsidy_id: Uuid,
+    pub funder_id: Uuid,
+    pub funder_kind: AgencyKind,
+    pub worker_nik: Nik,
+    pub first_month: Month,
+    /// The month after the last funded one; None when the enrollment ended before its first month.
+    pub end_month: Option<Month>,
+    pub status: Status,
+    pub participant_number: Option<ParticipantNumber>,
+    pub protection_start: Option<NaiveDate>,
+    pub rejection_reason: Option<InsurerRefusal>,
+    pub rejection_detail: Option<String>,
+    pub end_reason: Option<EndReason>,
+    pub request_id: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A funder's request to enroll a worker, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub request_id: String,
+    pub subsidy_id: Uuid,
+    pub nik: Nik,
+    pub first_month: Month,
+}
+
+impl Submission {
+    /// Tells a resend from another request reusing the id; a hash, so no NIK is stored with it in clear.
+    pub fn fingerprint(&self) -> String {
+        let text = format!("{}|{}|{}", self.subsidy_id, self.nik.as_str(), self.first_month);
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+}
+
+/// What a subsidy holds already: the places taken (pending or active enrollments) and the money committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    pub places: i64,
+    pub committed: Decimal,
+}
+
+/// An enrollment already funding the worker in a month asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub funder_id: Uuid,
+    pub funder_kind: AgencyKind,
+    pub subsidy_id: Uuid,
+    pub enrollment_id: Uuid,
+}
+
+impl Conflict {
+    /// The refusal this conflict makes of an enrollment in a subsidy of `funder`: told as the funder's own
+    /// enrollment when it is, else as double funding by another (R1.9).
+    pub fn refusal(&self, funder: Uuid) -> Refusal {
+        if self.funder_id == funder {
+            Refusal::already_enrolled_by_you(self.enrollment_id, self.subsidy_id)
+        } else {
+            Refusal::double_funding(self.funder_kind, self.subsidy_id)
+        }
+    }
+}
+
+/// Admits an enrollment of `worker` in `subsidy` from `first_month`, or answers every rule it breaks, in order: the
+/// eligibility rules of [`check`], then the enrollment already funding the worker (`conflict`, told only of a
+/// worker of the subsidy's own area), then — only for an otherwise eligible worker — the quota and the budget
+/// against `load`. Answers the subsidy's load with the enrollment admitted.
+pub fn admit(
+    subsidy: &Subsidy,
+    worker: Option<&WorkerFacts>,
+    first_month: Month,
+    conflict: Option<&Conflict>,
+    load: Load,
+) -> Result<Load, Vec<Refusal>> {
+    let mut refusals = check(subsidy, worker, first_month);
+    // Who else funds a worker is told only about workers of the subsidy's own area.
+    let in_area = worker.is_some_and(|w| subsidy.area.contains(&w.domicile));
+    if let Some(conflict) = conflict
+        && in_area
+    {
+        refusals.push(conflict.refusal(subsidy.funder_id));
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    let cost = commitment(subsidy, funded_months(subsidy, first_month)).amount();
+    if load.places >= i64::from(subsidy.quota) {
+        Err(vec![Refusal::quota_exhausted(subsidy.quota)])
+    } else if load.committed + cost > subsidy.budget_ceiling.amount() {
+        Err(vec![Refusal::budget_exhausted(subsidy.budget_ceiling)])
+    } else {
+        Ok(Load { places: load.places + 1, committed: load.committed + cost })
+    }
+}
+
+/// One decision of the insurer, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Confirm { id: Uuid, number: ParticipantNumber, start: NaiveDate },
+    Refuse { id: Uuid, reason: InsurerRefusal, detail: Option<String> },
+}
+
+impl Decision {
+    pub fn id(&self) -> Uuid {
+        match self {
+            Decision::Confirm { id, .. } | Decision::Refuse { id, .. } => *id,
+        }
+    }
+}
+
+/// What a decision of the insurer does to an enrollment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// The same decision was taken already: a resend, answered with the enrollment as it is.
+    Already,
+    /// The enrollment is confirmed now (active, with the participant number).
+    Confirmed,
+    /// The enrollment is refused now.
+    Refused,
+}
+
+impl Enrollment {
+    /// Takes the insurer's `decision` on this enrollment, changing it as the decision says (R6.1, R5.5).
+    /// `holder` is the worker who holds the decision's participant number, `current` the number this enrollment's
+    /// worker holds, if any. Only a pending enrollment may be decided; the same decision again is a resend.
+    pub fn take(
+        &mut self,
+        decision: &Decision,
+        holder: Option<&Nik>,
+        current: Option<&ParticipantNumber>,
+    ) -> Result<Taken, Refusal> {
+        match decision {
+            Decision::Confirm { number, start, .. } => {
+                let same = self.participant_number.as_ref() == Some(number) && self.protection_start == Some(*start);
+                if self.status == Status::Active && same {
+                    Ok(Taken::Already)
+                } else if !self.status.can_become(Status::Active) {
+                    Err(Refusal::not_pending(self.status, "confirmed"))
+                } else if *start < self.first_month.first_day() {
+                    Err(Refusal::protection_before_funding(self.first_month))
+                } else if holder.is_some_and(|nik| *nik != self.worker_nik) || current.is_some_and(|n| n != number) {
+                    Err(Refusal::participant_number_conflict())
+                } else {
+                    self.status = Status::Active;
+                    self.participant_number = Some(number.clone());
+                    self.protection_start = Some(*start);
+                    Ok(Taken::Confirmed)
+                }
+            }
+            Decision::Refuse { reason, .. } => {
+                if self.status == Status::Rejected && self.rejection_reason == Some(*reason) {
+                    Ok(Taken::Already)
+                } else if !self.status.can_become(Status::Rejected) {
+                    Err(Refusal::not_pending(self.status, "refused"))
+                } else {
+                    self.status = Status::Rejected;
+                    self.rejection_reason = Some(*reason);
+                    Ok(Taken::Refused)
+                }
+            }
+        }
+    }
+
+    /// Whether the enrollment may end now (R6.1): only a pending or active one can.
+    pub fn check_end(&self) -> Result<(), Refusal> {
+        if self.status.can_become(Status::Ended) { Ok(()) } else { Err(Refusal::not_open(self.status)) }
+    }
+
+    /// Whether a hand-over ended this enrollment already: a resend of it answers what it made, another request is
+    /// refused ([`Refusal::already_handed_over`]).
+    pub fn was_handed_over(&self) -> bool {
+        self.status == Status::Ended && self.end_reason == Some(EndReason::HandedOver)
+    }
+}
+
 impl Status {
     pub const ALL: [Status; 4] = [Status::Pending, Status::Active, Status::Rejected, Status::Ended];
 
@@ -220,6 +407,44 @@ impl Refusal {
     pub fn budget_exhausted(ceiling: Rupiah) -> Refusal {
         let message = format!("funding the worker would exceed the subsidy's budget ceiling of Rp{ceiling}");
         Refusal::new("R4.4", "BUDGET_EXHAUSTED", message)
+    }
+}
+
+impl Refusal {
+    /// An enrollment the store would not insert because another, written meanwhile, funds the worker in one of the
+    /// months (R1.9), when that other one cannot be found again.
+    pub fn funded_meanwhile() -> Refusal {
+        Refusal::new("R1.9", "DOUBLE_FUNDING", "already funded for an overlapping month by another enrollment")
+    }
+
+    /// The insurer decides only pending enrollments (R6.1); `verb` is what it tried, e.g. `confirmed`.
+    pub fn not_pending(status: Status, verb: &str) -> Refusal {
+        let message = format!("the enrollment is {status}; only a pending one can be {verb}");
+        Refusal::new("R6.1", "ENROLLMENT_NOT_PENDING", message)
+    }
+
+    /// Protection cannot start before the first month funded (R6.1).
+    pub fn protection_before_funding(first_month: Month) -> Refusal {
+        let message = format!("protection cannot start before the first funded month {first_month}");
+        Refusal::new("R6.1", "PROTECTION_BEFORE_FUNDING", message)
+    }
+
+    /// One participant number per worker, one worker per participant number (R5.5).
+    pub fn participant_number_conflict() -> Refusal {
+        let message = "the participant number belongs to another worker, or this worker already has a different one";
+        Refusal::new("R5.5", "PARTICIPANT_NUMBER_CONFLICT", message)
+    }
+
+    /// Only a pending or active enrollment can end (R6.1).
+    pub fn not_open(status: Status) -> Refusal {
+        let message = format!("the enrollment is {status}; only a pending or active one can end");
+        Refusal::new("R6.1", "ENROLLMENT_NOT_OPEN", message)
+    }
+
+    /// An enrollment is handed over once; a second hand-over under another request id is refused (R6.1).
+    pub fn already_handed_over() -> Refusal {
+        let message = "the enrollment was already handed over under another request id";
+        Refusal::new("R6.1", "ENROLLMENT_ALREADY_HANDED_OVER", message)
     }
 }
 
@@ -585,5 +810,212 @@ mod tests {
             (error.reason(), error.to_string().as_str()),
             ("PARTICIPANT_NUMBER_FORMAT", "must be the insurer's 11-digit participant number")
         );
+    }
+
+    /// [`admit`]: eligibility, then the enrollment already funding the worker, then quota and budget.
+    mod admission {
+        use super::*;
+
+        const NONE: Load = Load { places: 0, committed: Decimal::ZERO };
+
+        fn by(funder: u128) -> Conflict {
+            Conflict {
+                funder_id: Uuid::from_u128(funder),
+                funder_kind: AgencyKind::Province,
+                subsidy_id: Uuid::from_u128(77),
+                enrollment_id: Uuid::from_u128(78),
+            }
+        }
+
+        fn load(places: i64, committed: u64) -> Load {
+            Load { places, committed: Decimal::from(committed) }
+        }
+
+        /// Admits `worker` to Kota Bogor's programme from 2025-09 (4 months, Rp67,200) and compares the outcome:
+        /// the load after it, or every rule broken as (rule id, reason), in order.
+        fn check(
+            worker: Option<WorkerFacts>,
+            conflict: Option<Conflict>,
+            before: Load,
+            expected: Result<Load, &[(&str, &str)]>,
+        ) {
+            let actual = admit(&bogor_2025(), worker.as_ref(), month("2025-09"), conflict.as_ref(), before)
+                .map_err(|refusals| refusals.iter().map(|r| (r.rule, r.reason)).collect::<Vec<_>>());
+            assert_eq!(actual, expected.map_err(<[_]>::to_vec), "{worker:?} {conflict:?} {before:?}");
+        }
+
+        #[test]
+        fn an_eligible_worker_takes_a_place_and_the_months_funded() {
+            check(Some(siti()), None, NONE, Ok(load(1, 67_200)));
+            check(Some(siti()), None, load(10, 1_000), Ok(load(11, 68_200)));
+        }
+
+        #[test]
+        fn a_worker_funded_by_another_is_refused_as_double_funding_and_by_the_same_funder_as_its_own() {
+            check(Some(siti()), Some(by(2)), NONE, Err(&[("R1.9", "DOUBLE_FUNDING")]));
+            check(Some(siti()), Some(by(1)), NONE, Err(&[("R1.9", "ALREADY_ENROLLED_BY_YOU")]));
+        }
+
+        #[test]
+        fn who_else_funds_a_worker_is_told_only_of_a_worker_of_the_subsidys_area() {
+            let elsewhere = WorkerFacts { domicile: code("32.01.01.1001"), ..siti() };
+            check(Some(elsewhere), Some(by(2)), NONE, Err(&[("R4.3", "OUTSIDE_SUBSIDY_AREA")]));
+            check(None, Some(by(2)), NONE, Err(&[("R6.1", "WORKER_NOT_REGISTERED")]));
+        }
+
+        #[test]
+        fn every_rule_broken_is_told_eligibility_first_then_the_conflict() {
+            let rich = WorkerFacts { decile: 5, ..siti() };
+            check(
+                Some(rich),
+                Some(by(2)),
+                load(7_894, 0),
+                Err(&[("R4.1", "DECILE_TOO_HIGH"), ("R1.9", "DOUBLE_FUNDING")]),
+            );
+        }
+
+        #[test]
+        fn a_full_quota_refuses_before_the_budget() {
+            check(Some(siti()), None, load(7_893, 0), Ok(load(7_894, 67_200)));
+            check(Some(siti()), None, load(7_894, 0), Err(&[("R4.4", "QUOTA_EXHAUSTED")]));
+            check(Some(siti()), None, load(7_894, 530_476_800), Err(&[("R4.4", "QUOTA_EXHAUSTED")]));
+        }
+
+        #[test]
+        fn the_budget_may_be_committed_to_its_ceiling_and_not_beyond() {
+            let ceiling = 530_476_800;
+            check(Some(siti()), None, load(0, ceiling - 67_200), Ok(load(1, ceiling)));
+            let over = Load { places: 0, committed: Decimal::from(ceiling - 67_200) + Decimal::new(1, 2) };
+            check(Some(siti()), None, over, Err(&[("R4.4", "BUDGET_EXHAUSTED")]));
+        }
+    }
+
+    /// [`Enrollment::take`], [`Enrollment::check_end`], [`Enrollment::was_handed_over`]: the insurer's decisions and
+    /// the end of an enrollment.
+    mod decisions {
+        use super::*;
+
+        fn nik(s: &str) -> Nik {
+            Nik::parse(s).unwrap()
+        }
+
+        fn number(s: &str) -> ParticipantNumber {
+            ParticipantNumber::parse(s).unwrap()
+        }
+
+        const SITI: &str = "3271014501900001";
+        const OTHER: &str = "3271014501900002";
+
+        fn enrollment(status: Status) -> Enrollment {
+            let at = DateTime::from_timestamp(1_756_684_800, 0).unwrap();
+            Enrollment {
+                id: Uuid::from_u128(5),
+                subsidy_id: Uuid::from_u128(9),
+                funder_id: Uuid::from_u128(1),
+                funder_kind: AgencyKind::City,
+                worker_nik: nik(SITI),
+                first_month: month("2025-09"),
+                end_month: Some(month("2026-01")),
+                status,
+                participant_number: (status == Status::Active).then(|| number("12345678901")),
+                protection_start: (status == Status::Active).then(|| date("2025-09-01")),
+                rejection_reason: (status == Status::Rejected).then_some(InsurerRefusal::Age),
+                rejection_detail: None,
+                end_reason: (status == Status::Ended).then_some(EndReason::HandedOver),
+                request_id: "r-1".into(),
+                created_at: at,
+                updated_at: at,
+            }
+        }
+
+        fn confirm(n: &str, start: &str) -> Decision {
+            Decision::Confirm { id: Uuid::from_u128(5), number: number(n), start: date(start) }
+        }
+
+        fn refuse(reason: InsurerRefusal) -> Decision {
+            Decision::Refuse { id: Uuid::from_u128(5), reason, detail: None }
+        }
+
+        /// Takes `decision` on an enrollment in `status` (the number's holder and the worker's current number as
+        /// given) and compares what it does, or the refusal as (rule id, reason), and the status after it.
+        fn check(
+            status: Status,
+            decision: Decision,
+            holder: Option<&str>,
+            current: Option<&str>,
+            expected: Result<Taken, (&str, &str)>,
+            after: Status,
+        ) {
+            let mut e = enrollment(status);
+            let (holder, current) = (holder.map(nik), current.map(number));
+            let actual = e.take(&decision, holder.as_ref(), current.as_ref()).map_err(|r| (r.rule, r.reason));
+            assert_eq!((actual, e.status), (expected, after), "{decision:?} on {status}");
+        }
+
+        #[test]
+        fn a_pending_enrollment_is_confirmed_or_refused() {
+            use Status::*;
+            check(Pending, confirm("12345678901", "2025-09-01"), None, None, Ok(Taken::Confirmed), Active);
+            check(Pending, confirm("12345678901", "2025-10-15"), Some(SITI), None, Ok(Taken::Confirmed), Active);
+            check(
+                Pending,
+                confirm("12345678901", "2025-09-01"),
+                None,
+                Some("12345678901"),
+                Ok(Taken::Confirmed),
+                Active,
+            );
+            check(Pending, refuse(InsurerRefusal::NikNotFound), None, None, Ok(Taken::Refused), Rejected);
+        }
+
+        #[test]
+        fn the_same_decision_again_is_a_resend_and_another_is_refused() {
+            use Status::*;
+            check(Active, confirm("12345678901", "2025-09-01"), None, None, Ok(Taken::Already), Active);
+            let not_pending = Err(("R6.1", "ENROLLMENT_NOT_PENDING"));
+            check(Active, confirm("12345678901", "2025-10-01"), None, None, not_pending, Active);
+            check(Active, confirm("10987654321", "2025-09-01"), None, None, not_pending, Active);
+            check(Active, refuse(InsurerRefusal::Age), None, None, not_pending, Active);
+            check(Rejected, refuse(InsurerRefusal::Age), None, None, Ok(Taken::Already), Rejected);
+            check(Rejected, refuse(InsurerRefusal::Other), None, None, not_pending, Rejected);
+            check(Rejected, confirm("12345678901", "2025-09-01"), None, None, not_pending, Rejected);
+            check(Ended, confirm("12345678901", "2025-09-01"), None, None, not_pending, Ended);
+            check(Ended, refuse(InsurerRefusal::Age), None, None, not_pending, Ended);
+        }
+
+        #[test]
+        fn protection_starts_no_earlier_than_the_first_funded_month() {
+            let early = Err(("R6.1", "PROTECTION_BEFORE_FUNDING"));
+            check(Status::Pending, confirm("12345678901", "2025-08-31"), None, None, early, Status::Pending);
+        }
+
+        #[test]
+        fn a_participant_number_belongs_to_one_worker_and_a_worker_has_one() {
+            let conflict = Err(("R5.5", "PARTICIPANT_NUMBER_CONFLICT"));
+            let n = "12345678901";
+            check(Status::Pending, confirm(n, "2025-09-01"), Some(OTHER), None, conflict, Status::Pending);
+            check(Status::Pending, confirm(n, "2025-09-01"), None, Some("10987654321"), conflict, Status::Pending);
+        }
+
+        #[test]
+        fn refusals_name_the_status_found() {
+            let refusal = enrollment(Status::Active).take(&refuse(InsurerRefusal::Age), None, None).unwrap_err();
+            assert_eq!(refusal.message, "the enrollment is active; only a pending one can be refused");
+            let refusal = enrollment(Status::Rejected).check_end().unwrap_err();
+            assert_eq!((refusal.rule, refusal.reason), ("R6.1", "ENROLLMENT_NOT_OPEN"));
+            assert_eq!(refusal.message, "the enrollment is rejected; only a pending or active one can end");
+        }
+
+        #[test]
+        fn pending_and_active_enrollments_may_end_and_a_hand_over_is_recognised() {
+            for status in Status::ALL {
+                let e = enrollment(status);
+                let open = matches!(status, Status::Pending | Status::Active);
+                assert_eq!(e.check_end().is_ok(), open, "{status}");
+                assert_eq!(e.was_handed_over(), status == Status::Ended, "{status}");
+            }
+            let died = Enrollment { end_reason: Some(EndReason::Died), ..enrollment(Status::Ended) };
+            assert!(!died.was_handed_over());
+        }
     }
 }

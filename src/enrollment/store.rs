@@ -2,45 +2,26 @@
 //! cycle) are in the schema: these statements are written so that the schema rarely has to say no.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-/// An enrollment row with its subsidy's funder.
-#[derive(Debug, Clone)]
-pub struct EnrollmentRow {
-    pub id: Uuid,
-    pub subsidy_id: Uuid,
-    pub funder_id: Uuid,
-    pub funder_kind: String,
-    pub worker_nik: String,
-    pub first_month: NaiveDate,
-    /// The month after the last funded one; None when the enrollment ended before its first month.
-    pub end_month: Option<NaiveDate>,
-    pub status: String,
-    pub participant_number: Option<String>,
-    pub protection_start: Option<NaiveDate>,
-    pub rejection_reason: Option<String>,
-    pub rejection_detail: Option<String>,
-    pub end_reason: Option<String>,
-    pub request_id: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
+use super::{Conflict, EndReason, Enrollment, InsurerRefusal, Load, ParticipantNumber, Status, WorkerFacts};
+use crate::{agency::AgencyKind, area::RegionCode, month::Month, nik::Nik, quarter::Quarter};
 
 /// An enrollment to insert.
 #[derive(Debug, Clone)]
 pub struct NewEnrollment {
     pub id: Uuid,
     pub subsidy_id: Uuid,
-    pub worker_nik: String,
-    pub first_month: NaiveDate,
+    pub worker_nik: Nik,
+    pub first_month: Month,
     /// Exclusive.
-    pub end_month: NaiveDate,
+    pub end_month: Month,
     pub request_id: String,
 }
 
-/// The answer given to a funder's request id.
+/// The answer given to a funder's request id: the enrollment made, or the refusal as it was answered (an encoded
+/// `google.rpc.Status`, see `service::stored_refusal`).
 #[derive(Debug, Clone)]
 pub struct PriorAnswer {
     pub request_id: String,
@@ -49,27 +30,28 @@ pub struct PriorAnswer {
     pub refusal: Option<Vec<u8>>,
 }
 
-/// What the eligibility rules read of a worker.
+/// A confirmation to write: the enrollment, its worker, the participant number and the protection start.
 #[derive(Debug, Clone)]
-pub struct FactsRow {
-    pub nik: String,
-    pub birth_date: NaiveDate,
-    pub date_of_death: Option<NaiveDate>,
-    pub decile: i16,
-    pub decile_as_of: NaiveDate,
-    pub domicile_village_code: String,
+pub struct Confirmation {
+    pub id: Uuid,
+    pub nik: Nik,
+    pub number: ParticipantNumber,
+    pub start: NaiveDate,
 }
 
-/// An enrollment already funding a worker for some of the asked months.
+/// A refusal by the insurer to write.
 #[derive(Debug, Clone)]
-pub struct Conflict {
-    pub nik: String,
-    pub funder_kind: String,
-    pub funder_id: Uuid,
-    pub subsidy_id: Uuid,
-    pub enrollment_id: Uuid,
+pub struct Rejection {
+    pub id: Uuid,
+    pub reason: InsurerRefusal,
+    pub detail: Option<String>,
 }
 
+fn texts(niks: &[Nik]) -> Vec<String> {
+    niks.iter().map(|n| n.as_str().to_owned()).collect()
+}
+
+#[tracing::instrument(skip_all)]
 pub async fn prior_answers(
     executor: impl PgExecutor<'_>,
     funder: Uuid,
@@ -86,50 +68,79 @@ pub async fn prior_answers(
     .await
 }
 
-pub async fn worker_facts(executor: impl PgExecutor<'_>, niks: &[String]) -> sqlx::Result<Vec<FactsRow>> {
-    sqlx::query_as!(
-        FactsRow,
-        "select nik, birth_date, date_of_death, decile, decile_as_of, domicile_village_code
-         from workers where nik = any($1)",
-        niks
+/// What the eligibility rules need of the workers `niks`; a worker whose stored decile or village no longer
+/// reads is left out, as if not registered.
+#[tracing::instrument(skip_all)]
+pub async fn worker_facts(executor: impl PgExecutor<'_>, niks: &[Nik]) -> sqlx::Result<Vec<(Nik, WorkerFacts)>> {
+    let rows = sqlx::query!(
+        r#"select nik as "nik: Nik", birth_date, date_of_death, decile, decile_as_of, domicile_village_code
+           from workers where nik = any($1)"#,
+        &texts(niks)
     )
     .fetch_all(executor)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let facts = WorkerFacts {
+                birth_date: row.birth_date,
+                date_of_death: row.date_of_death,
+                decile: u8::try_from(row.decile).ok()?,
+                decile_as_of: Quarter::from_date(row.decile_as_of),
+                domicile: RegionCode::parse(&row.domicile_village_code).ok()?,
+            };
+            Some((row.nik, facts))
+        })
+        .collect())
 }
 
 /// For each (NIK, [from, to)) asked, one enrollment that already funds that worker in some of those months.
+#[tracing::instrument(skip_all)]
 pub async fn funding_conflicts(
     executor: impl PgExecutor<'_>,
-    niks: &[String],
-    from: &[NaiveDate],
-    to: &[NaiveDate],
-) -> sqlx::Result<Vec<Conflict>> {
-    sqlx::query_as!(
-        Conflict,
-        r#"select distinct on (i.nik, i.lo) i.nik as "nik!", a.kind as funder_kind, s.funder_id,
-                  e.subsidy_id, e.id as enrollment_id
+    asked: &[(Nik, Month, Month)],
+) -> sqlx::Result<Vec<(Nik, Conflict)>> {
+    let niks: Vec<String> = asked.iter().map(|a| a.0.as_str().to_owned()).collect();
+    let from: Vec<NaiveDate> = asked.iter().map(|a| a.1.first_day()).collect();
+    let to: Vec<NaiveDate> = asked.iter().map(|a| a.2.first_day()).collect();
+    let rows = sqlx::query!(
+        r#"select distinct on (i.nik, i.lo) i.nik as "nik!: Nik", a.kind as "funder_kind: AgencyKind",
+                  s.funder_id, e.subsidy_id, e.id as enrollment_id
            from unnest($1::text[], $2::date[], $3::date[]) as i(nik, lo, hi)
            join enrollments e on e.worker_nik = i.nik and e.status <> 'rejected'
                               and e.months && daterange(i.lo, i.hi)
            join subsidies s on s.id = e.subsidy_id
            join agencies a on a.id = s.funder_id
            order by i.nik, i.lo, e.created_at"#,
-        niks,
-        from,
-        to
+        &niks,
+        &from,
+        &to
     )
     .fetch_all(executor)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let conflict = Conflict {
+                funder_id: r.funder_id,
+                funder_kind: r.funder_kind,
+                subsidy_id: r.subsidy_id,
+                enrollment_id: r.enrollment_id,
+            };
+            (r.nik, conflict)
+        })
+        .collect())
 }
 
 /// Inserts the enrollments that do not collide with one already funding the same worker and month (the exclusion
 /// constraint decides, after waiting for any concurrent writer); answers the ids inserted.
+#[tracing::instrument(skip_all)]
 pub async fn insert(conn: &mut PgConnection, rows: &[NewEnrollment], created_by: Uuid) -> sqlx::Result<Vec<Uuid>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let subsidies: Vec<Uuid> = rows.iter().map(|r| r.subsidy_id).collect();
-    let niks: Vec<String> = rows.iter().map(|r| r.worker_nik.clone()).collect();
-    let firsts: Vec<NaiveDate> = rows.iter().map(|r| r.first_month).collect();
-    let ends: Vec<NaiveDate> = rows.iter().map(|r| r.end_month).collect();
+    let niks: Vec<String> = rows.iter().map(|r| r.worker_nik.as_str().to_owned()).collect();
+    let firsts: Vec<NaiveDate> = rows.iter().map(|r| r.first_month.first_day()).collect();
+    let ends: Vec<NaiveDate> = rows.iter().map(|r| r.end_month.first_day()).collect();
     let request_ids: Vec<String> = rows.iter().map(|r| r.request_id.clone()).collect();
     sqlx::query_scalar!(
         "insert into enrollments (id, subsidy_id, worker_nik, first_month, months, status, request_id, created_by)
@@ -151,6 +162,7 @@ pub async fn insert(conn: &mut PgConnection, rows: &[NewEnrollment], created_by:
 }
 
 /// Records the answer given to each request id (an enrollment, or an encoded refusal).
+#[tracing::instrument(skip_all)]
 pub async fn record_answers(conn: &mut PgConnection, funder: Uuid, answers: &[PriorAnswer]) -> sqlx::Result<()> {
     let request_ids: Vec<String> = answers.iter().map(|a| a.request_id.clone()).collect();
     let fingerprints: Vec<String> = answers.iter().map(|a| a.fingerprint.clone()).collect();
@@ -172,17 +184,22 @@ pub async fn record_answers(conn: &mut PgConnection, funder: Uuid, answers: &[Pr
 }
 
 /// Places taken (pending or active) and money committed (funded months × contribution) of a subsidy.
-pub async fn load(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result<(i64, Decimal)> {
+#[tracing::instrument(skip_all)]
+pub async fn load(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result<Load> {
     let usage = crate::subsidy::store::usage(executor, subsidy).await?;
-    Ok((usage.active + usage.pending, usage.committed))
+    Ok(Load { places: usage.active + usage.pending, committed: usage.committed })
 }
 
-pub async fn get_many(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<EnrollmentRow>> {
+#[tracing::instrument(skip_all)]
+pub async fn get_many(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<Enrollment>> {
     sqlx::query_as!(
-        EnrollmentRow,
-        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as funder_kind, e.worker_nik, e.first_month,
-                  upper(e.months) as end_month, e.status, e.participant_number, e.protection_start,
-                  e.rejection_reason, e.rejection_detail, e.end_reason, e.request_id, e.created_at, e.updated_at
+        Enrollment,
+        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as "funder_kind: AgencyKind",
+                  e.worker_nik as "worker_nik: Nik", e.first_month as "first_month: Month",
+                  upper(e.months) as "end_month: Month", e.status as "status: Status",
+                  e.participant_number as "participant_number: ParticipantNumber", e.protection_start,
+                  e.rejection_reason as "rejection_reason: InsurerRefusal", e.rejection_detail,
+                  e.end_reason as "end_reason: EndReason", e.request_id, e.created_at, e.updated_at
            from enrollments e join subsidies s on s.id = e.subsidy_id join agencies a on a.id = s.funder_id
            where e.id = any($1)"#,
         ids
@@ -191,22 +208,26 @@ pub async fn get_many(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Resu
     .await
 }
 
-pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<EnrollmentRow>> {
+pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Enrollment>> {
     Ok(get_many(executor, &[id]).await?.pop())
 }
 
 /// Locks one enrollment for a state change and answers it.
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<EnrollmentRow>> {
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Enrollment>> {
     Ok(lock_many(conn, &[id]).await?.pop())
 }
 
 /// Locks enrollments for state changes (in id order, so concurrent callers cannot deadlock) and answers them.
-pub async fn lock_many(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<EnrollmentRow>> {
+#[tracing::instrument(skip_all)]
+pub async fn lock_many(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<Enrollment>> {
     sqlx::query_as!(
-        EnrollmentRow,
-        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as funder_kind, e.worker_nik, e.first_month,
-                  upper(e.months) as end_month, e.status, e.participant_number, e.protection_start,
-                  e.rejection_reason, e.rejection_detail, e.end_reason, e.request_id, e.created_at, e.updated_at
+        Enrollment,
+        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as "funder_kind: AgencyKind",
+                  e.worker_nik as "worker_nik: Nik", e.first_month as "first_month: Month",
+                  upper(e.months) as "end_month: Month", e.status as "status: Status",
+                  e.participant_number as "participant_number: ParticipantNumber", e.protection_start,
+                  e.rejection_reason as "rejection_reason: InsurerRefusal", e.rejection_detail,
+                  e.end_reason as "end_reason: EndReason", e.request_id, e.created_at, e.updated_at
            from enrollments e join subsidies s on s.id = e.subsidy_id join agencies a on a.id = s.funder_id
            where e.id = any($1)
            order by e.id
@@ -218,30 +239,34 @@ pub async fn lock_many(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Ve
 }
 
 /// The participant numbers of the workers `niks`, and the workers holding any of `numbers`.
+#[tracing::instrument(skip_all)]
 pub async fn participant_numbers(
     executor: impl PgExecutor<'_>,
-    niks: &[String],
-    numbers: &[String],
-) -> sqlx::Result<Vec<(String, Option<String>)>> {
+    niks: &[Nik],
+    numbers: &[ParticipantNumber],
+) -> sqlx::Result<Vec<(Nik, Option<ParticipantNumber>)>> {
+    let numbers: Vec<String> = numbers.iter().map(|n| n.as_str().to_owned()).collect();
     let rows = sqlx::query!(
-        "select nik, participant_number from workers where nik = any($1) or participant_number = any($2)",
-        niks,
-        numbers
+        r#"select nik as "nik: Nik", participant_number as "participant_number: ParticipantNumber"
+           from workers where nik = any($1) or participant_number = any($2)"#,
+        &texts(niks),
+        &numbers
     )
     .fetch_all(executor)
     .await?;
     Ok(rows.into_iter().map(|r| (r.nik, r.participant_number)).collect())
 }
 
-/// Confirms enrollments (id, NIK, participant number, protection start) and gives each worker their number.
-pub async fn confirm_many(conn: &mut PgConnection, confirms: &[(Uuid, String, String, NaiveDate)]) -> sqlx::Result<()> {
+/// Confirms enrollments and gives each worker their participant number.
+#[tracing::instrument(skip_all)]
+pub async fn confirm_many(conn: &mut PgConnection, confirms: &[Confirmation]) -> sqlx::Result<()> {
     if confirms.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = confirms.iter().map(|c| c.0).collect();
-    let niks: Vec<String> = confirms.iter().map(|c| c.1.clone()).collect();
-    let numbers: Vec<String> = confirms.iter().map(|c| c.2.clone()).collect();
-    let starts: Vec<NaiveDate> = confirms.iter().map(|c| c.3).collect();
+    let ids: Vec<Uuid> = confirms.iter().map(|c| c.id).collect();
+    let niks: Vec<String> = confirms.iter().map(|c| c.nik.as_str().to_owned()).collect();
+    let numbers: Vec<String> = confirms.iter().map(|c| c.number.as_str().to_owned()).collect();
+    let starts: Vec<NaiveDate> = confirms.iter().map(|c| c.start).collect();
     // workers_participant_number_unique has the last word if another transaction gave the number meanwhile.
     sqlx::query!(
         "update workers w set participant_number = i.number
@@ -265,17 +290,15 @@ pub async fn confirm_many(conn: &mut PgConnection, confirms: &[(Uuid, String, St
     Ok(())
 }
 
-/// Refuses enrollments (id, reason, detail).
-pub async fn refuse_many(
-    conn: &mut PgConnection,
-    refusals: &[(Uuid, &'static str, Option<String>)],
-) -> sqlx::Result<()> {
+/// Records the insurer's refusals of enrollments.
+#[tracing::instrument(skip_all)]
+pub async fn refuse_many(conn: &mut PgConnection, refusals: &[Rejection]) -> sqlx::Result<()> {
     if refusals.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = refusals.iter().map(|r| r.0).collect();
-    let reasons: Vec<String> = refusals.iter().map(|r| r.1.to_owned()).collect();
-    let details: Vec<Option<String>> = refusals.iter().map(|r| r.2.clone()).collect();
+    let ids: Vec<Uuid> = refusals.iter().map(|r| r.id).collect();
+    let reasons: Vec<String> = refusals.iter().map(|r| r.reason.as_str().to_owned()).collect();
+    let details: Vec<Option<String>> = refusals.iter().map(|r| r.detail.clone()).collect();
     sqlx::query!(
         "update enrollments e set status = 'rejected', rejection_reason = i.reason, rejection_detail = i.detail
          from unnest($1::uuid[], $2::text[], $3::text[]) as i(id, reason, detail)
@@ -290,7 +313,8 @@ pub async fn refuse_many(
 }
 
 /// Ends an enrollment from `end_month` on: the months before it stay funded (and keep blocking other funders).
-pub async fn end(conn: &mut PgConnection, id: Uuid, end_month: NaiveDate, reason: &str) -> sqlx::Result<()> {
+#[tracing::instrument(skip_all)]
+pub async fn end(conn: &mut PgConnection, id: Uuid, end_month: Month, reason: EndReason) -> sqlx::Result<()> {
     sqlx::query!(
         "update enrollments
          set status = 'ended', end_reason = $3,
@@ -298,8 +322,8 @@ pub async fn end(conn: &mut PgConnection, id: Uuid, end_month: NaiveDate, reason
                            else daterange(first_month, least(upper(months), $2)) end
          where id = $1",
         id,
-        end_month,
-        reason
+        end_month.first_day(),
+        reason.as_str()
     )
     .execute(conn)
     .await?;
@@ -309,6 +333,7 @@ pub async fn end(conn: &mut PgConnection, id: Uuid, end_month: NaiveDate, reason
 /// Ends every enrollment of a worker from `from` (the month after their death) on, whatever its state: pending and
 /// active ones become ENDED (died), ended ones only lose the months they would have funded after it. Answers the
 /// enrollments changed.
+#[tracing::instrument(skip_all)]
 pub async fn end_after_death(conn: &mut PgConnection, nik: &str, from: NaiveDate) -> sqlx::Result<Vec<Ended>> {
     sqlx::query_as!(
         Ended,
@@ -340,9 +365,9 @@ pub struct Ended {
 pub struct Filter {
     pub funder: Option<Uuid>,
     pub subsidy: Option<Uuid>,
-    pub status: Option<String>,
-    /// Funding this month (its first day).
-    pub month: Option<NaiveDate>,
+    pub status: Option<Status>,
+    /// Funding this month.
+    pub month: Option<Month>,
     /// A `LIKE` pattern on the worker's domicile village code.
     pub area_pattern: Option<String>,
     /// Only enrollments of these subsidies (the lapsed ones, for the LAPSED filter).
@@ -352,6 +377,7 @@ pub struct Filter {
 }
 
 /// The subsidies a list with `filter` can touch: those of its funder and subsidy, if given.
+#[tracing::instrument(skip_all)]
 pub async fn subsidies_of(executor: impl PgExecutor<'_>, filter: &Filter) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar!(
         "select id from subsidies where ($1::uuid is null or funder_id = $1) and ($2::uuid is null or id = $2)",
@@ -363,18 +389,22 @@ pub async fn subsidies_of(executor: impl PgExecutor<'_>, filter: &Filter) -> sql
 }
 
 /// A page of enrollments in (created_at, id) order, after `after`.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     executor: impl PgExecutor<'_>,
     filter: &Filter,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
-) -> sqlx::Result<Vec<EnrollmentRow>> {
+) -> sqlx::Result<Vec<Enrollment>> {
     let (after_at, after_id) = after.unzip();
     sqlx::query_as!(
-        EnrollmentRow,
-        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as funder_kind, e.worker_nik, e.first_month,
-                  upper(e.months) as end_month, e.status, e.participant_number, e.protection_start,
-                  e.rejection_reason, e.rejection_detail, e.end_reason, e.request_id, e.created_at, e.updated_at
+        Enrollment,
+        r#"select e.id, e.subsidy_id, s.funder_id, a.kind as "funder_kind: AgencyKind",
+                  e.worker_nik as "worker_nik: Nik", e.first_month as "first_month: Month",
+                  upper(e.months) as "end_month: Month", e.status as "status: Status",
+                  e.participant_number as "participant_number: ParticipantNumber", e.protection_start,
+                  e.rejection_reason as "rejection_reason: InsurerRefusal", e.rejection_detail,
+                  e.end_reason as "end_reason: EndReason", e.request_id, e.created_at, e.updated_at
            from enrollments e join subsidies s on s.id = e.subsidy_id join agencies a on a.id = s.funder_id
            where ($1::uuid is null or s.funder_id = $1)
              and ($2::uuid is null or e.subsidy_id = $2)
@@ -389,8 +419,8 @@ pub async fn list(
            limit $8"#,
         filter.funder,
         filter.subsidy,
-        filter.status,
-        filter.month,
+        filter.status.map(Status::as_str),
+        filter.month.map(Month::first_day),
         filter.area_pattern,
         after_at,
         after_id,
