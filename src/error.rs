@@ -254,6 +254,17 @@ impl From<Error> for tonic::Status {
     }
 }
 
+/// A refusal as it is kept to be answered again (`enrollment_requests.refusal` keeps the answer of a first send, so
+/// that a resend is answered exactly as it was): the encoded `google.rpc.Status` it is answered with.
+pub fn stored_refusal(refusals: &[Refusal]) -> Vec<u8> {
+    prost::Message::encode_to_vec(&to_rpc_status(Error::Refused(refusals.to_vec())))
+}
+
+/// A refusal kept by [`stored_refusal`], to be answered again as it was.
+pub fn replay(stored: &[u8]) -> Result<Error, Error> {
+    <tonic_types::pb::Status as prost::Message>::decode(stored).map(Error::Replayed).map_err(Error::internal)
+}
+
 /// The `google.rpc.Status` that carries `error` inside a streamed response, with the same details as a unary call.
 pub fn to_rpc_status(error: Error) -> tonic_types::pb::Status {
     use prost::Message;

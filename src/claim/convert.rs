@@ -380,24 +380,13 @@ fn accident_claim(costs: &pb::AccidentCosts) -> Result<benefit::AccidentClaim, E
             let from = collect(&mut violations, parse_date(&costs.unable_from, "accident_costs.unable_from"));
             let to = collect(&mut violations, parse_date(&costs.unable_to, "accident_costs.unable_to"));
             match (from, to) {
-                // Five years (R3.8) bounds any claimable period, and so every amount computed from it.
-                (Some(from), Some(to)) if to.signed_duration_since(from).num_days() > 5 * 366 => {
-                    violations.push(FieldViolation::new(
-                        "accident_costs.unable_to",
-                        "PERIOD_TOO_LONG",
-                        "the period of inability to work is at most 5 years (R3.8)",
-                    ));
-                    None
-                }
-                (Some(from), Some(to)) if from <= to => Some((from, to)),
-                (Some(_), Some(_)) => {
-                    violations.push(FieldViolation::new(
-                        "accident_costs.unable_to",
-                        "RANGE_ORDER",
-                        "must not be before unable_from",
-                    ));
-                    None
-                }
+                (Some(from), Some(to)) => match super::check_inability_period(from, to) {
+                    Ok(()) => Some((from, to)),
+                    Err(violation) => {
+                        violations.push(violation);
+                        None
+                    }
+                },
                 _ => None,
             }
         }

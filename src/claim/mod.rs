@@ -299,6 +299,22 @@ pub fn jkk_claim_lapsed(accident: NaiveDate, today: NaiveDate) -> bool {
     today > limit
 }
 
+/// A period of inability to work runs forward and lies within the five years in which JKK may be claimed (R3.8),
+/// which bounds every amount computed from it.
+pub fn check_inability_period(from: NaiveDate, to: NaiveDate) -> Result<(), FieldViolation> {
+    if to < from {
+        return Err(FieldViolation::new("accident_costs.unable_to", "RANGE_ORDER", "must not be before unable_from"));
+    }
+    if jkk_claim_lapsed(from, to) {
+        return Err(FieldViolation::new(
+            "accident_costs.unable_to",
+            "PERIOD_TOO_LONG",
+            "the period of inability to work is at most 5 years (R3.8)",
+        ));
+    }
+    Ok(())
+}
+
 /// The instant before which a complete JKM claim, still unpaid `today`, is overdue: the start (WIB) of the day
 /// after the latest completion day whose deadline has passed.
 pub fn overdue_before(today: NaiveDate) -> DateTime<Utc> {
@@ -691,6 +707,17 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_period_of_inability_runs_forward_within_the_five_years_of_r3_8() {
+        let check = |from: &str, to: &str, expected: Result<(), &str>| {
+            assert_eq!(check_inability_period(d(from), d(to)).map_err(|v| v.reason), expected, "{from}..{to}");
+        };
+        check("2025-09-10", "2025-09-10", Ok(()));
+        check("2025-09-10", "2030-09-10", Ok(()));
+        check("2025-09-10", "2030-09-11", Err("PERIOD_TOO_LONG"));
+        check("2025-09-10", "2025-09-09", Err("RANGE_ORDER"));
     }
 
     #[test]

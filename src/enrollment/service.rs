@@ -396,7 +396,7 @@ async fn admit_all(
             }
             Some(store::PriorAnswer { enrollment_id: Some(id), .. }) => replayed.push((i, *id)),
             Some(store::PriorAnswer { refusal: Some(bytes), .. }) => {
-                answers[i] = Some(Err(stored_answer::replay(bytes)?));
+                answers[i] = Some(Err(crate::error::replay(bytes)?));
             }
             _ => fresh.push((i, submission)),
         }
@@ -482,7 +482,7 @@ async fn admit_all(
             request_id: submission.request_id.clone(),
             fingerprint: submission.fingerprint(),
             enrollment_id: None,
-            refusal: Some(stored_answer::refusal(&refusals)),
+            refusal: Some(crate::error::stored_refusal(&refusals)),
         });
         w.touch_refused(&submission.nik);
         answers[i] = Some(Err(Error::Refused(refusals)));
@@ -497,25 +497,6 @@ async fn admit_all(
         answers[i] = Some(rows.get(&id).cloned().ok_or_else(vanished));
     }
     Ok(answers.into_iter().map(|a| a.unwrap_or_else(|| Err(vanished()))).collect())
-}
-
-/// How answers to submissions are kept in `enrollment_requests.refusal`: as the encoded `google.rpc.Status` the
-/// refusal was answered with, so that a resend is answered exactly as the first call was. The one place the
-/// service knows a wire encoding, because it is the stored format.
-mod stored_answer {
-    use prost::Message;
-
-    use crate::error::{Error, Refusal, to_rpc_status};
-
-    /// The stored form of a refusal.
-    pub fn refusal(refusals: &[Refusal]) -> Vec<u8> {
-        to_rpc_status(Error::Refused(refusals.to_vec())).encode_to_vec()
-    }
-
-    /// A stored refusal, to be answered again as it was.
-    pub fn replay(bytes: &[u8]) -> Result<Error, Error> {
-        tonic_types::pb::Status::decode(bytes).map(Error::Replayed).map_err(Error::internal)
-    }
 }
 
 /// The enrollment already funding the worker of each submission in one of its months, by (NIK, first month).
