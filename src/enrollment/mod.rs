@@ -785,33 +785,6 @@ mod tests {
         assert_eq!(EndReason::from_code("dead"), None);
     }
 
-    #[test]
-    fn participant_numbers_are_exactly_11_digits() {
-        let check = |input: &str, expected: bool| {
-            let actual = ParticipantNumber::parse(input);
-            assert_eq!(actual.as_ref().map(ParticipantNumber::as_str).ok(), expected.then_some(input), "{input:?}");
-        };
-        check("12345678901", true);
-        check("00000000000", true);
-        for bad in [
-            "",
-            "1234567890",
-            "123456789012",
-            "1234567890a",
-            " 12345678901",
-            "1234567890 ",
-            "１2345678901",
-            "+1234567890",
-        ] {
-            check(bad, false);
-        }
-        let error = ParticipantNumber::parse("123").unwrap_err();
-        assert_eq!(
-            (error.reason(), error.to_string().as_str()),
-            ("PARTICIPANT_NUMBER_FORMAT", "must be the insurer's 11-digit participant number")
-        );
-    }
-
     /// [`admit`]: eligibility, then the enrollment already funding the worker, then quota and budget.
     mod admission {
         use super::*;
