@@ -89,7 +89,7 @@ async fn agency_command(command: AgencyCommand, store: &StoreConfig) -> anyhow::
             let db = Database::open_for_command(store).await?;
             let key = NewApiKey::generate();
             let mut tx = db.pool.begin().await?;
-            agency::store::insert_agency(&mut tx, &agency).await?;
+            agency::service::add(&mut tx, &agency).await?;
             agency::store::insert_api_key(&mut *tx, agency.id, &key.hash, &key.prefix).await?;
             tx.commit().await?;
             db.close().await;

@@ -38,7 +38,7 @@ impl AppState {
         let key = auth::bearer_key(request.metadata())?;
         let agency = agency::store::find_by_key_hash(&self.pool, &agency::hash_api_key(key))
             .await
-            .map_err(|e| Error::Internal(e).classified())?
+            .map_err(Error::from)?
             .ok_or(Error::Unauthenticated { reason: "API_KEY_UNKNOWN", message: "unknown or revoked API key" })?;
         tracing::Span::current().record("agency", agency.name.as_str());
         let agency_id = agency.id;

@@ -1,4 +1,5 @@
-//! SQL for agencies and API keys.
+//! SQL for agencies and API keys. Rows come out as [`Agency`] values (the kind through `database/types.rs`); a
+//! stored agency that no longer makes one is a decoding error.
 
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -10,33 +11,28 @@ use crate::area::RegionCode;
 struct AgencyRow {
     id: Uuid,
     name: String,
-    kind: String,
+    kind: AgencyKind,
     province_code: Option<String>,
     regency_code: Option<String>,
 }
 
 impl AgencyRow {
-    fn into_agency(self) -> anyhow::Result<Agency> {
-        let kind =
-            AgencyKind::from_code(&self.kind).ok_or_else(|| anyhow::anyhow!("unknown agency kind {:?}", self.kind))?;
-        let region = self.regency_code.or(self.province_code).map(|code| RegionCode::parse(&code)).transpose()?;
-        Ok(Agency::new(self.id, &self.name, kind, region)?)
+    fn into_agency(self) -> sqlx::Result<Agency> {
+        let decoding = |e: &dyn std::fmt::Display| sqlx::Error::Decode(format!("a stored agency: {e}").into());
+        let region = self
+            .regency_code
+            .or(self.province_code)
+            .map(|code| RegionCode::parse(&code))
+            .transpose()
+            .map_err(|e| decoding(&e))?;
+        Agency::new(self.id, &self.name, self.kind, region).map_err(|e| decoding(&e))
     }
 }
 
-/// Why an agency could not be stored.
-#[derive(Debug, thiserror::Error)]
-pub enum InsertAgencyError {
-    #[error("an agency named {0:?} already exists")]
-    NameTaken(String),
-    #[error("area {0} is not in the Kemendagri list")]
-    UnknownRegion(String),
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
+/// Stores an agency. A taken name fails on `agencies_name_unique`, a region outside the Kemendagri list on
+/// `agencies_province_fk` / `agencies_regency_fk` (see `agency::service::add`).
 #[tracing::instrument(skip_all)]
-pub async fn insert_agency(conn: &mut PgConnection, agency: &Agency) -> Result<(), InsertAgencyError> {
+pub async fn insert_agency(conn: &mut PgConnection, agency: &Agency) -> sqlx::Result<()> {
     let region = agency.region.as_ref().map(RegionCode::as_str);
     let (province, regency) = match agency.kind {
         AgencyKind::City => {
@@ -45,28 +41,17 @@ pub async fn insert_agency(conn: &mut PgConnection, agency: &Agency) -> Result<(
         AgencyKind::Province => (region.map(str::to_owned), None),
         AgencyKind::Insurer => (None, None),
     };
-    let result = sqlx::query!(
+    sqlx::query!(
         "insert into agencies (id, kind, name, province_code, regency_code) values ($1, $2, $3, $4, $5)",
         agency.id,
-        agency.kind.as_str(),
+        agency.kind as _,
         agency.name,
         province,
         regency,
     )
     .execute(conn)
-    .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("agencies_name_unique") => {
-            Err(InsertAgencyError::NameTaken(agency.name.clone()))
-        }
-        Err(sqlx::Error::Database(e))
-            if matches!(e.constraint(), Some("agencies_province_fk" | "agencies_regency_fk")) =>
-        {
-            Err(InsertAgencyError::UnknownRegion(region.unwrap_or_default().to_owned()))
-        }
-        Err(e) => Err(e.into()),
-    }
+    .await?;
+    Ok(())
 }
 
 #[tracing::instrument(skip_all)]
@@ -89,12 +74,12 @@ pub async fn insert_api_key(
 
 /// The agency owning an unrevoked key with this hash.
 #[tracing::instrument(skip_all)]
-pub async fn find_by_key_hash(executor: impl PgExecutor<'_>, hash: &[u8; 32]) -> anyhow::Result<Option<Agency>> {
+pub async fn find_by_key_hash(executor: impl PgExecutor<'_>, hash: &[u8; 32]) -> sqlx::Result<Option<Agency>> {
     let row = sqlx::query_as!(
         AgencyRow,
-        "select a.id, a.name, a.kind, a.province_code, a.regency_code
+        r#"select a.id, a.name, a.kind as "kind: AgencyKind", a.province_code, a.regency_code
          from api_keys k join agencies a on a.id = k.agency_id
-         where k.key_hash = $1 and k.revoked_at is null",
+         where k.key_hash = $1 and k.revoked_at is null"#,
         &hash[..],
     )
     .fetch_optional(executor)
@@ -103,10 +88,10 @@ pub async fn find_by_key_hash(executor: impl PgExecutor<'_>, hash: &[u8; 32]) ->
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn find_by_name(executor: impl PgExecutor<'_>, name: &str) -> anyhow::Result<Option<Agency>> {
+pub async fn find_by_name(executor: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Option<Agency>> {
     let row = sqlx::query_as!(
         AgencyRow,
-        "select id, name, kind, province_code, regency_code from agencies where name = $1",
+        r#"select id, name, kind as "kind: AgencyKind", province_code, regency_code from agencies where name = $1"#,
         name,
     )
     .fetch_optional(executor)
@@ -136,12 +121,12 @@ pub struct AgencyListing {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list(executor: impl PgExecutor<'_>) -> anyhow::Result<Vec<AgencyListing>> {
+pub async fn list(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<AgencyListing>> {
     let rows = sqlx::query!(
-        "select a.id, a.name, a.kind, a.province_code, a.regency_code,
-                k.key_prefix as \"key_prefix?\", (k.revoked_at is not null) as \"key_revoked!\"
-         from agencies a left join api_keys k on k.agency_id = a.id
-         order by a.name, k.created_at",
+        r#"select a.id, a.name, a.kind as "kind: AgencyKind", a.province_code, a.regency_code,
+                  k.key_prefix as "key_prefix?", (k.revoked_at is not null) as "key_revoked!"
+           from agencies a left join api_keys k on k.agency_id = a.id
+           order by a.name, k.created_at"#,
     )
     .fetch_all(executor)
     .await?;
