@@ -223,8 +223,7 @@ pub struct Funding {
     pub subsidy_id: Uuid,
     pub funder_kind: AgencyKind,
     pub funder_id: Uuid,
-    /// pending, active, rejected or ended.
-    pub status: String,
+    pub status: crate::enrollment::Status,
     pub first_month: Month,
     /// Exclusive; None when ended before its first month.
     pub end_month: Option<Month>,
@@ -235,7 +234,9 @@ pub struct Funding {
 
 impl Funding {
     fn funds(&self, month: Month) -> bool {
-        self.status != "rejected" && self.first_month <= month && self.end_month.is_some_and(|end| month < end)
+        self.status != crate::enrollment::Status::Rejected
+            && self.first_month <= month
+            && self.end_month.is_some_and(|end| month < end)
     }
 }
 
@@ -263,11 +264,12 @@ pub fn verify(
     }
     let month = Month::of(date);
     let Some(funding) = fundings.iter().find(|f| f.funds(month)) else {
-        let ended = fundings.iter().any(|f| f.status == "ended" && f.first_month <= month);
+        let ended = fundings.iter().any(|f| f.status == crate::enrollment::Status::Ended && f.first_month <= month);
         return Err(if ended { NotCovered::Ended } else { NotCovered::NotEnrolled });
     };
-    let start = match (funding.status.as_str(), funding.protection_start) {
-        ("active" | "ended", Some(start)) if start <= date => start,
+    use crate::enrollment::Status;
+    let start = match (funding.status, funding.protection_start) {
+        (Status::Active | Status::Ended, Some(start)) if start <= date => start,
         _ => return Err(NotCovered::PendingRegistration),
     };
     let ledger = ledgers(funding.subsidy_id).unwrap_or_default();
@@ -341,7 +343,7 @@ mod tests {
             subsidy_id: SUBSIDY,
             funder_kind: AgencyKind::City,
             funder_id: Uuid::from_u128(2),
-            status: "active".into(),
+            status: crate::enrollment::Status::Active,
             first_month: m("2025-09"),
             end_month: Some(m("2026-12")),
             protection_start: Some(d("2025-09-01")),
@@ -426,7 +428,7 @@ mod tests {
     fn the_reasons_before_and_after_funding() {
         let l = story(&[], "2025-12-31");
         let mut pending = funding(&MONTHS);
-        pending.status = "pending".into();
+        pending.status = crate::enrollment::Status::Pending;
         pending.protection_start = None;
         assert_eq!(
             verify(&[pending], &|_| Some(l.clone()), None, d("2025-10-20")),
@@ -434,7 +436,7 @@ mod tests {
         );
         assert_eq!(verify(&[], &|_| None, None, d("2025-10-20")), Err(NotCovered::NotEnrolled));
         let mut ended = funding(&MONTHS);
-        ended.status = "ended".into();
+        ended.status = crate::enrollment::Status::Ended;
         ended.end_month = Some(m("2025-11"));
         assert_eq!(verify(&[ended.clone()], &|_| Some(l.clone()), None, d("2025-11-20")), Err(NotCovered::Ended));
         assert!(verify(&[ended], &|_| Some(l.clone()), None, d("2025-10-20")).is_ok());

@@ -29,14 +29,14 @@ pub async fn answer(
         .collect();
     let mut read = state.read(caller).await?;
     let workers = store::workers(&mut *read, &niks, &numbers).await?;
-    let by_nik: HashMap<&str, &store::WorkerRow> = workers.iter().map(|w| (w.nik.as_str(), w)).collect();
+    let by_nik: HashMap<&Nik, &store::WorkerRow> = workers.iter().map(|w| (&w.nik, w)).collect();
     let by_number: HashMap<&str, &store::WorkerRow> =
         workers.iter().filter_map(|w| Some((w.participant_number.as_deref()?, w))).collect();
-    let all_niks: Vec<String> = workers.iter().map(|w| w.nik.clone()).collect();
-    let fundings: HashMap<String, Vec<Funding>> = store::fundings(&mut *read, &all_niks)
+    let all_niks: Vec<String> = workers.iter().map(|w| w.nik.as_str().to_owned()).collect();
+    let fundings: HashMap<Nik, Vec<Funding>> = store::fundings(&mut *read, &all_niks)
         .await?
         .into_iter()
-        .map(|(nik, rows)| (nik, rows.iter().filter_map(funding_of).collect()))
+        .map(|(nik, rows)| (nik, rows.iter().map(funding_of).collect()))
         .collect();
     let mut subsidies: Vec<Uuid> = fundings.values().flatten().map(|f| f.subsidy_id).collect();
     subsidies.sort_unstable();
@@ -53,7 +53,7 @@ pub async fn answer(
             }
         };
         let worker = match (&question.nik, &question.participant_number) {
-            (Some(nik), _) => by_nik.get(nik.as_str()),
+            (Some(nik), _) => by_nik.get(nik),
             (None, Some(number)) => by_number.get(number.as_str()),
             (None, None) => None,
         };
@@ -66,9 +66,7 @@ pub async fn answer(
         let verdict = verify(fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, question.date);
         let entitled =
             caller.agency.kind == AgencyKind::Insurer || fundings.iter().any(|f| f.funder_id == caller.agency_id());
-        if let Ok(nik) = Nik::parse(&worker.nik) {
-            read.look_up(&nik);
-        }
+        read.look_up(&worker.nik);
         judged.push(Ok((question.programme, verdict, entitled)));
     }
     let mut shown: Vec<Uuid> = judged
@@ -118,8 +116,8 @@ pub async fn judge(
     worker: &store::WorkerRow,
     date: NaiveDate,
 ) -> Result<(Result<Covered, NotCovered>, Vec<Funding>), Error> {
-    let rows = store::fundings(&mut *conn, std::slice::from_ref(&worker.nik)).await?;
-    let fundings: Vec<Funding> = rows.values().flatten().filter_map(funding_of).collect();
+    let rows = store::fundings(&mut *conn, &[worker.nik.as_str().to_owned()]).await?;
+    let fundings: Vec<Funding> = rows.values().flatten().map(funding_of).collect();
     let subsidies: Vec<Uuid> = fundings.iter().map(|f| f.subsidy_id).collect();
     let ledgers = store::ledgers(conn, &subsidies, today()).await.map_err(Error::Internal)?;
     let verdict = verify(&fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, date);
@@ -145,7 +143,7 @@ pub async fn arrears(conn: &mut PgConnection, subsidy: Uuid, worker: Option<&Nik
                 .values()
                 .flatten()
                 .filter(|f| f.subsidy_id == subsidy)
-                .flat_map(|f| f.billed_months.iter().map(|m| Month::of(*m)))
+                .flat_map(|f| f.billed_months.iter().copied())
                 .collect();
             Some(months)
         }
@@ -157,20 +155,20 @@ pub async fn arrears(conn: &mut PgConnection, subsidy: Uuid, worker: Option<&Nik
 /// the arrears after it.
 #[tracing::instrument(skip_all)]
 pub async fn record_backdate(conn: &mut PgConnection, subsidy: Uuid, month: Month, by: Uuid) -> Result<Arrears, Error> {
-    store::record_backdate(&mut *conn, subsidy, month.first_day(), by).await?;
+    store::record_backdate(&mut *conn, subsidy, month, by).await?;
     Ok(ledger(conn, subsidy).await?.arrears(today(), None))
 }
 
-/// A funding row as the coverage rules know it; None for a funder kind this build does not know.
-pub fn funding_of(row: &store::FundingRow) -> Option<Funding> {
-    Some(Funding {
+/// A funding row as the coverage rules know it.
+pub fn funding_of(row: &store::FundingRow) -> Funding {
+    Funding {
         subsidy_id: row.subsidy_id,
-        funder_kind: AgencyKind::from_code(&row.funder_kind)?,
+        funder_kind: row.funder_kind,
         funder_id: row.funder_id,
-        status: row.status.clone(),
-        first_month: Month::of(row.first_month),
-        end_month: row.end_month.map(Month::of),
+        status: row.status,
+        first_month: row.first_month,
+        end_month: row.end_month,
         protection_start: row.protection_start,
-        billed_months: row.billed_months.iter().map(|m| Month::of(*m)).collect(),
-    })
+        billed_months: row.billed_months.clone(),
+    }
 }

@@ -1,16 +1,18 @@
-//! SQL for coverage: a worker's fundings, and what a subsidy's ledger is replayed from.
+//! SQL for coverage: a worker's fundings, and what a subsidy's ledger is replayed from. Rows come out as domain
+//! values (`Nik`, `Month`, `Rupiah`, `AgencyKind`, the enrollment `Status`, through `database/types.rs`).
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
+
+use crate::{agency::AgencyKind, enrollment::Status, money::Rupiah, month::Month, nik::Nik};
 
 /// A worker a coverage question names, by NIK or participant number.
 #[derive(Debug, Clone)]
 pub struct WorkerRow {
-    pub nik: String,
+    pub nik: Nik,
     pub participant_number: Option<String>,
     pub date_of_death: Option<NaiveDate>,
 }
@@ -24,8 +26,8 @@ pub async fn workers(
 ) -> sqlx::Result<Vec<WorkerRow>> {
     sqlx::query_as!(
         WorkerRow,
-        "select nik, participant_number, date_of_death from workers
-         where nik = any($1) or participant_number = any($2)",
+        r#"select nik as "nik: Nik", participant_number, date_of_death from workers
+           where nik = any($1) or participant_number = any($2)"#,
         niks,
         participant_numbers
     )
@@ -47,13 +49,11 @@ pub async fn worker(
 
 /// The fundings of several workers, by NIK, in one statement.
 #[tracing::instrument(skip_all)]
-pub async fn fundings(
-    executor: impl PgExecutor<'_>,
-    niks: &[String],
-) -> sqlx::Result<HashMap<String, Vec<FundingRow>>> {
+pub async fn fundings(executor: impl PgExecutor<'_>, niks: &[String]) -> sqlx::Result<HashMap<Nik, Vec<FundingRow>>> {
     let rows = sqlx::query!(
-        r#"select e.worker_nik, e.subsidy_id, s.funder_id, a.kind as funder_kind, e.status, e.first_month,
-                  upper(e.months) as end_month, e.protection_start,
+        r#"select e.worker_nik as "worker_nik: Nik", e.subsidy_id, s.funder_id, a.kind as "funder_kind: AgencyKind",
+                  e.status as "status: Status", e.first_month as "first_month: Month",
+                  upper(e.months) as "end_month: Month", e.protection_start,
                   array(select b.month from bill_lines l join bills b on b.id = l.bill_id
                         where l.enrollment_id = e.id group by b.month having sum(l.jkk + l.jkm) > 0
                         order by b.month) as "billed_months!"
@@ -64,7 +64,7 @@ pub async fn fundings(
     )
     .fetch_all(executor)
     .await?;
-    let mut out: HashMap<String, Vec<FundingRow>> = HashMap::new();
+    let mut out: HashMap<Nik, Vec<FundingRow>> = HashMap::new();
     for r in rows {
         out.entry(r.worker_nik).or_default().push(FundingRow {
             subsidy_id: r.subsidy_id,
@@ -74,7 +74,7 @@ pub async fn fundings(
             first_month: r.first_month,
             end_month: r.end_month,
             protection_start: r.protection_start,
-            billed_months: r.billed_months,
+            billed_months: r.billed_months.into_iter().map(Month::of).collect(),
         });
     }
     Ok(out)
@@ -85,20 +85,20 @@ pub async fn fundings(
 pub struct FundingRow {
     pub subsidy_id: Uuid,
     pub funder_id: Uuid,
-    pub funder_kind: String,
-    pub status: String,
-    pub first_month: NaiveDate,
-    pub end_month: Option<NaiveDate>,
+    pub funder_kind: AgencyKind,
+    pub status: Status,
+    pub first_month: Month,
+    pub end_month: Option<Month>,
     pub protection_start: Option<NaiveDate>,
-    pub billed_months: Vec<NaiveDate>,
+    pub billed_months: Vec<Month>,
 }
 
 /// What a subsidy's ledger is replayed from: bills (month, billed), payments (date, amount), backdated months.
 #[derive(Debug, Clone, Default)]
 pub struct LedgerInput {
-    pub bills: Vec<(NaiveDate, Decimal)>,
-    pub payments: Vec<(NaiveDate, Decimal)>,
-    pub backdated: Vec<NaiveDate>,
+    pub bills: Vec<(Month, Rupiah)>,
+    pub payments: Vec<(NaiveDate, Rupiah)>,
+    pub backdated: Vec<Month>,
 }
 
 /// The ledger inputs of several subsidies, three statements whatever their number.
@@ -106,7 +106,8 @@ pub struct LedgerInput {
 pub async fn ledger_inputs(conn: &mut PgConnection, subsidies: &[Uuid]) -> sqlx::Result<HashMap<Uuid, LedgerInput>> {
     let mut inputs: HashMap<Uuid, LedgerInput> = subsidies.iter().map(|id| (*id, LedgerInput::default())).collect();
     let bills = sqlx::query!(
-        r#"select subsidy_id, month, jkk + jkm as "billed!" from bills where subsidy_id = any($1)"#,
+        r#"select subsidy_id, month as "month: Month", jkk + jkm as "billed!: Rupiah" from bills
+           where subsidy_id = any($1)"#,
         subsidies
     )
     .fetch_all(&mut *conn)
@@ -114,16 +115,21 @@ pub async fn ledger_inputs(conn: &mut PgConnection, subsidies: &[Uuid]) -> sqlx:
     for bill in bills {
         inputs.entry(bill.subsidy_id).or_default().bills.push((bill.month, bill.billed));
     }
-    let payments =
-        sqlx::query!("select subsidy_id, paid_on, amount from payments where subsidy_id = any($1)", subsidies)
-            .fetch_all(&mut *conn)
-            .await?;
+    let payments = sqlx::query!(
+        r#"select subsidy_id, paid_on, amount as "amount: Rupiah" from payments where subsidy_id = any($1)"#,
+        subsidies
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     for payment in payments {
         inputs.entry(payment.subsidy_id).or_default().payments.push((payment.paid_on, payment.amount));
     }
-    let backdates = sqlx::query!("select subsidy_id, month from lapse_backdates where subsidy_id = any($1)", subsidies)
-        .fetch_all(&mut *conn)
-        .await?;
+    let backdates = sqlx::query!(
+        r#"select subsidy_id, month as "month: Month" from lapse_backdates where subsidy_id = any($1)"#,
+        subsidies
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     for backdate in backdates {
         inputs.entry(backdate.subsidy_id).or_default().backdated.push(backdate.month);
     }
@@ -131,11 +137,11 @@ pub async fn ledger_inputs(conn: &mut PgConnection, subsidies: &[Uuid]) -> sqlx:
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn record_backdate(conn: &mut PgConnection, subsidy: Uuid, month: NaiveDate, by: Uuid) -> sqlx::Result<()> {
+pub async fn record_backdate(conn: &mut PgConnection, subsidy: Uuid, month: Month, by: Uuid) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into lapse_backdates (subsidy_id, month, recorded_by) values ($1, $2, $3) on conflict do nothing",
         subsidy,
-        month,
+        month as _,
         by
     )
     .execute(conn)
@@ -150,21 +156,9 @@ pub async fn ledgers(
     subsidies: &[Uuid],
     today: NaiveDate,
 ) -> anyhow::Result<HashMap<Uuid, super::Ledger>> {
-    use crate::{money::Rupiah, month::Month};
-    let mut out = HashMap::new();
-    for (id, input) in ledger_inputs(conn, subsidies).await? {
-        let bills = input
-            .bills
-            .iter()
-            .map(|(month, billed)| Ok((Month::of(*month), Rupiah::new(*billed)?)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let payments = input
-            .payments
-            .iter()
-            .map(|(date, amount)| Ok((*date, Rupiah::new(*amount)?)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let backdated: Vec<Month> = input.backdated.iter().map(|m| Month::of(*m)).collect();
-        out.insert(id, super::ledger(&bills, &payments, &backdated, today));
-    }
-    Ok(out)
+    let inputs = ledger_inputs(conn, subsidies).await?;
+    Ok(inputs
+        .into_iter()
+        .map(|(id, input)| (id, super::ledger(&input.bills, &input.payments, &input.backdated, today)))
+        .collect())
 }

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -99,10 +98,14 @@ pub async fn benefit_policies(
 }
 
 fn policy_of(row: store::PolicyRow) -> Result<benefit::Policy, Error> {
-    let base = Rupiah::new(row.jkk_monthly * Decimal::from(100)).map_err(Error::internal)?;
+    let base = row.jkk_monthly.times(100);
     let full_death_benefit_from = u32::try_from(row.full_death_benefit_from).map_err(Error::internal)?;
-    let early_death_benefit = Rupiah::new(row.early_death_benefit).map_err(Error::internal)?;
-    Ok(benefit::Policy { base, full_death_benefit_from, early_death_benefit, ..benefit::Policy::default() })
+    Ok(benefit::Policy {
+        base,
+        full_death_benefit_from,
+        early_death_benefit: row.early_death_benefit,
+        ..benefit::Policy::default()
+    })
 }
 
 fn stored(row: store::SubsidyRow) -> Result<Stored, Error> {

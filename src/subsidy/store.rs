@@ -1,6 +1,7 @@
-//! SQL for subsidies.
+//! SQL for subsidies. Rows come out as domain values (`AgencyKind`, `Month`, `Rupiah`, through
+//! `database/types.rs`).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -13,18 +14,18 @@ use crate::{agency::AgencyKind, area::RegionCode, money::Rupiah, month::Month};
 pub struct SubsidyRow {
     pub id: Uuid,
     pub funder_id: Uuid,
-    pub funder_kind: String,
+    pub funder_kind: AgencyKind,
     pub funder_name: String,
     pub funder_region: Option<String>,
     pub name: String,
     pub legal_basis: String,
     pub area_code: String,
-    pub first_month: NaiveDate,
-    pub last_month: NaiveDate,
+    pub first_month: Month,
+    pub last_month: Month,
     pub quota: i32,
-    pub budget_ceiling: Decimal,
-    pub jkk_monthly: Decimal,
-    pub jkm_monthly: Decimal,
+    pub budget_ceiling: Rupiah,
+    pub jkk_monthly: Rupiah,
+    pub jkm_monthly: Rupiah,
     pub max_decile: i16,
     pub min_age: i16,
     pub max_age: i16,
@@ -49,16 +50,15 @@ impl SubsidyRow {
         Ok(Subsidy {
             id: self.id,
             funder_id: self.funder_id,
-            funder_kind: AgencyKind::from_code(&self.funder_kind)
-                .ok_or_else(|| anyhow::anyhow!("unknown agency kind {:?}", self.funder_kind))?,
+            funder_kind: self.funder_kind,
             name: self.name.clone(),
             legal_basis: self.legal_basis.clone(),
             area: RegionCode::parse(&self.area_code)?,
-            first_month: Month::of(self.first_month),
-            last_month: Month::of(self.last_month),
+            first_month: self.first_month,
+            last_month: self.last_month,
             quota: u32::try_from(self.quota)?,
-            budget_ceiling: Rupiah::new(self.budget_ceiling)?,
-            contribution: Contribution { jkk: Rupiah::new(self.jkk_monthly)?, jkm: Rupiah::new(self.jkm_monthly)? },
+            budget_ceiling: self.budget_ceiling,
+            contribution: Contribution { jkk: self.jkk_monthly, jkm: self.jkm_monthly },
             eligibility: Eligibility {
                 max_decile: u8::try_from(self.max_decile)?,
                 min_age: u8::try_from(self.min_age)?,
@@ -117,11 +117,12 @@ pub async fn insert(conn: &mut PgConnection, subsidy: &Subsidy, request_id: &str
 pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<SubsidyRow>> {
     sqlx::query_as!(
         SubsidyRow,
-        r#"select s.id, s.funder_id, a.kind as funder_kind, a.name as funder_name,
+        r#"select s.id, s.funder_id, a.kind as "funder_kind: AgencyKind", a.name as funder_name,
                   coalesce(a.regency_code, a.province_code) as funder_region,
-                  s.name, s.legal_basis, s.area_code, s.first_month, s.last_month, s.quota, s.budget_ceiling,
-                  s.jkk_monthly, s.jkm_monthly, s.max_decile, s.min_age, s.max_age, s.max_decile_age_quarters,
-                  s.created_at
+                  s.name, s.legal_basis, s.area_code, s.first_month as "first_month: Month",
+                  s.last_month as "last_month: Month", s.quota, s.budget_ceiling as "budget_ceiling: Rupiah",
+                  s.jkk_monthly as "jkk_monthly: Rupiah", s.jkm_monthly as "jkm_monthly: Rupiah", s.max_decile,
+                  s.min_age, s.max_age, s.max_decile_age_quarters, s.created_at
            from subsidies s join agencies a on a.id = s.funder_id
            where s.id = $1"#,
         id
@@ -136,11 +137,12 @@ pub async fn get(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option
 pub async fn lock(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<SubsidyRow>> {
     sqlx::query_as!(
         SubsidyRow,
-        r#"select s.id, s.funder_id, a.kind as funder_kind, a.name as funder_name,
+        r#"select s.id, s.funder_id, a.kind as "funder_kind: AgencyKind", a.name as funder_name,
                   coalesce(a.regency_code, a.province_code) as funder_region,
-                  s.name, s.legal_basis, s.area_code, s.first_month, s.last_month, s.quota, s.budget_ceiling,
-                  s.jkk_monthly, s.jkm_monthly, s.max_decile, s.min_age, s.max_age, s.max_decile_age_quarters,
-                  s.created_at
+                  s.name, s.legal_basis, s.area_code, s.first_month as "first_month: Month",
+                  s.last_month as "last_month: Month", s.quota, s.budget_ceiling as "budget_ceiling: Rupiah",
+                  s.jkk_monthly as "jkk_monthly: Rupiah", s.jkm_monthly as "jkm_monthly: Rupiah", s.max_decile,
+                  s.min_age, s.max_age, s.max_decile_age_quarters, s.created_at
            from subsidies s join agencies a on a.id = s.funder_id
            where s.id = any($1)
            order by s.id
@@ -162,11 +164,12 @@ pub async fn list(
     let (before_at, before_id) = before.unzip();
     sqlx::query_as!(
         SubsidyRow,
-        r#"select s.id, s.funder_id, a.kind as funder_kind, a.name as funder_name,
+        r#"select s.id, s.funder_id, a.kind as "funder_kind: AgencyKind", a.name as funder_name,
                   coalesce(a.regency_code, a.province_code) as funder_region,
-                  s.name, s.legal_basis, s.area_code, s.first_month, s.last_month, s.quota, s.budget_ceiling,
-                  s.jkk_monthly, s.jkm_monthly, s.max_decile, s.min_age, s.max_age, s.max_decile_age_quarters,
-                  s.created_at
+                  s.name, s.legal_basis, s.area_code, s.first_month as "first_month: Month",
+                  s.last_month as "last_month: Month", s.quota, s.budget_ceiling as "budget_ceiling: Rupiah",
+                  s.jkk_monthly as "jkk_monthly: Rupiah", s.jkm_monthly as "jkm_monthly: Rupiah", s.max_decile,
+                  s.min_age, s.max_age, s.max_decile_age_quarters, s.created_at
            from subsidies s join agencies a on a.id = s.funder_id
            where ($1::uuid is null or s.funder_id = $1)
              and ($2::timestamptz is null or (s.created_at, s.id) < ($2, $3))
@@ -213,9 +216,9 @@ pub async fn usage(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Usag
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyRow {
     pub id: Uuid,
-    pub jkk_monthly: Decimal,
+    pub jkk_monthly: Rupiah,
     pub full_death_benefit_from: i32,
-    pub early_death_benefit: Decimal,
+    pub early_death_benefit: Rupiah,
 }
 
 /// The benefit settings of `ids`, in one statement.
@@ -223,7 +226,9 @@ pub struct PolicyRow {
 pub async fn policies(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<PolicyRow>> {
     sqlx::query_as!(
         PolicyRow,
-        "select id, jkk_monthly, full_death_benefit_from, early_death_benefit from subsidies where id = any($1)",
+        r#"select id, jkk_monthly as "jkk_monthly: Rupiah", full_death_benefit_from,
+                  early_death_benefit as "early_death_benefit: Rupiah"
+           from subsidies where id = any($1)"#,
         ids
     )
     .fetch_all(executor)

@@ -67,7 +67,7 @@ pub fn to_proto(w: store::StoredWorker) -> pb::Worker {
         None => pb::Occupation::Unspecified,
     };
     pb::Worker {
-        nik: w.nik,
+        nik: w.nik.as_str().to_owned(),
         full_name: w.full_name,
         birth_date: w.birth_date.to_string(),
         sex: sex as i32,

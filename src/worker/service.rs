@@ -177,14 +177,12 @@ pub async fn list(
     let mut rows = store::list(&mut *read, &pattern, filter.max_decile, &filter.after_nik, filter.limit + 1).await?;
     let next = if rows.len() as i64 > filter.limit {
         rows.truncate(filter.limit as usize);
-        rows.last().map(|w| w.nik.clone())
+        rows.last().map(|w| w.nik.as_str().to_owned())
     } else {
         None
     };
     for row in &rows {
-        if let Ok(nik) = Nik::parse(&row.nik) {
-            read.touch(&nik);
-        }
+        read.touch(&row.nik);
     }
     read.finish().await?;
     Ok((rows, next))

@@ -7,6 +7,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::Worker;
+use crate::nik::Nik;
 
 /// What an upsert did to one worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +21,7 @@ pub enum Outcome {
 /// A worker as stored, with its provenance: what reads answer.
 #[derive(Debug, Clone)]
 pub struct StoredWorker {
-    pub nik: String,
+    pub nik: Nik,
     pub full_name: String,
     pub birth_date: NaiveDate,
     pub sex: String,
@@ -151,7 +152,7 @@ pub async fn upsert(conn: &mut PgConnection, workers: &[Worker], by: Uuid) -> sq
 pub async fn get(executor: impl PgExecutor<'_>, nik: &str) -> sqlx::Result<Option<StoredWorker>> {
     sqlx::query_as!(
         StoredWorker,
-        r#"select nik, full_name, birth_date, sex, domicile_village_code, occupation, occupation_detail, decile,
+        r#"select nik as "nik: Nik", full_name, birth_date, sex, domicile_village_code, occupation, occupation_detail, decile,
                   decile_source, decile_as_of, phone, date_of_death, flags, created_by, created_at, updated_by,
                   updated_at
            from workers where nik = $1"#,
@@ -173,7 +174,7 @@ pub async fn list(
 ) -> sqlx::Result<Vec<StoredWorker>> {
     sqlx::query_as!(
         StoredWorker,
-        r#"select nik, full_name, birth_date, sex, domicile_village_code, occupation, occupation_detail, decile,
+        r#"select nik as "nik: Nik", full_name, birth_date, sex, domicile_village_code, occupation, occupation_detail, decile,
                   decile_source, decile_as_of, phone, date_of_death, flags, created_by, created_at, updated_by,
                   updated_at
            from workers
