@@ -53,7 +53,7 @@ pub async fn record_payment(
         caller.agency_id(),
     )
     .await?;
-    if stored.amount != payment.amount.amount() || stored.paid_on != payment.paid_on {
+    if stored.amount != payment.amount || stored.paid_on != payment.paid_on {
         return Err(Error::invalid(
             "reference",
             "REFERENCE_REUSED",
@@ -119,7 +119,7 @@ async fn bills_of(state: &AppState, subsidy: Uuid) -> Result<(Vec<Bill>, Rupiah)
     let bills = rows
         .into_iter()
         .map(|row| {
-            let month = Month::of(row.month);
+            let month = row.month;
             let settlement = *settled.get(&month).ok_or_else(|| {
                 Error::internal(anyhow::anyhow!("the ledger has no month {month} of bill {}", row.id))
             })?;
@@ -128,8 +128,8 @@ async fn bills_of(state: &AppState, subsidy: Uuid) -> Result<(Vec<Bill>, Rupiah)
                 subsidy_id: row.subsidy_id,
                 month,
                 workers: u32::try_from(row.workers).unwrap_or(u32::MAX),
-                jkk: money(row.jkk)?,
-                jkm: money(row.jkm)?,
+                jkk: row.jkk,
+                jkm: row.jkm,
                 settlement,
                 adjustments: u32::try_from(row.adjustments).unwrap_or(u32::MAX),
                 issued_at: row.issued_at,
@@ -137,8 +137,4 @@ async fn bills_of(state: &AppState, subsidy: Uuid) -> Result<(Vec<Bill>, Rupiah)
         })
         .collect::<Result<_, Error>>()?;
     Ok((bills, ledger.credit))
-}
-
-fn money(amount: rust_decimal::Decimal) -> Result<Rupiah, Error> {
-    Rupiah::new(amount).map_err(|e| Error::internal(anyhow::anyhow!("stored amount {amount}: {e}")))
 }

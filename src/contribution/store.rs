@@ -1,9 +1,11 @@
-//! SQL for bills and payments.
+//! SQL for bills and payments. Rows come out as domain values (`Month`, `Rupiah`, through `database/types.rs`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, Transaction};
 use uuid::Uuid;
+
+use crate::{money::Rupiah, month::Month};
 
 /// Creates the bill of `subsidy` for `month` unless it exists, locks it, and brings its lines up to date: a line
 /// for each enrollment registered and funded in that month, and for each one whose billed amount no longer matches
@@ -84,8 +86,8 @@ async fn recount(conn: &mut PgConnection, bills: &[Uuid]) -> sqlx::Result<()> {
 pub struct RefundRow {
     pub subsidy_id: Uuid,
     pub funder_id: Uuid,
-    pub month: NaiveDate,
-    pub amount: Decimal,
+    pub month: Month,
+    pub amount: Rupiah,
 }
 
 /// Refunds what the worker's enrollments were billed for `from` (the month after a death) and later: one negative
@@ -105,7 +107,8 @@ pub async fn refund_from(conn: &mut PgConnection, nik: &str, from: NaiveDate) ->
                select bill_id, enrollment_id, 'refund', -jkk, -jkm from owed
                returning bill_id, jkk + jkm as amount
            )
-           select a.bill_id as "bill_id!", b.subsidy_id, s.funder_id, b.month, -a.amount as "amount!"
+           select a.bill_id as "bill_id!", b.subsidy_id, s.funder_id, b.month as "month: Month",
+                  -a.amount as "amount!: Rupiah"
            from added a join bills b on b.id = a.bill_id join subsidies s on s.id = b.subsidy_id
            order by b.month"#,
         nik,
@@ -133,10 +136,10 @@ pub async fn snapshot(pool: &PgPool) -> sqlx::Result<Transaction<'static, Postgr
 pub struct BillRow {
     pub id: Uuid,
     pub subsidy_id: Uuid,
-    pub month: NaiveDate,
+    pub month: Month,
     pub issued_at: DateTime<Utc>,
-    pub jkk: Decimal,
-    pub jkm: Decimal,
+    pub jkk: Rupiah,
+    pub jkm: Rupiah,
     pub workers: i64,
     pub adjustments: i64,
 }
@@ -146,7 +149,8 @@ pub struct BillRow {
 pub async fn bills(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result<Vec<BillRow>> {
     sqlx::query_as!(
         BillRow,
-        r#"select id, subsidy_id, month, issued_at, jkk, jkm, workers::bigint as "workers!",
+        r#"select id, subsidy_id, month as "month: Month", issued_at, jkk as "jkk: Rupiah", jkm as "jkm: Rupiah",
+                  workers::bigint as "workers!",
                   adjustments::bigint as "adjustments!"
            from bills where subsidy_id = $1 order by month"#,
         subsidy
@@ -159,7 +163,7 @@ pub async fn bills(executor: impl PgExecutor<'_>, subsidy: Uuid) -> sqlx::Result
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRow {
     pub id: Uuid,
-    pub amount: Decimal,
+    pub amount: Rupiah,
     pub paid_on: NaiveDate,
 }
 
@@ -188,7 +192,7 @@ pub async fn record_payment(
     .await?;
     sqlx::query_as!(
         PaymentRow,
-        "select id, amount, paid_on from payments where subsidy_id = $1 and reference = $2",
+        r#"select id, amount as "amount: Rupiah", paid_on from payments where subsidy_id = $1 and reference = $2"#,
         subsidy,
         reference
     )

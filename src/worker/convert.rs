@@ -50,21 +50,19 @@ pub fn from_proto(worker: pb::Worker) -> WorkerInput {
 }
 
 pub fn to_proto(w: store::StoredWorker) -> pb::Worker {
-    let sex = match w.sex.as_str() {
-        "male" => pb::Sex::Male,
-        "female" => pb::Sex::Female,
-        _ => pb::Sex::Unspecified,
+    let sex = match w.sex {
+        crate::nik::Sex::Male => pb::Sex::Male,
+        crate::nik::Sex::Female => pb::Sex::Female,
     };
-    let occupation = match Occupation::from_code(&w.occupation) {
-        Some(Occupation::Trader) => pb::Occupation::Trader,
-        Some(Occupation::Construction) => pb::Occupation::Construction,
-        Some(Occupation::Tailor) => pb::Occupation::Tailor,
-        Some(Occupation::Driver) => pb::Occupation::Driver,
-        Some(Occupation::Farmer) => pb::Occupation::Farmer,
-        Some(Occupation::Fisher) => pb::Occupation::Fisher,
-        Some(Occupation::Domestic) => pb::Occupation::Domestic,
-        Some(Occupation::Other) => pb::Occupation::Other,
-        None => pb::Occupation::Unspecified,
+    let occupation = match w.occupation {
+        Occupation::Trader => pb::Occupation::Trader,
+        Occupation::Construction => pb::Occupation::Construction,
+        Occupation::Tailor => pb::Occupation::Tailor,
+        Occupation::Driver => pb::Occupation::Driver,
+        Occupation::Farmer => pb::Occupation::Farmer,
+        Occupation::Fisher => pb::Occupation::Fisher,
+        Occupation::Domestic => pb::Occupation::Domestic,
+        Occupation::Other => pb::Occupation::Other,
     };
     pb::Worker {
         nik: w.nik.as_str().to_owned(),
@@ -77,11 +75,11 @@ pub fn to_proto(w: store::StoredWorker) -> pb::Worker {
         welfare: Some(pb::Welfare {
             decile: u32::try_from(w.decile).unwrap_or_default(),
             source: w.decile_source,
-            as_of_quarter: super::Quarter::from_date(w.decile_as_of).to_string(),
+            as_of_quarter: super::Quarter::from_date(w.decile_as_of.first_day()).to_string(),
         }),
         phone: w.phone.unwrap_or_default(),
         date_of_death: w.date_of_death.map(|d| d.to_string()).unwrap_or_default(),
-        warnings: w.flags.iter().filter_map(|f| Flag::from_code(f)).map(warning).collect(),
+        warnings: w.flags.iter().copied().map(warning).collect(),
         record: Some(pb::RecordInfo {
             created_by_agency_id: w.created_by.to_string(),
             create_time: Some(timestamp(w.created_at)),

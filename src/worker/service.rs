@@ -12,7 +12,6 @@ use crate::{
     area::{self, AreaLevel, RegionCode},
     auth::{Caller, Scope},
     error::{Error, FieldViolation, Refusal},
-    money::Rupiah,
     month::Month,
     nik::Nik,
     state::AppState,
@@ -216,12 +215,8 @@ pub async fn report_death(state: &AppState, caller: &Caller, report: DeathReport
     let refunds = refunds
         .into_iter()
         .filter(|refund| mine(refund.funder_id))
-        .map(|refund| {
-            let amount = Rupiah::new(refund.amount)
-                .map_err(|e| Error::internal(anyhow::anyhow!("refund of {}: {e}", refund.amount)))?;
-            Ok(Refund { subsidy_id: refund.subsidy_id, month: Month::of(refund.month), amount })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+        .map(|refund| Refund { subsidy_id: refund.subsidy_id, month: refund.month, amount: refund.amount })
+        .collect();
     Ok(Reported {
         date_of_death: recorded.date_of_death,
         certificate_number: recorded.certificate_number,

@@ -1,4 +1,5 @@
-//! SQL for the registry of workers.
+//! SQL for the registry of workers. Rows come out as domain values (`Nik`, `Sex`, `Occupation`, `Flag`s, `Month`,
+//! through `database/types.rs`).
 
 use std::collections::HashMap;
 
@@ -6,8 +7,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::Worker;
-use crate::nik::Nik;
+use super::{Flag, Occupation, Worker};
+use crate::{
+    month::Month,
+    nik::{Nik, Sex},
+};
 
 /// What an upsert did to one worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,16 +28,16 @@ pub struct StoredWorker {
     pub nik: Nik,
     pub full_name: String,
     pub birth_date: NaiveDate,
-    pub sex: String,
+    pub sex: Sex,
     pub domicile_village_code: String,
-    pub occupation: String,
+    pub occupation: Occupation,
     pub occupation_detail: Option<String>,
     pub decile: i16,
     pub decile_source: String,
-    pub decile_as_of: NaiveDate,
+    pub decile_as_of: Month,
     pub phone: Option<String>,
     pub date_of_death: Option<NaiveDate>,
-    pub flags: Vec<String>,
+    pub flags: Vec<Flag>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_by: Uuid,
@@ -152,9 +156,10 @@ pub async fn upsert(conn: &mut PgConnection, workers: &[Worker], by: Uuid) -> sq
 pub async fn get(executor: impl PgExecutor<'_>, nik: &str) -> sqlx::Result<Option<StoredWorker>> {
     sqlx::query_as!(
         StoredWorker,
-        r#"select nik as "nik: Nik", full_name, birth_date, sex, domicile_village_code, occupation, occupation_detail, decile,
-                  decile_source, decile_as_of, phone, date_of_death, flags, created_by, created_at, updated_by,
-                  updated_at
+        r#"select nik as "nik: Nik", full_name, birth_date, sex as "sex: Sex", domicile_village_code,
+                  occupation as "occupation: Occupation", occupation_detail, decile, decile_source,
+                  decile_as_of as "decile_as_of: Month", phone, date_of_death, flags as "flags: Vec<Flag>",
+                  created_by, created_at, updated_by, updated_at
            from workers where nik = $1"#,
         nik
     )
@@ -174,9 +179,10 @@ pub async fn list(
 ) -> sqlx::Result<Vec<StoredWorker>> {
     sqlx::query_as!(
         StoredWorker,
-        r#"select nik as "nik: Nik", full_name, birth_date, sex, domicile_village_code, occupation, occupation_detail, decile,
-                  decile_source, decile_as_of, phone, date_of_death, flags, created_by, created_at, updated_by,
-                  updated_at
+        r#"select nik as "nik: Nik", full_name, birth_date, sex as "sex: Sex", domicile_village_code,
+                  occupation as "occupation: Occupation", occupation_detail, decile, decile_source,
+                  decile_as_of as "decile_as_of: Month", phone, date_of_death, flags as "flags: Vec<Flag>",
+                  created_by, created_at, updated_by, updated_at
            from workers
            where domicile_village_code like $1 and ($2::int2 is null or decile <= $2) and nik > $3
            order by nik
