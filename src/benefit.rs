@@ -182,11 +182,10 @@ impl Policy {
     /// The JKM death benefit after `contribution_months` paid months, as [`assess`] totals it for a death without
     /// children (R2.1, R2.2): what VerifyCoverage announces.
     pub fn death_benefit(&self, contribution_months: u32) -> Rupiah {
-        if contribution_months < self.full_death_benefit_from {
-            self.early_death_benefit
-        } else {
-            Rupiah::from_whole(LUMP_SUM + FUNERAL) + Rupiah::from_whole(PERIODIC_MONTHLY).times(PERIODIC_MONTHS)
-        }
+        // The sum of the lines the assessment gives, so that the rule is written once (in `death`).
+        let mut lines = Vec::new();
+        death(self, contribution_months, &mut lines);
+        lines.iter().map(|line| line.amount).sum()
     }
 
     /// Whether heirs may claim scholarships after `contribution_months` paid months (R2.3).
