@@ -41,7 +41,7 @@ pub async fn answer(
     let mut subsidies: Vec<Uuid> = fundings.values().flatten().map(|f| f.subsidy_id).collect();
     subsidies.sort_unstable();
     subsidies.dedup();
-    let ledgers = store::ledgers(&mut read, &subsidies, today()).await.map_err(Error::Internal)?;
+    let ledgers = ledgers(&mut read, &subsidies, today()).await?;
     // First the verdicts; then the benefit policies of the covering subsidies whose details are shown.
     let mut judged = Vec::with_capacity(questions.len());
     for question in questions {
@@ -119,7 +119,7 @@ pub async fn judge(
     let rows = store::fundings(&mut *conn, &[worker.nik.as_str().to_owned()]).await?;
     let fundings: Vec<Funding> = rows.values().flatten().map(funding_of).collect();
     let subsidies: Vec<Uuid> = fundings.iter().map(|f| f.subsidy_id).collect();
-    let ledgers = store::ledgers(conn, &subsidies, today()).await.map_err(Error::Internal)?;
+    let ledgers = ledgers(conn, &subsidies, today()).await?;
     let verdict = verify(&fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, date);
     Ok((verdict, fundings))
 }
@@ -127,7 +127,7 @@ pub async fn judge(
 /// The replayed ledger of `subsidy` as of today.
 #[tracing::instrument(skip_all)]
 pub async fn ledger(conn: &mut PgConnection, subsidy: Uuid) -> Result<Ledger, Error> {
-    let mut ledgers = store::ledgers(conn, &[subsidy], today()).await.map_err(Error::Internal)?;
+    let mut ledgers = ledgers(conn, &[subsidy], today()).await?;
     Ok(ledgers.remove(&subsidy).unwrap_or_default())
 }
 
@@ -171,4 +171,19 @@ pub fn funding_of(row: &store::FundingRow) -> Funding {
         protection_start: row.protection_start,
         billed_months: row.billed_months.clone(),
     }
+}
+
+/// The ledgers of `subsidies` as of `today`: their bills, payments and backdates read at once, each replayed by the
+/// pure [`super::ledger`].
+#[tracing::instrument(skip_all)]
+pub async fn ledgers(
+    conn: &mut sqlx::PgConnection,
+    subsidies: &[Uuid],
+    today: NaiveDate,
+) -> Result<HashMap<Uuid, super::Ledger>, Error> {
+    let inputs = store::ledger_inputs(conn, subsidies).await?;
+    Ok(inputs
+        .into_iter()
+        .map(|(id, input)| (id, super::ledger(&input.bills, &input.payments, &input.backdated, today)))
+        .collect())
 }

@@ -148,17 +148,3 @@ pub async fn record_backdate(conn: &mut PgConnection, subsidy: Uuid, month: Mont
     .await?;
     Ok(())
 }
-
-/// The replayed ledgers of `subsidies` as of `today`.
-#[tracing::instrument(skip_all)]
-pub async fn ledgers(
-    conn: &mut PgConnection,
-    subsidies: &[Uuid],
-    today: NaiveDate,
-) -> anyhow::Result<HashMap<Uuid, super::Ledger>> {
-    let inputs = ledger_inputs(conn, subsidies).await?;
-    Ok(inputs
-        .into_iter()
-        .map(|(id, input)| (id, super::ledger(&input.bills, &input.payments, &input.backdated, today)))
-        .collect())
-}

@@ -556,7 +556,7 @@ async fn lapses(conn: &mut sqlx::PgConnection, subsidies: &[Uuid]) -> Result<Has
         return Ok(HashMap::new());
     }
     // No coverage service answers ledgers yet: its store is read directly.
-    let ledgers = crate::coverage::store::ledgers(conn, subsidies, today()).await.map_err(Error::Internal)?;
+    let ledgers = crate::coverage::service::ledgers(conn, subsidies, today()).await?;
     Ok(ledgers.into_iter().filter_map(|(id, ledger)| Some((id, ledger.lapsed_on()?))).collect())
 }
 
