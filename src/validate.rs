@@ -66,6 +66,13 @@ impl fmt::Display for QuotedDateError {
     }
 }
 
+/// The one rule of a short free text (a name, a certificate number, a place): once trimmed, 1 to `max` characters,
+/// none of them a control character.
+pub fn printable(value: &str, max: usize) -> bool {
+    let value = value.trim();
+    !value.is_empty() && value.chars().count() <= max && !value.chars().any(char::is_control)
+}
+
 /// An id lindung answered (a UUID).
 pub fn parse_id(id: &str, field: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(id).map_err(|_| Error::invalid(field, "ID_FORMAT", "must be an id (UUID) lindung answered"))
@@ -146,9 +153,9 @@ impl Checker {
 
     /// Trimmed text of 1 to `max` printable characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize, reason: &'static str) -> Option<String> {
-        let value = value.trim();
-        let ok = !value.is_empty() && value.chars().count() <= max && !value.chars().any(char::is_control);
-        self.rule(ok, field, reason, || format!("is required: 1–{max} printable characters")).then(|| value.to_owned())
+        let ok = printable(value, max);
+        self.rule(ok, field, reason, || format!("is required: 1–{max} printable characters"))
+            .then(|| value.trim().to_owned())
     }
 
     /// A free text parsed by `result` (see [`bounded_text`]), with this field's reasons for its length and its
@@ -229,4 +236,21 @@ impl Checker {
 fn shown(input: &str) -> String {
     let length = input.chars().count();
     if length <= 12 { format!("{input:?}") } else { format!("a value of {length} characters") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_text_is_trimmed_bounded_and_printable() {
+        let check = |value: &str, expected: bool| assert_eq!(printable(value, 5), expected, "{value:?}");
+        check("Bogor", true);
+        check("  Bogor  ", true);
+        check("", false);
+        check("   ", false);
+        check("Bogor!", false);
+        check("Bo\u{0}or", false);
+        check("é😀é😀é", true);
+    }
 }

@@ -20,7 +20,7 @@ use crate::{
     participant::ParticipantNumber,
     proto::convert::{rupiah, timestamp},
     proto::v1 as pb,
-    validate::{collect, nest, parse_id},
+    validate::{collect, nest, parse_id, printable},
     worker::Phone,
 };
 
@@ -80,7 +80,7 @@ pub fn filing(request: &pb::FileClaimRequest) -> Result<Filing, Error> {
     let certificate = request.death_certificate_number.trim();
     let death_certificate = if certificate.is_empty() {
         None
-    } else if certificate.chars().count() > 100 || certificate.chars().any(char::is_control) {
+    } else if !printable(certificate, 100) {
         violations.push(FieldViolation::new(
             "death_certificate_number",
             "CERTIFICATE_FORMAT",
@@ -239,7 +239,7 @@ fn parse_notice(notice: &pb::AccidentNotice, prefix: &str) -> Result<Notice, Err
     let mut violations = Vec::new();
     let mut text = |value: &str, field: &str| {
         let value = value.trim();
-        if value.is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control) {
+        if !printable(value, 200) {
             violations.push(FieldViolation::new(
                 format!("{prefix}.{field}"),
                 "TEXT_FORMAT",
@@ -435,7 +435,7 @@ fn parse_heirs(heirs: &[pb::Heir]) -> Result<Vec<Heir>, Error> {
     let mut parsed = Vec::new();
     for (i, heir) in heirs.iter().enumerate() {
         let name = heir.full_name.trim();
-        if name.is_empty() || name.chars().count() > 150 || name.chars().any(char::is_control) {
+        if !printable(name, 150) {
             violations.push(FieldViolation::new(
                 format!("heirs[{i}].full_name"),
                 "TEXT_FORMAT",
@@ -448,7 +448,7 @@ fn parse_heirs(heirs: &[pb::Heir]) -> Result<Vec<Heir>, Error> {
                 .map_err(|e| violations.push(FieldViolation::new(format!("heirs[{i}].nik"), e.reason(), e.to_string())))
                 .ok(),
         };
-        let account_ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 100 && !s.chars().any(char::is_control);
+        let account_ok = |s: &str| printable(s, 100);
         if !account_ok(&heir.bank_name) || !account_ok(&heir.bank_account) {
             violations.push(FieldViolation::new(
                 format!("heirs[{i}].bank_account"),

@@ -137,7 +137,7 @@ pub fn death_report(request: &pb::ReportDeathRequest) -> Result<DeathReport, Err
         }
     };
     let certificate = request.certificate_number.trim();
-    if certificate.is_empty() || certificate.chars().count() > 100 || certificate.chars().any(char::is_control) {
+    if !crate::validate::printable(certificate, 100) {
         violations.push(FieldViolation::new(
             "certificate_number",
             "CERTIFICATE_FORMAT",
