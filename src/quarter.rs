@@ -4,6 +4,8 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::validate::shown;
+
 /// A calendar quarter, e.g. `2025-Q3`: DTSEN re-ranks households every quarter, so a decile is as of one (R4.1).
 /// Orders chronologically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,9 +56,3 @@ impl fmt::Display for Quarter {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} is not a quarter: expected YYYY-Qn with n from 1 to 4, e.g. 2025-Q3", shown(.0))]
 pub struct QuarterError(String);
-
-/// The input, quoted when short; only its length when long (the message is read by people, and logged).
-fn shown(input: &str) -> String {
-    let length = input.chars().count();
-    if length <= 12 { format!("{input:?}") } else { format!("a value of {length} characters") }
-}

@@ -125,6 +125,12 @@ impl Audit {
         }
     }
 
+    fn touch_all<'a>(&mut self, niks: impl IntoIterator<Item = &'a Nik>) {
+        for nik in niks {
+            self.touch(nik);
+        }
+    }
+
     fn look_up(&mut self, nik: &Nik) {
         self.subjects.push(self.pseudonymizer.subject(nik));
     }
@@ -156,9 +162,7 @@ impl Write {
     }
 
     pub fn touch_all<'a>(&mut self, niks: impl IntoIterator<Item = &'a Nik>) {
-        for nik in niks {
-            self.audit.touch(nik);
-        }
+        self.audit.touch_all(niks);
     }
 
     /// Records that a refused part of the change looked at the worker `nik` (a refused row of a batch whose other
@@ -204,9 +208,7 @@ impl Read {
     }
 
     pub fn touch_all<'a>(&mut self, niks: impl IntoIterator<Item = &'a Nik>) {
-        for nik in niks {
-            self.audit.touch(nik);
-        }
+        self.audit.touch_all(niks);
     }
 
     /// Records one look-up of the worker `nik`, even when this read looked them up before: a stream of questions

@@ -233,7 +233,7 @@ impl Checker {
 }
 
 /// The input quoted when short; a long value (a NIK pasted in the wrong field) is not echoed into messages (R6.3).
-fn shown(input: &str) -> String {
+pub fn shown(input: &str) -> String {
     let length = input.chars().count();
     if length <= 12 { format!("{input:?}") } else { format!("a value of {length} characters") }
 }

@@ -26,18 +26,26 @@ use crate::{
 
 // pb -> domain
 
+/// The event of a filing or an estimate, which both require one; its violations nested under `event`.
+fn required_event(
+    violations: &mut Vec<FieldViolation>,
+    event: Option<&pb::Event>,
+) -> Option<(Event, NaiveDate, Claimed)> {
+    match event {
+        Some(event) => collect(violations, parse_event(event).map_err(|e| nest(e, "event"))),
+        None => {
+            violations.push(FieldViolation::new("event", "REQUIRED", "is required"));
+            None
+        }
+    }
+}
+
 /// A FileClaim request, every bad field named.
 pub fn filing(request: &pb::FileClaimRequest) -> Result<Filing, Error> {
     let mut violations = Vec::new();
     let request_id = collect(&mut violations, parse_request_id(&request.request_id, "request_id"));
     let who = collect(&mut violations, identifier(&request.worker_nik, &request.participant_number));
-    let event = match &request.event {
-        Some(event) => collect(&mut violations, parse_event(event).map_err(|e| nest(e, "event"))),
-        None => {
-            violations.push(FieldViolation::new("event", "REQUIRED", "is required"));
-            None
-        }
-    };
+    let event = required_event(&mut violations, request.event.as_ref());
     let documents = collect(&mut violations, documents(&request.documents)).unwrap_or_default();
     let heirs = collect(&mut violations, parse_heirs(&request.heirs)).unwrap_or_default();
     let relationships: Vec<Relationship> = heirs.iter().map(|h| h.relationship).collect();
@@ -181,13 +189,7 @@ pub fn list_query(request: &pb::ListClaimsRequest) -> Result<ListQuery, Error> {
 pub fn estimate(request: &pb::EstimateBenefitRequest) -> Result<(Who, NaiveDate, Claimed), Error> {
     let mut violations = Vec::new();
     let who = collect(&mut violations, identifier(&request.worker_nik, &request.participant_number));
-    let event = match &request.event {
-        Some(event) => collect(&mut violations, parse_event(event).map_err(|e| nest(e, "event"))),
-        None => {
-            violations.push(FieldViolation::new("event", "REQUIRED", "is required"));
-            None
-        }
-    };
+    let event = required_event(&mut violations, request.event.as_ref());
     match (who, event) {
         (Some(who), Some((_, date, claimed))) => Ok((who, date, claimed)),
         _ => Err(Error::InvalidArgument(violations)),

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::{
     agency::AgencyKind,
     benefit::{self, Claimed},
+    clock::wib_date,
     error::{Error, FieldViolation, Refusal},
     money::Rupiah,
     nik::Nik,
@@ -328,11 +329,6 @@ pub fn overdue_before(today: NaiveDate) -> DateTime<Utc> {
         .single()
         .expect("WIB has no gaps")
         .with_timezone(&Utc)
-}
-
-/// The civil date (WIB, where the calendar of lindung runs) of an instant.
-pub fn wib_date(at: DateTime<Utc>) -> NaiveDate {
-    crate::clock::wib_date(at)
 }
 
 /// R3.7: the accident a notice reports happened on the event's day (in WIB); the violation at `field` if not.
