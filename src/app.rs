@@ -17,6 +17,7 @@ use tracing::Level;
 
 use crate::{
     agency::grpc::AgencyGrpc,
+    background,
     claim::grpc::ClaimGrpc,
     contribution::grpc::ContributionGrpc,
     coverage::grpc::CoverageGrpc,
@@ -32,6 +33,7 @@ use crate::{
             worker_service_server::WorkerServiceServer,
         },
     },
+    signing,
     state::AppState,
     subsidy::grpc::SubsidyGrpc,
     worker::grpc::WorkerGrpc,
@@ -73,6 +75,7 @@ pub struct App {
 impl App {
     /// Binds the listener (port 0 picks a free port, as the tests do).
     pub async fn build(listen: SocketAddr, state: AppState, settings: ServerSettings) -> anyhow::Result<App> {
+        signing::store::register(&state.pool, state.signer.public_key()).await?;
         let listener = TcpListener::bind(listen).await?;
         Ok(App { listener, state, settings })
     }
@@ -88,6 +91,7 @@ impl App {
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         health::set_all(&health_reporter, ServingStatus::Serving).await;
         let store_watch = health::watch_store(&state.pool, health_reporter.clone());
+        let tasks = background::Tasks::new();
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -147,6 +151,7 @@ impl App {
         tokio::spawn(async move {
             shutdown.await;
             store_watch.stop().await;
+            tasks.stop().await;
             tracing::info!("shutting down: health NOT_SERVING, finishing in-flight calls");
             health::set_all(&reporter, ServingStatus::NotServing).await;
             let _ = stop_tx.send(());

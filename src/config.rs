@@ -62,6 +62,12 @@ pub struct ServeConfig {
     #[arg(long, env = "LINDUNG_PSEUDONYM_KEY", hide_env_values = true, value_parser = secret)]
     pub pseudonym_key: Option<SecretString>,
 
+    /// The server's Ed25519 signing key (64 hex digits, the private seed), which signs audit checkpoints and
+    /// coverage attestations. When absent, a key is generated once and kept in `--data-dir`. A new key is a
+    /// rotation: what older keys signed still verifies, as every key used is kept in the store.
+    #[arg(long, env = "LINDUNG_SIGNING_KEY", hide_env_values = true, value_parser = secret)]
+    pub signing_key: Option<SecretString>,
+
     /// Largest request or response message, in bytes.
     #[arg(long, env = "LINDUNG_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_message_bytes: usize,

@@ -18,7 +18,7 @@ use sqlx::{
 };
 
 use self::embedded::{EmbeddedOptions, EmbeddedPostgres};
-use crate::{MIGRATOR, area, audit::Pseudonymizer, config::StoreConfig};
+use crate::{MIGRATOR, area, audit::Pseudonymizer, config::StoreConfig, signing::Signer};
 
 /// Name of lindung's database inside the embedded instance.
 const EMBEDDED_DATABASE: &str = "lindung";
@@ -117,18 +117,32 @@ pub async fn create_database_if_missing(admin: &PgConnectOptions, name: &str) ->
 
 /// The deployment's pseudonym key: from configuration, or generated once and kept in `data_dir`.
 pub fn pseudonymizer(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Pseudonymizer> {
+    let hex_key = secret_key(configured, data_dir, "pseudonym.key", "LINDUNG_PSEUDONYM_KEY")?;
+    Ok(Pseudonymizer::from_hex(&hex_key)?)
+}
+
+/// The deployment's Ed25519 signing key: from configuration, or generated once and kept in `data_dir`.
+pub fn signer(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Signer> {
+    let hex_seed = secret_key(configured, data_dir, "signing.key", "LINDUNG_SIGNING_KEY")?;
+    Ok(Signer::from_hex(&hex_seed)?)
+}
+
+/// A 32-byte secret as hex: the configured one, else the one kept in `data_dir/file`, else a new one written there
+/// (readable by its owner only).
+fn secret_key(configured: Option<&str>, data_dir: &Path, file: &str, variable: &str) -> anyhow::Result<String> {
     if let Some(hex_key) = configured {
-        return Ok(Pseudonymizer::from_hex(hex_key)?);
+        return Ok(hex_key.to_owned());
     }
-    let path = data_dir.join("pseudonym.key");
+    let path = data_dir.join(file);
     if let Ok(existing) = std::fs::read_to_string(&path) {
-        return Pseudonymizer::from_hex(&existing).with_context(|| format!("{} is damaged", path.display()));
+        return Ok(existing);
     }
     std::fs::create_dir_all(data_dir)?;
     let mut key = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
     std::fs::write(&path, hex::encode(key))?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    tracing::info!(path = %path.display(), "generated a pseudonym key; share it (LINDUNG_PSEUDONYM_KEY) with every lindung process of this deployment");
-    Ok(Pseudonymizer::new(key))
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot restrict {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a key; share it ({variable}) with every lindung process of this deployment");
+    Ok(hex::encode(key))
 }

@@ -19,6 +19,7 @@ pub mod participant;
 pub mod proto;
 pub mod quarter;
 pub mod seal;
+pub mod signing;
 pub mod telemetry;
 pub mod validate;
 
@@ -37,6 +38,7 @@ pub mod worker;
 pub mod state;
 
 pub mod app;
+pub mod background;
 pub mod batch;
 pub mod database;
 pub mod health;

@@ -50,6 +50,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     config.pseudonym_key.as_ref().map(|k| k.expose_secret()),
                     &store.data_dir,
                 )?,
+                signer: database::signer(config.signing_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?,
             };
             let settings = ServerSettings {
                 max_message_bytes: config.max_message_bytes,

@@ -17,13 +17,15 @@ use crate::{
     error::{self, Error},
     nik::Nik,
     seal::Sealer,
+    signing::Signer,
 };
 
-/// What every handler shares: the pool and the pseudonym key. Cheap to clone.
+/// What every handler shares: the pool, the pseudonym key and the signing key. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub pool: PgPool,
     pub pseudonymizer: Pseudonymizer,
+    pub signer: Signer,
 }
 
 impl AppState {

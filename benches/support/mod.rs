@@ -11,6 +11,7 @@ use lindung::{
     config::StoreConfig,
     database::Database,
     listener::ConnectionLimits,
+    signing::Signer,
     state::AppState,
 };
 use sqlx::PgPool;
@@ -37,7 +38,8 @@ impl Bench {
             StoreConfig { database_url: None, data_dir: dir.path().to_owned(), pg_bin_dir: None, db_max_connections };
         let db = Database::open(&store).await.unwrap();
         let pool = db.pool.clone();
-        let state = AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]) };
+        let state =
+            AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]), signer: Signer::new([9; 32]) };
         let settings = ServerSettings {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: Duration::from_secs(600),

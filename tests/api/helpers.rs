@@ -14,6 +14,7 @@ use lindung::{
     database::embedded::{EmbeddedOptions, EmbeddedPostgres},
     listener::ConnectionLimits,
     proto::v1::{self as pb, agency_service_client::AgencyServiceClient, worker_service_client::WorkerServiceClient},
+    signing::Signer,
     state::AppState,
 };
 use sha2::{Digest, Sha256};
@@ -141,7 +142,8 @@ impl TestApp {
             jakarta: add_agency(&pool, "Pemerintah Provinsi DKI Jakarta", AgencyKind::Province, Some("31")).await,
             insurer: add_agency(&pool, "BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await,
         };
-        let state = AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]) };
+        let state =
+            AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]), signer: Signer::new([9; 32]) };
         let settings = ServerSettings {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: std::time::Duration::from_secs(60),
