@@ -19,6 +19,7 @@ use crate::{
     agency::grpc::AgencyGrpc,
     background,
     claim::grpc::ClaimGrpc,
+    connect,
     contribution::grpc::ContributionGrpc,
     coverage::grpc::CoverageGrpc,
     enrollment::grpc::EnrollmentGrpc,
@@ -130,6 +131,11 @@ impl App {
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            // A JSON call becomes the gRPC call it stands for before the trace, the handlers and the store gate see
+            // it, so they treat both alike; gRPC-Web likewise, for browsers.
+            .layer(connect::JsonLayer::new(max))
+            .layer(tonic_web::GrpcWebLayer::new())
             // A non-OK status is the client's business far more often than a fault of lindung (internal errors are
             // logged where they are mapped, in error.rs), so refusals are logged at INFO, not ERROR.
             .layer(
@@ -137,7 +143,6 @@ impl App {
                     .make_span_with(rpc_span)
                     .on_failure(DefaultOnFailure::new().level(Level::INFO)),
             )
-            .layer(PropagateRequestIdLayer::x_request_id())
             // Inside the trace and request-id layers, so the span and the request id are there when a handler
             // panics.
             .layer(CatchPanicLayer::custom(panic_to_status))
@@ -162,6 +167,8 @@ impl App {
         tracing::info!(%addr, "lindung serving");
         let incoming = listener::incoming(listener, settings.connections);
         let server = Server::builder()
+            // HTTP/1.1 for the JSON face and gRPC-Web; gRPC itself is HTTP/2 as ever.
+            .accept_http1(true)
             .initial_stream_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
             .max_concurrent_streams(MAX_CONCURRENT_STREAMS)

@@ -23,6 +23,8 @@ pub enum Command {
     Serve(ServeConfig),
     /// Applies the database migrations and loads the area list, then exits.
     Migrate,
+    /// Prints the OpenAPI 3 description of the JSON face (docs/openapi.json), generated from the protos.
+    Openapi,
     /// Manages the agencies that may call lindung and their API keys.
     #[command(subcommand)]
     Agency(AgencyCommand),

@@ -40,9 +40,11 @@ pub mod state;
 pub mod app;
 pub mod background;
 pub mod batch;
+pub mod connect;
 pub mod database;
 pub mod health;
 pub mod listener;
+pub mod openapi;
 pub mod paging;
 
 /// The schema migrations, embedded in the binary and applied at start-up.

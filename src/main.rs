@@ -73,6 +73,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied, area list loaded");
             Ok(())
         }
+        Command::Openapi => {
+            print!("{}", lindung::openapi::document());
+            Ok(())
+        }
         Command::Agency(command) => agency_command(command, &store).await,
     }
 }
