@@ -5,11 +5,13 @@
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
+use http::HeaderName;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    propagate_header::PropagateHeaderLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::{DefaultOnFailure, TraceLayer},
 };
@@ -37,6 +39,7 @@ use crate::{
     signing,
     state::AppState,
     subsidy::grpc::SubsidyGrpc,
+    timing::ServerTimingLayer,
     worker::grpc::WorkerGrpc,
 };
 
@@ -132,6 +135,9 @@ impl App {
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(PropagateRequestIdLayer::x_request_id())
+            // A client's own correlation id comes back as it was sent (and is in the span and the audit trail).
+            .layer(PropagateHeaderLayer::new(HeaderName::from_static("x-correlation-id")))
+            .layer(ServerTimingLayer)
             // A JSON call becomes the gRPC call it stands for before the trace, the handlers and the store gate see
             // it, so they treat both alike; gRPC-Web likewise, for browsers.
             .layer(connect::JsonLayer::new(max))
@@ -212,8 +218,14 @@ fn panic_to_status(panic: Box<dyn std::any::Any + Send + 'static>) -> http::Resp
 }
 
 fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
-    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-    tracing::info_span!("rpc", method = %request.uri().path(), request_id = %request_id, agency = tracing::field::Empty)
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    tracing::info_span!(
+        "rpc",
+        method = %request.uri().path(),
+        request_id = %header("x-request-id"),
+        correlation_id = %header("x-correlation-id"),
+        agency = tracing::field::Empty
+    )
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ pub mod health;
 pub mod listener;
 pub mod openapi;
 pub mod paging;
+pub mod timing;
 
 /// The schema migrations, embedded in the binary and applied at start-up.
 #[cfg(test)]

@@ -195,3 +195,29 @@ fn base64_decode(text: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD_NO_PAD.decode(text.trim_end_matches('=')).unwrap()
 }
+
+#[tokio::test]
+async fn every_answer_echoes_the_correlation_id_and_says_how_long_lindung_took() {
+    let app = TestApp::spawn().await;
+    let url = format!("http://{}/lindung.v1.AgencyService/WhoAmI", app.addr);
+    let auth = format!("authorization: Bearer {}", app.keys.bogor);
+    for body in ["{}", "{\"nope\": 1}"] {
+        let answer = curl(&[
+            "--http2-prior-knowledge",
+            "-H",
+            "content-type: application/json",
+            "-H",
+            "x-correlation-id: dinsos-bogor-2025-09-0042",
+            "-H",
+            auth.as_str(),
+            "--data-binary",
+            body,
+            url.as_str(),
+        ])
+        .await;
+        assert_eq!(answer.header("x-correlation-id"), Some("dinsos-bogor-2025-09-0042"), "{}", answer.body);
+        let timing = answer.header("server-timing").expect("a Server-Timing header");
+        assert!(timing.starts_with("app;dur="), "{timing}");
+    }
+    app.stop().await;
+}
