@@ -17,6 +17,7 @@ use tracing::Level;
 
 use crate::{
     agency::grpc::AgencyGrpc,
+    attestation::grpc::AttestationGrpc,
     background,
     claim::grpc::ClaimGrpc,
     contribution::grpc::ContributionGrpc,
@@ -27,10 +28,10 @@ use crate::{
     proto::{
         self,
         v1::{
-            agency_service_server::AgencyServiceServer, claim_service_server::ClaimServiceServer,
-            contribution_service_server::ContributionServiceServer, coverage_service_server::CoverageServiceServer,
-            enrollment_service_server::EnrollmentServiceServer, subsidy_service_server::SubsidyServiceServer,
-            worker_service_server::WorkerServiceServer,
+            agency_service_server::AgencyServiceServer, attestation_service_server::AttestationServiceServer,
+            claim_service_server::ClaimServiceServer, contribution_service_server::ContributionServiceServer,
+            coverage_service_server::CoverageServiceServer, enrollment_service_server::EnrollmentServiceServer,
+            subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
         },
     },
     signing,
@@ -127,6 +128,9 @@ impl App {
         let claims = ClaimServiceServer::new(ClaimGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let attestations = AttestationServiceServer::new(AttestationGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -179,6 +183,7 @@ impl App {
             .add_service(contributions)
             .add_service(coverage)
             .add_service(claims)
+            .add_service(attestations)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });
