@@ -19,6 +19,7 @@ use tracing::Level;
 
 use crate::{
     agency::grpc::AgencyGrpc,
+    attestation::grpc::AttestationGrpc,
     background,
     claim::grpc::ClaimGrpc,
     connect,
@@ -30,10 +31,10 @@ use crate::{
     proto::{
         self,
         v1::{
-            agency_service_server::AgencyServiceServer, claim_service_server::ClaimServiceServer,
-            contribution_service_server::ContributionServiceServer, coverage_service_server::CoverageServiceServer,
-            enrollment_service_server::EnrollmentServiceServer, subsidy_service_server::SubsidyServiceServer,
-            worker_service_server::WorkerServiceServer,
+            agency_service_server::AgencyServiceServer, attestation_service_server::AttestationServiceServer,
+            claim_service_server::ClaimServiceServer, contribution_service_server::ContributionServiceServer,
+            coverage_service_server::CoverageServiceServer, enrollment_service_server::EnrollmentServiceServer,
+            subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
         },
     },
     signing,
@@ -131,6 +132,9 @@ impl App {
         let claims = ClaimServiceServer::new(ClaimGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let attestations = AttestationServiceServer::new(AttestationGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -192,6 +196,7 @@ impl App {
             .add_service(contributions)
             .add_service(coverage)
             .add_service(claims)
+            .add_service(attestations)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });

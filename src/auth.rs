@@ -53,6 +53,8 @@ pub enum Rpc {
     GetClaim,
     ListClaims,
     EstimateBenefit,
+    ListSigningKeys,
+    CheckAttestation,
 }
 
 impl Rpc {
@@ -96,6 +98,8 @@ impl Rpc {
             Rpc::GetClaim => "/lindung.v1.ClaimService/GetClaim",
             Rpc::ListClaims => "/lindung.v1.ClaimService/ListClaims",
             Rpc::EstimateBenefit => "/lindung.v1.ClaimService/EstimateBenefit",
+            Rpc::ListSigningKeys => "/lindung.v1.AttestationService/ListSigningKeys",
+            Rpc::CheckAttestation => "/lindung.v1.AttestationService/CheckAttestation",
         }
     }
 }
@@ -171,6 +175,10 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     (Rpc::GetClaim, [SELF, SELF, ALL]),
     (Rpc::ListClaims, [SELF, SELF, ALL]),
     (Rpc::EstimateBenefit, [SELF, SELF, ALL]),
+    // Attestations are issued by VerifyCoverage, to its callers; the keys are public, and whoever holds an
+    // attestation may ask whether it still holds (it learns no more than VerifyCoverage would tell it).
+    (Rpc::ListSigningKeys, [ALL, ALL, ALL]),
+    (Rpc::CheckAttestation, [ALL, ALL, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.

@@ -28,6 +28,9 @@ pub enum Command {
     /// Manages the agencies that may call lindung and their API keys.
     #[command(subcommand)]
     Agency(AgencyCommand),
+    /// Works with signed coverage attestations, offline.
+    #[command(subcommand)]
+    Attestation(AttestationCommand),
 }
 
 /// Where the PostgreSQL store is. Every option is global: `lindung --data-dir X agency list` and
@@ -128,6 +131,20 @@ pub enum AgencyCommand {
     },
     /// Lists agencies and their keys (prefixes only).
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttestationCommand {
+    /// Checks an attestation's signature offline and prints its claims; exits non-zero when it does not verify or
+    /// has expired. With `--keys`, needs neither the store nor the server.
+    Verify {
+        /// The attestation (the JWS VerifyCoverage returned), or `-` for standard input.
+        file: PathBuf,
+        /// The keys it may be signed with: a JWK Set as `AttestationService.ListSigningKeys` returns in `jwks`.
+        /// When absent, the keys recorded in the store (see the store options) are used.
+        #[arg(long, env = "LINDUNG_ATTESTATION_KEYS")]
+        keys: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

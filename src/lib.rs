@@ -25,6 +25,7 @@ pub mod validate;
 
 pub mod agency;
 pub mod area;
+pub mod attestation;
 pub mod audit;
 pub mod auth;
 pub mod benefit;

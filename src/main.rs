@@ -6,7 +6,8 @@ use lindung::{
     agency::{self, Agency, AgencyKind, NewApiKey},
     app::{App, ServerSettings},
     area::RegionCode,
-    config::{AgencyCommand, AgencyKindArg, Cli, Command, LogFormat, StoreConfig},
+    attestation,
+    config::{AgencyCommand, AgencyKindArg, AttestationCommand, Cli, Command, LogFormat, StoreConfig},
     database::{self, Database},
     listener::ConnectionLimits,
     state::AppState,
@@ -78,7 +79,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Agency(command) => agency_command(command, &store).await,
+        Command::Attestation(command) => attestation_command(command, &store).await,
     }
+}
+
+/// Verifies an attestation offline: the claims on stdout, the verdict on stderr, failure when it does not verify.
+async fn attestation_command(command: AttestationCommand, store: &StoreConfig) -> anyhow::Result<()> {
+    let AttestationCommand::Verify { file, keys } = command;
+    let token = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading the attestation from standard input")?
+    } else {
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?
+    };
+    let keys = match keys {
+        Some(path) => {
+            let jwks = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            attestation::keys_from_jwks(&jwks)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| path.display().to_string())?
+        }
+        None => {
+            let db = Database::open_for_command(store).await?;
+            let keys = lindung::signing::store::all(&db.pool).await?;
+            db.close().await;
+            keys
+        }
+    };
+    let verified = attestation::verify(&token, &keys).context("the attestation does not verify")?;
+    println!("{}", serde_json::to_string_pretty(&verified.claims)?);
+    let a = &verified.attestation;
+    anyhow::ensure!(!a.expired(lindung::clock::now()), "the attestation verifies but expired at {}", a.expires_at());
+    eprintln!("signature valid (key {}); valid until {} (WIB)", verified.kid, a.valid_until);
+    Ok(())
 }
 
 async fn agency_command(command: AgencyCommand, store: &StoreConfig) -> anyhow::Result<()> {

@@ -56,6 +56,14 @@ impl Pseudonymizer {
         crate::seal::Sealer::new(mac.finalize().into_bytes().into())
     }
 
+    /// A key derived from the same secret under `label`, for a purpose of its own (coverage attestations name
+    /// workers with it, so that their subjects do not link to the audit log's).
+    pub fn derive_key(&self, label: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(label);
+        mac.finalize().into_bytes().into()
+    }
+
     pub fn subject(&self, nik: &Nik) -> Subject {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
         mac.update(nik.as_str().as_bytes());

@@ -78,6 +78,7 @@ pub fn answer_to_proto(client_ref: String, answer: Result<Answer, Error>) -> pb:
                 scholarship_eligible: details.scholarship_eligible,
             }),
             error: String::new(),
+            attestation: String::new(),
         },
         Err(reason) => pb::VerifyCoverageResponse {
             covered: false,
@@ -85,6 +86,7 @@ pub fn answer_to_proto(client_ref: String, answer: Result<Answer, Error>) -> pb:
             client_ref,
             details: None,
             error: String::new(),
+            attestation: String::new(),
         },
     }
 }

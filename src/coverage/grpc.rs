@@ -4,6 +4,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::{convert, service};
 use crate::{
+    attestation,
     auth::Rpc,
     batch::{ResponseStream, answer_in_batches},
     error::Error,
@@ -33,9 +34,16 @@ impl pb::coverage_service_server::CoverageService for CoverageGrpc {
         let result = async {
             // An invalid question is the call's INVALID_ARGUMENT, answered as a batch of one otherwise.
             let question = convert::question(&request)?;
-            let answer = service::answer(&self.state, &caller, vec![Ok(question)]).await?.pop();
-            let answer = answer.ok_or_else(|| Error::internal(anyhow::anyhow!("a batch of one answered nothing")))?;
-            Ok(convert::answer_to_proto(request.client_ref, answer))
+            let answer = service::answer(&self.state, &caller, vec![Ok(question.clone())]).await?.pop();
+            let answer =
+                answer.ok_or_else(|| Error::internal(anyhow::anyhow!("a batch of one answered nothing")))??;
+            let attestation = match request.attest {
+                true => attestation::service::issue(&self.state, &caller, &question, &answer).await?,
+                false => None,
+            };
+            let mut response = convert::answer_to_proto(request.client_ref, Ok(answer));
+            response.attestation = attestation.unwrap_or_default();
+            Ok(response)
         }
         .await;
         self.state.finish(&caller, result).await

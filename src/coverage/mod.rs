@@ -180,6 +180,10 @@ pub struct Question {
 pub struct Answer {
     pub verdict: Result<Covered, NotCovered>,
     pub details: Option<Details>,
+    /// The worker the question named, when registered (for an attestation of the answer).
+    pub worker: Option<Nik>,
+    /// When covered, the last day the coverage extends to as known now (see [`covered_until`]).
+    pub covered_until: Option<NaiveDate>,
 }
 
 /// What an entitled caller learns of a covered worker beyond the verdict.
@@ -302,6 +306,27 @@ pub fn verify(
     })
 }
 
+/// The last day a covered worker stays covered as far as is known now: the end of the paid-through month, but no
+/// later than the last month the covering enrollment funds, nor than a known death. Only a report (a death, an
+/// ending) can make it earlier: a paid month is never written off (R1.6).
+pub fn covered_until(
+    covered: &Covered,
+    fundings: &[Funding],
+    date_of_death: Option<NaiveDate>,
+    date: NaiveDate,
+) -> NaiveDate {
+    let mut until = covered.paid_through.last_day();
+    let month = Month::of(date);
+    let funding = fundings.iter().find(|f| f.subsidy_id == covered.subsidy_id && f.funds(month));
+    if let Some(end) = funding.and_then(|f| f.end_month) {
+        until = until.min(end.prev().last_day());
+    }
+    if let Some(died) = date_of_death {
+        until = until.min(died);
+    }
+    until.max(date)
+}
+
 /// Paid months of the worker's current unbroken membership, up to and including `month`: counted back from
 /// `month` across every enrollment (a hand-over keeps the membership), stopping at a month written off by a lapse.
 pub fn contribution_months(fundings: &[Funding], ledgers: &dyn Fn(Uuid) -> Option<Ledger>, month: Month) -> u32 {
@@ -422,6 +447,25 @@ mod tests {
         assert_eq!(l.credit, rp(6_400));
         let partial = ledger(&bills(&["2025-09"]), &[(d("2025-09-01"), rp(10_000))], &[], d("2025-09-02"));
         assert_eq!((partial.months[0].paid, partial.months[0].paid_on), (rp(10_000), None));
+    }
+
+    #[test]
+    fn coverage_extends_to_the_paid_through_month_within_the_enrollment_and_life() {
+        let l = story(&[], "2025-10-31");
+        let fundings = [funding(&MONTHS)];
+        let check = |fundings: &[Funding], died: Option<&str>, expected: &str| {
+            let died = died.map(d);
+            let covered = verify(fundings, &|_| Some(l.clone()), died, d("2025-10-01")).unwrap();
+            assert_eq!(covered_until(&covered, fundings, died, d("2025-10-01")), d(expected), "{died:?}");
+        };
+        check(&fundings, None, "2025-10-31");
+        check(&fundings, Some("2025-10-09"), "2025-10-09");
+        let prepaid = ledger(&bills(&MONTHS), &[(d("2025-09-10"), rp(16_800 * 5))], &[], d("2025-10-31"));
+        let covered = verify(&fundings, &|_| Some(prepaid.clone()), None, d("2025-10-01")).unwrap();
+        assert_eq!(covered_until(&covered, &fundings, None, d("2025-10-01")), d("2026-01-31"));
+        let mut ending = funding(&MONTHS);
+        ending.end_month = Some(m("2025-12"));
+        assert_eq!(covered_until(&covered, &[ending], None, d("2025-10-01")), d("2025-11-30"));
     }
 
     #[test]

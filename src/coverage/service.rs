@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Answer, Arrears, Covered, Details, Funding, Ledger, NotCovered, Programme, Question, store, verify};
+use super::{
+    Answer, Arrears, Covered, Details, Funding, Ledger, NotCovered, Programme, Question, covered_until, store, verify,
+};
 use crate::{agency::AgencyKind, auth::Caller, clock::today, error::Error, month::Month, nik::Nik, state::AppState};
 
 /// Answers a batch of coverage questions with a few statements whatever its size: the workers, their fundings and
@@ -58,7 +60,8 @@ pub async fn answer(
             (None, None) => None,
         };
         let Some(worker) = worker else {
-            judged.push(Ok((question.programme, Err(NotCovered::NotEnrolled), false)));
+            let unknown = Judged { worker: None, covered_until: None };
+            judged.push(Ok((question.programme, Err(NotCovered::NotEnrolled), false, unknown)));
             continue;
         };
         let none = Vec::new();
@@ -67,12 +70,15 @@ pub async fn answer(
         let entitled =
             caller.agency.kind == AgencyKind::Insurer || fundings.iter().any(|f| f.funder_id == caller.agency_id());
         read.look_up(&worker.nik);
-        judged.push(Ok((question.programme, verdict, entitled)));
+        let covered_until =
+            verdict.as_ref().ok().map(|c| covered_until(c, fundings, worker.date_of_death, question.date));
+        let known = Judged { worker: Some(worker.nik.clone()), covered_until };
+        judged.push(Ok((question.programme, verdict, entitled, known)));
     }
     let mut shown: Vec<Uuid> = judged
         .iter()
         .flatten()
-        .filter_map(|(_, verdict, entitled)| verdict.as_ref().ok().filter(|_| *entitled).map(|c| c.subsidy_id))
+        .filter_map(|(_, verdict, entitled, _)| verdict.as_ref().ok().filter(|_| *entitled).map(|c| c.subsidy_id))
         .collect();
     shown.sort_unstable();
     shown.dedup();
@@ -83,7 +89,7 @@ pub async fn answer(
     };
     let mut answers = Vec::with_capacity(judged.len());
     for judgement in judged {
-        let (programme, verdict, entitled) = match judgement {
+        let (programme, verdict, entitled, judged) = match judgement {
             Ok(judgement) => judgement,
             Err(error) => {
                 answers.push(Err(error));
@@ -103,10 +109,16 @@ pub async fn answer(
             }
             _ => None,
         };
-        answers.push(Ok(Answer { verdict, details }));
+        answers.push(Ok(Answer { verdict, details, worker: judged.worker, covered_until: judged.covered_until }));
     }
     read.finish().await?;
     Ok(answers)
+}
+
+/// What an answer keeps of the worker it judged.
+struct Judged {
+    worker: Option<Nik>,
+    covered_until: Option<NaiveDate>,
 }
 
 /// The verdict on a worker on `date`, with their fundings: the one coverage judgement, shared with claims.
