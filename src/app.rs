@@ -17,6 +17,10 @@ use tracing::Level;
 
 use crate::{
     agency::grpc::AgencyGrpc,
+    audit::{
+        grpc::AuditGrpc,
+        service::{ChainSettings, Checkpointing, Sealing},
+    },
     background,
     claim::grpc::ClaimGrpc,
     contribution::grpc::ContributionGrpc,
@@ -27,10 +31,10 @@ use crate::{
     proto::{
         self,
         v1::{
-            agency_service_server::AgencyServiceServer, claim_service_server::ClaimServiceServer,
-            contribution_service_server::ContributionServiceServer, coverage_service_server::CoverageServiceServer,
-            enrollment_service_server::EnrollmentServiceServer, subsidy_service_server::SubsidyServiceServer,
-            worker_service_server::WorkerServiceServer,
+            agency_service_server::AgencyServiceServer, audit_service_server::AuditServiceServer,
+            claim_service_server::ClaimServiceServer, contribution_service_server::ContributionServiceServer,
+            coverage_service_server::CoverageServiceServer, enrollment_service_server::EnrollmentServiceServer,
+            subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
         },
     },
     signing,
@@ -47,6 +51,9 @@ pub struct ServerSettings {
     pub shutdown_grace: Duration,
     /// Connections open at once, and the time each has to send the HTTP/2 preface.
     pub connections: ConnectionLimits,
+    /// How the audit chain is sealed and checkpointed; None runs neither task (only the benchmark that measures
+    /// what sealing costs turns it off).
+    pub audit_chain: Option<ChainSettings>,
 }
 
 /// HTTP/2 receive windows, set deliberately rather than left to hyper's 1 MiB defaults.
@@ -91,7 +98,11 @@ impl App {
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         health::set_all(&health_reporter, ServingStatus::Serving).await;
         let store_watch = health::watch_store(&state.pool, health_reporter.clone());
-        let tasks = background::Tasks::new();
+        let mut tasks = background::Tasks::new();
+        if let Some(chain) = settings.audit_chain {
+            tasks.spawn(&state, Sealing { every: chain.seal_every, batch: chain.seal_batch });
+            tasks.spawn(&state, Checkpointing { every: chain.checkpoint_every });
+        }
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -125,6 +136,9 @@ impl App {
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
         let claims = ClaimServiceServer::new(ClaimGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        let audit = AuditServiceServer::new(AuditGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
 
@@ -179,6 +193,7 @@ impl App {
             .add_service(contributions)
             .add_service(coverage)
             .add_service(claims)
+            .add_service(audit)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });

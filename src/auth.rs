@@ -53,6 +53,10 @@ pub enum Rpc {
     GetClaim,
     ListClaims,
     EstimateBenefit,
+    ListAuditRecords,
+    ListWorkerAccess,
+    SubjectAccessReport,
+    GetInclusionProof,
 }
 
 impl Rpc {
@@ -96,6 +100,10 @@ impl Rpc {
             Rpc::GetClaim => "/lindung.v1.ClaimService/GetClaim",
             Rpc::ListClaims => "/lindung.v1.ClaimService/ListClaims",
             Rpc::EstimateBenefit => "/lindung.v1.ClaimService/EstimateBenefit",
+            Rpc::ListAuditRecords => "/lindung.v1.AuditService/ListAuditRecords",
+            Rpc::ListWorkerAccess => "/lindung.v1.AuditService/ListWorkerAccess",
+            Rpc::SubjectAccessReport => "/lindung.v1.AuditService/SubjectAccessReport",
+            Rpc::GetInclusionProof => "/lindung.v1.AuditService/GetInclusionProof",
         }
     }
 }
@@ -171,6 +179,12 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     (Rpc::GetClaim, [SELF, SELF, ALL]),
     (Rpc::ListClaims, [SELF, SELF, ALL]),
     (Rpc::EstimateBenefit, [SELF, SELF, ALL]),
+    // Every agency reads its own audit records; a funder, who looked at the workers it funds; a worker's funder or
+    // the insurer answers the worker's access request; proofs for what the caller may list (the insurer: all).
+    (Rpc::ListAuditRecords, [SELF, SELF, SELF]),
+    (Rpc::ListWorkerAccess, [SELF, SELF, NO]),
+    (Rpc::SubjectAccessReport, [SELF, SELF, ALL]),
+    (Rpc::GetInclusionProof, [SELF, SELF, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.

@@ -21,16 +21,17 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::{
     agency::grpc::AgencyGrpc,
+    audit::grpc::AuditGrpc,
     claim::grpc::ClaimGrpc,
     contribution::grpc::ContributionGrpc,
     coverage::grpc::CoverageGrpc,
     database::embedded,
     enrollment::grpc::EnrollmentGrpc,
     proto::v1::{
-        agency_service_server::AgencyServiceServer, claim_service_server::ClaimServiceServer,
-        contribution_service_server::ContributionServiceServer, coverage_service_server::CoverageServiceServer,
-        enrollment_service_server::EnrollmentServiceServer, subsidy_service_server::SubsidyServiceServer,
-        worker_service_server::WorkerServiceServer,
+        agency_service_server::AgencyServiceServer, audit_service_server::AuditServiceServer,
+        claim_service_server::ClaimServiceServer, contribution_service_server::ContributionServiceServer,
+        coverage_service_server::CoverageServiceServer, enrollment_service_server::EnrollmentServiceServer,
+        subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
     },
     subsidy::grpc::SubsidyGrpc,
     worker::grpc::WorkerGrpc,
@@ -44,7 +45,7 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 pub const FAILURES_BEFORE_LOST: u32 = 2;
 
 /// Every name health answers for: the whole server ("") and each of lindung's services.
-const SERVICES: [&str; 8] = [
+const SERVICES: [&str; 9] = [
     "",
     <WorkerServiceServer<WorkerGrpc> as NamedService>::NAME,
     <AgencyServiceServer<AgencyGrpc> as NamedService>::NAME,
@@ -53,6 +54,7 @@ const SERVICES: [&str; 8] = [
     <ContributionServiceServer<ContributionGrpc> as NamedService>::NAME,
     <CoverageServiceServer<CoverageGrpc> as NamedService>::NAME,
     <ClaimServiceServer<ClaimGrpc> as NamedService>::NAME,
+    <AuditServiceServer<AuditGrpc> as NamedService>::NAME,
 ];
 
 /// The running watcher. [`StoreWatch::stop`] ends it (dropping it does too); stop it before reporting NOT_SERVING

@@ -4,6 +4,7 @@ mod helpers;
 
 mod agencies;
 mod areas;
+mod audit_chain;
 mod claims;
 mod cli;
 mod contributions;
