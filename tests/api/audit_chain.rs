@@ -5,7 +5,8 @@
 use std::process::{Command, Output};
 
 use lindung::{
-    audit::{self, chain},
+    audit::{self, Pseudonymizer, chain},
+    nik::Nik,
     proto::v1::{self as pb, audit_service_client::AuditServiceClient},
     signing::Signer,
 };
@@ -142,11 +143,19 @@ async fn an_untouched_chain_verifies_and_a_row_changed_removed_or_inserted_in_sq
     assert!(text(&inserted).contains(&named), "{}", text(&inserted));
     behind_lindungs_back(&app, "delete from audit_log where id = 1000000").await;
 
-    // Inserted in place of a sealed record (which is moved out of the way), claiming its seq.
-    behind_lindungs_back(&app, &format!("update audit_log set seq = 10000000 where seq = 5; {}", insert(5))).await;
+    // Inserted in place of a sealed record inside a batch (the original moved out of the way), claiming its seq.
+    let seq: i64 = sqlx::query_scalar(
+        "select first_seq + 1 from audit_batches where last_seq - first_seq >= 2 order by batch limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let statements = format!("update audit_log set seq = 10000000 where seq = {seq}; {}", insert(seq));
+    behind_lindungs_back(&app, &statements).await;
     let replaced = verify(&app);
     assert_eq!(replaced.status.code(), Some(1), "{}", text(&replaced));
-    assert!(text(&replaced).contains("record seq 5 (id 1000000) was inserted"), "{}", text(&replaced));
+    let named = format!("record seq {seq} (id 1000000) was inserted");
+    assert!(text(&replaced).contains(&named), "{}", text(&replaced));
     app.stop().await;
 }
 
@@ -154,6 +163,7 @@ async fn an_untouched_chain_verifies_and_a_row_changed_removed_or_inserted_in_sq
 async fn an_inclusion_proof_checks_offline_with_the_public_key() {
     let app = TestApp::spawn().await;
     active_cohort(&app, 3).await;
+    register_unfunded_worker(&app).await;
     read_some_workers(&app).await;
     sealed_and_checkpointed(&app).await;
 
@@ -170,14 +180,13 @@ async fn an_inclusion_proof_checks_offline_with_the_public_key() {
     altered.record.outcome = "NOT_FOUND".into();
     assert_eq!(chain::check_proof(&altered, &key), Err(chain::ProofError::NotIncluded));
 
-    // Another city's record is not in Kota Bogor's view.
-    let theirs: i64 = sqlx::query_scalar(
-        "select l.id from audit_log l join agencies a on a.id = l.agency_id
-         where a.name = 'Pemerintah Provinsi DKI Jakarta' or a.name = 'BPJS Ketenagakerjaan' limit 1",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    // The province's record about a worker Kota Bogor does not fund is not in Kota Bogor's view.
+    let unfunded = Pseudonymizer::new([7; 32]).subject(&Nik::parse(&bogor_worker(500).nik).unwrap());
+    let theirs: i64 = sqlx::query_scalar("select id from audit_log where subject_hash = $1 limit 1")
+        .bind(&unfunded.0[..])
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     let request = pb::GetInclusionProofRequest { record: Some(pb::get_inclusion_proof_request::Record::Id(theirs)) };
     let status = bogor.get_inclusion_proof(request).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::NotFound, "{status:?}");
@@ -240,7 +249,7 @@ async fn an_agency_lists_its_own_records_and_a_funder_who_looked_at_its_workers(
 #[tokio::test]
 async fn a_subject_access_report_is_for_the_workers_funder_or_the_insurer() {
     let app = TestApp::spawn().await;
-    active_cohort(&app, 2).await;
+    active_cohort(&app, 3).await;
     register_unfunded_worker(&app).await;
     read_some_workers(&app).await;
     let nik = bogor_worker(1).nik;
