@@ -20,6 +20,10 @@ use tracing::Level;
 use crate::{
     agency::grpc::AgencyGrpc,
     attestation::grpc::AttestationGrpc,
+    audit::{
+        grpc::AuditGrpc,
+        service::{ChainSettings, Checkpointing, Sealing},
+    },
     background,
     claim::grpc::ClaimGrpc,
     connect,
@@ -32,6 +36,7 @@ use crate::{
         self,
         v1::{
             agency_service_server::AgencyServiceServer, attestation_service_server::AttestationServiceServer,
+            audit_service_server::AuditServiceServer,
             claim_service_server::ClaimServiceServer, contribution_service_server::ContributionServiceServer,
             coverage_service_server::CoverageServiceServer, enrollment_service_server::EnrollmentServiceServer,
             subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
@@ -52,6 +57,9 @@ pub struct ServerSettings {
     pub shutdown_grace: Duration,
     /// Connections open at once, and the time each has to send the HTTP/2 preface.
     pub connections: ConnectionLimits,
+    /// How the audit chain is sealed and checkpointed; None runs neither task (only the benchmark that measures
+    /// what sealing costs turns it off).
+    pub audit_chain: Option<ChainSettings>,
 }
 
 /// HTTP/2 receive windows, set deliberately rather than left to hyper's 1 MiB defaults.
@@ -96,7 +104,11 @@ impl App {
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         health::set_all(&health_reporter, ServingStatus::Serving).await;
         let store_watch = health::watch_store(&state.pool, health_reporter.clone());
-        let tasks = background::Tasks::new();
+        let mut tasks = background::Tasks::new();
+        if let Some(chain) = settings.audit_chain {
+            tasks.spawn(&state, Sealing { every: chain.seal_every, batch: chain.seal_batch });
+            tasks.spawn(&state, Checkpointing { every: chain.checkpoint_every });
+        }
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -133,6 +145,9 @@ impl App {
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
         let attestations = AttestationServiceServer::new(AttestationGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        let audit = AuditServiceServer::new(AuditGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
 
@@ -197,6 +212,7 @@ impl App {
             .add_service(coverage)
             .add_service(claims)
             .add_service(attestations)
+            .add_service(audit)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });

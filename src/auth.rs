@@ -55,6 +55,10 @@ pub enum Rpc {
     EstimateBenefit,
     ListSigningKeys,
     CheckAttestation,
+    ListAuditRecords,
+    ListWorkerAccess,
+    SubjectAccessReport,
+    GetInclusionProof,
 }
 
 impl Rpc {
@@ -100,6 +104,10 @@ impl Rpc {
             Rpc::EstimateBenefit => "/lindung.v1.ClaimService/EstimateBenefit",
             Rpc::ListSigningKeys => "/lindung.v1.AttestationService/ListSigningKeys",
             Rpc::CheckAttestation => "/lindung.v1.AttestationService/CheckAttestation",
+            Rpc::ListAuditRecords => "/lindung.v1.AuditService/ListAuditRecords",
+            Rpc::ListWorkerAccess => "/lindung.v1.AuditService/ListWorkerAccess",
+            Rpc::SubjectAccessReport => "/lindung.v1.AuditService/SubjectAccessReport",
+            Rpc::GetInclusionProof => "/lindung.v1.AuditService/GetInclusionProof",
         }
     }
 }
@@ -179,6 +187,12 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     // attestation may ask whether it still holds (it learns no more than VerifyCoverage would tell it).
     (Rpc::ListSigningKeys, [ALL, ALL, ALL]),
     (Rpc::CheckAttestation, [ALL, ALL, ALL]),
+    // Every agency reads its own audit records; a funder, who looked at the workers it funds; a worker's funder or
+    // the insurer answers the worker's access request; proofs for what the caller may list (the insurer: all).
+    (Rpc::ListAuditRecords, [SELF, SELF, SELF]),
+    (Rpc::ListWorkerAccess, [SELF, SELF, NO]),
+    (Rpc::SubjectAccessReport, [SELF, SELF, ALL]),
+    (Rpc::GetInclusionProof, [SELF, SELF, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.

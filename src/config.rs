@@ -31,6 +31,9 @@ pub enum Command {
     /// Works with signed coverage attestations, offline.
     #[command(subcommand)]
     Attestation(AttestationCommand),
+    /// Checks the tamper-evident audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 /// Where the PostgreSQL store is. Every option is global: `lindung --data-dir X agency list` and
@@ -96,6 +99,19 @@ pub struct ServeConfig {
     /// Log format.
     #[arg(long, env = "LINDUNG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// How often committed audit records are sealed into the hash chain, e.g. `1s`.
+    #[arg(long, env = "LINDUNG_AUDIT_SEAL_EVERY", default_value = "1s", value_parser = parse_duration)]
+    pub audit_seal_every: Duration,
+
+    /// Most audit records in one sealed batch (one Merkle tree, one transaction).
+    #[arg(long, env = "LINDUNG_AUDIT_SEAL_BATCH", default_value_t = 10_000,
+          value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub audit_seal_batch: i64,
+
+    /// How often the audit chain's head is signed with the server's key (a checkpoint), e.g. `60s`.
+    #[arg(long, env = "LINDUNG_AUDIT_CHECKPOINT_EVERY", default_value = "60s", value_parser = parse_duration)]
+    pub audit_checkpoint_every: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,6 +160,19 @@ pub enum AttestationCommand {
         /// When absent, the keys recorded in the store (see the store options) are used.
         #[arg(long, env = "LINDUNG_ATTESTATION_KEYS")]
         keys: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Checks the whole audit chain: every record against its sealed hash, every batch's Merkle root and chain
+    /// link, no position missing or extra, and every checkpoint's signature. Names the first record changed,
+    /// removed or inserted and exits with status 1.
+    Verify {
+        /// Trust only this Ed25519 public key (64 hex digits, or the JWK's base64url `x`) for checkpoints, instead
+        /// of the keys the store lists.
+        #[arg(long)]
+        public_key: Option<String>,
     },
 }
 

@@ -22,6 +22,7 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 use crate::{
     agency::grpc::AgencyGrpc,
     attestation::grpc::AttestationGrpc,
+    audit::grpc::AuditGrpc,
     claim::grpc::ClaimGrpc,
     contribution::grpc::ContributionGrpc,
     coverage::grpc::CoverageGrpc,
@@ -29,6 +30,7 @@ use crate::{
     enrollment::grpc::EnrollmentGrpc,
     proto::v1::{
         agency_service_server::AgencyServiceServer, attestation_service_server::AttestationServiceServer,
+        audit_service_server::AuditServiceServer,
         claim_service_server::ClaimServiceServer, contribution_service_server::ContributionServiceServer,
         coverage_service_server::CoverageServiceServer, enrollment_service_server::EnrollmentServiceServer,
         subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
@@ -45,7 +47,7 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 pub const FAILURES_BEFORE_LOST: u32 = 2;
 
 /// Every name health answers for: the whole server ("") and each of lindung's services.
-const SERVICES: [&str; 9] = [
+const SERVICES: [&str; 10] = [
     "",
     <WorkerServiceServer<WorkerGrpc> as NamedService>::NAME,
     <AgencyServiceServer<AgencyGrpc> as NamedService>::NAME,
@@ -55,6 +57,7 @@ const SERVICES: [&str; 9] = [
     <CoverageServiceServer<CoverageGrpc> as NamedService>::NAME,
     <ClaimServiceServer<ClaimGrpc> as NamedService>::NAME,
     <AttestationServiceServer<AttestationGrpc> as NamedService>::NAME,
+    <AuditServiceServer<AuditGrpc> as NamedService>::NAME,
 ];
 
 /// The running watcher. [`StoreWatch::stop`] ends it (dropping it does too); stop it before reporting NOT_SERVING

@@ -6,8 +6,8 @@ use lindung::{
     agency::{self, Agency, AgencyKind, NewApiKey},
     app::{App, ServerSettings},
     area::RegionCode,
-    attestation,
-    config::{AgencyCommand, AgencyKindArg, AttestationCommand, Cli, Command, LogFormat, StoreConfig},
+    attestation, audit,
+    config::{AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, LogFormat, StoreConfig},
     database::{self, Database},
     listener::ConnectionLimits,
     state::AppState,
@@ -61,6 +61,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     max_connections: config.max_connections,
                     handshake_timeout: config.handshake_timeout,
                 },
+                audit_chain: Some(audit::service::ChainSettings {
+                    seal_every: config.audit_seal_every,
+                    seal_batch: config.audit_seal_batch,
+                    checkpoint_every: config.audit_checkpoint_every,
+                }),
             };
             let app = App::build(config.listen, state, settings)
                 .await
@@ -80,6 +85,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Agency(command) => agency_command(command, &store).await,
         Command::Attestation(command) => attestation_command(command, &store).await,
+        Command::Audit(AuditCommand::Verify { public_key }) => audit_verify(public_key.as_deref(), &store).await,
     }
 }
 
@@ -111,6 +117,45 @@ async fn attestation_command(command: AttestationCommand, store: &StoreConfig) -
     anyhow::ensure!(!a.expired(lindung::clock::now()), "the attestation verifies but expired at {}", a.expires_at());
     eprintln!("signature valid (key {}); valid until {} (WIB)", verified.kid, a.valid_until);
     Ok(())
+}
+
+async fn audit_verify(public_key: Option<&str>, store: &StoreConfig) -> anyhow::Result<()> {
+    let trusted = public_key.map(parse_public_key).transpose().context("--public-key")?;
+    let db = Database::open_for_command(store).await?;
+    let started = std::time::Instant::now();
+    let result = audit::service::verify(&db.pool, trusted).await;
+    db.close().await;
+    let report = result?.map_err(|failure| anyhow::anyhow!("the audit chain is broken: {failure}"))?;
+    let summary = report.summary;
+    println!(
+        "audit chain intact: {} records in {} batches, {} checkpoints verified ({:.2} s)",
+        summary.records,
+        summary.batches,
+        summary.checkpoints,
+        started.elapsed().as_secs_f64()
+    );
+    match summary.last_checkpoint {
+        Some((batch, last_seq, signed_at, kid)) => println!(
+            "last checkpoint: batch {batch}, records seq 0..={last_seq}, signed {} by key {kid}",
+            signed_at.to_rfc3339()
+        ),
+        None => println!("no checkpoint yet: the records are chained but not signed"),
+    }
+    println!(
+        "{} sealed records after the last checkpoint, {} records not sealed yet",
+        summary.after_checkpoint, report.unsealed
+    );
+    Ok(())
+}
+
+/// An Ed25519 public key as 64 hex digits or as a JWK's base64url `x`.
+fn parse_public_key(value: &str) -> anyhow::Result<lindung::signing::PublicKey> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let value = value.trim();
+    let bytes = hex::decode(value).or_else(|_| URL_SAFE_NO_PAD.decode(value))?;
+    let bytes: [u8; 32] =
+        bytes.try_into().map_err(|_| anyhow::anyhow!("an Ed25519 public key is 32 bytes (64 hex digits)"))?;
+    Ok(lindung::signing::PublicKey::new(bytes))
 }
 
 async fn agency_command(command: AgencyCommand, store: &StoreConfig) -> anyhow::Result<()> {

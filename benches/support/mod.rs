@@ -7,7 +7,7 @@ use lindung::{
     agency::{self, Agency, AgencyKind, NewApiKey},
     app::{App, ServerSettings},
     area::RegionCode,
-    audit::Pseudonymizer,
+    audit::{Pseudonymizer, service::ChainSettings},
     config::StoreConfig,
     database::Database,
     listener::ConnectionLimits,
@@ -24,6 +24,8 @@ use tonic::{
 /// A running server over a fresh embedded store.
 pub struct Bench {
     pub pool: PgPool,
+    #[allow(dead_code, reason = "the audit benchmark runs the chain's tasks with it; the others do not")]
+    pub state: AppState,
     pub channel: Channel,
     db: Database,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -32,7 +34,13 @@ pub struct Bench {
 }
 
 impl Bench {
+    /// The server as `lindung serve` runs it, sealing and checkpointing the audit chain.
     pub async fn start(db_max_connections: u32) -> Bench {
+        Bench::start_with(db_max_connections, Some(ChainSettings::default())).await
+    }
+
+    /// The server with the audit chain kept as `audit_chain` says (None: not sealed at all).
+    pub async fn start_with(db_max_connections: u32, audit_chain: Option<ChainSettings>) -> Bench {
         let dir = tempfile::Builder::new().prefix("lindung-bench-").tempdir_in("/tmp").unwrap();
         let store =
             StoreConfig { database_url: None, data_dir: dir.path().to_owned(), pg_bin_dir: None, db_max_connections };
@@ -45,15 +53,16 @@ impl Bench {
             default_timeout: Duration::from_secs(600),
             shutdown_grace: Duration::from_secs(5),
             connections: ConnectionLimits { max_connections: 1024, handshake_timeout: Duration::from_secs(10) },
+            audit_chain,
         };
-        let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
+        let app = App::build("127.0.0.1:0".parse().unwrap(), state.clone(), settings).await.unwrap();
         let addr = app.local_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
         let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
-        Bench { pool, channel, db, stop, server, _dir: dir }
+        Bench { pool, state, channel, db, stop, server, _dir: dir }
     }
 
     /// Registers an agency; answers its id and API key.

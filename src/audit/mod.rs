@@ -3,7 +3,14 @@
 //! A person appears in the log only as a *subject*: a keyed hash (HMAC-SHA256) of the NIK under the deployment's
 //! pseudonym key. The same NIK always gives the same subject, so "every lookup of this person" is one indexed query,
 //! yet the log reveals no NIK to whoever reads it without the key.
+//!
+//! Records are sealed after they commit into a hash chain whose head is signed at intervals ([`chain`], the pure
+//! part; [`service`] the sealer, the checkpointer and the verifier): see docs/ARCHITECTURE.md, "The audit chain".
 
+pub mod chain;
+pub mod convert;
+pub mod grpc;
+pub mod service;
 pub mod store;
 
 use hmac::{Hmac, Mac};
@@ -17,6 +24,15 @@ pub struct Actor<'a> {
     pub agency_id: uuid::Uuid,
     pub method: &'a str,
     pub request_id: &'a str,
+}
+
+/// A record as the AuditService lists it: the record, its position once sealed, and the calling agency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub seq: Option<i64>,
+    pub record: chain::Record,
+    /// The calling agency's name and kind.
+    pub agency: Option<(String, crate::agency::AgencyKind)>,
 }
 
 /// A worker as the audit log knows them.

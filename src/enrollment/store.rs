@@ -431,3 +431,29 @@ pub async fn list(
     .fetch_all(executor)
     .await
 }
+
+/// The workers `funder` funds or has funded: those of every enrollment in its subsidies that was not rejected.
+pub async fn niks_funded_by(executor: impl PgExecutor<'_>, funder: Uuid) -> sqlx::Result<Vec<Nik>> {
+    sqlx::query_scalar!(
+        r#"select distinct e.worker_nik as "nik!: Nik"
+           from enrollments e join subsidies s on s.id = e.subsidy_id
+           where s.funder_id = $1 and e.status <> 'rejected'"#,
+        funder,
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// Whether `funder` funds or has funded the worker `nik` (an enrollment not rejected).
+pub async fn funds(executor: impl PgExecutor<'_>, funder: Uuid, nik: &Nik) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (
+             select 1 from enrollments e join subsidies s on s.id = e.subsidy_id
+             where s.funder_id = $1 and e.worker_nik = $2 and e.status <> 'rejected'
+           ) as "funds!""#,
+        funder,
+        nik as _,
+    )
+    .fetch_one(executor)
+    .await
+}

@@ -10,7 +10,7 @@ use lindung::{
     agency::{self, Agency, AgencyKind, NewApiKey},
     app::{App, ServerSettings},
     area::RegionCode,
-    audit::Pseudonymizer,
+    audit::{Pseudonymizer, service::ChainSettings},
     database::embedded::{EmbeddedOptions, EmbeddedPostgres},
     listener::ConnectionLimits,
     proto::v1::{self as pb, agency_service_client::AgencyServiceClient, worker_service_client::WorkerServiceClient},
@@ -149,6 +149,12 @@ impl TestApp {
             default_timeout: std::time::Duration::from_secs(60),
             shutdown_grace: std::time::Duration::from_secs(5),
             connections: ConnectionLimits { max_connections: 64, handshake_timeout: std::time::Duration::from_secs(2) },
+            // Short intervals, so that tests see their calls sealed and checkpointed within a second.
+            audit_chain: Some(ChainSettings {
+                seal_every: std::time::Duration::from_millis(100),
+                seal_batch: 1000,
+                checkpoint_every: std::time::Duration::from_millis(200),
+            }),
         };
         let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
         let addr = app.local_addr();
@@ -169,6 +175,17 @@ impl TestApp {
 
     pub async fn agencies(&self, key: &str) -> AgencyServiceClient<Authed> {
         AgencyServiceClient::with_interceptor(self.channel().await, Bearer::new(key))
+    }
+
+    /// The URL of the test's database, for the `lindung` binary.
+    pub fn database_url(&self) -> String {
+        let admin = &server().admin;
+        let (host, port, user) = (admin.get_host(), admin.get_port(), admin.get_username());
+        if host.starts_with('/') {
+            format!("postgres://{user}@localhost:{port}/{}?host={host}", self.database)
+        } else {
+            format!("postgres://{user}@{host}:{port}/{}", self.database)
+        }
     }
 
     /// Stops the server, then drops the test's database.

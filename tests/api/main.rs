@@ -5,6 +5,7 @@ mod helpers;
 mod agencies;
 mod areas;
 mod attestation;
+mod audit_chain;
 mod claims;
 mod cli;
 mod contributions;
