@@ -2,8 +2,8 @@
 //! over a long chain. Run with `cargo bench --bench audit` (`AUDIT_RECORDS=100000` for a shorter chain); the
 //! figures go in docs/PERFORMANCE.md.
 //!
-//! 1. Bulk enrollment (SubmitEnrollments streams of Kota Bogor workers) in four runs, alternating the sealer off and
-//!    on (off, on, off, on), each run starting with nothing left to seal: throughput with chaining on beside off.
+//! 1. Bulk enrollment (SubmitEnrollments streams of Kota Bogor workers) in six runs, alternating the sealer off and
+//!    on (off, on, off, …), each run starting with nothing left to seal: throughput with chaining on beside off.
 //! 2. A chain of AUDIT_RECORDS records (1,000,000 by default) seeded set-based with generate_series, sealed by the
 //!    sealer's own code, checkpointed, then verified exactly as `lindung audit verify` does.
 
@@ -27,7 +27,7 @@ use tonic::service::interceptor::InterceptedService;
 
 /// Workers per enrollment run.
 const RUN: u32 = 5_000;
-const RUNS: u32 = 4;
+const RUNS: u32 = 6;
 
 fn worker(n: u32) -> pb::Worker {
     let day = (n / 9999) % 28 + 1;

@@ -522,19 +522,19 @@ mod tests {
         let base = record(2);
         let original = leaf(5, &base);
         assert_ne!(leaf(6, &base), original);
-        let changes: Vec<Box<dyn Fn(&mut Record)>> = vec![
-            Box::new(|r| r.id += 1),
-            Box::new(|r| r.at += chrono::Duration::microseconds(1)),
-            Box::new(|r| r.agency_id = None),
-            Box::new(|r| r.method.push('x')),
-            Box::new(|r| r.request_id.push('x')),
-            Box::new(|r| r.outcome = "NOT_FOUND".into()),
-            Box::new(|r| r.subject = None),
+        let changes: [fn(&mut Record); 8] = [
+            |r| r.id += 1,
+            |r| r.at += chrono::Duration::microseconds(1),
+            |r| r.agency_id = None,
+            |r| r.method.push('x'),
+            |r| r.request_id.push('x'),
+            |r| r.outcome = "NOT_FOUND".into(),
+            |r| r.subject = None,
             // Moving a byte from one text to the next: the length prefixes tell them apart.
-            Box::new(|r| {
+            |r| {
                 let last = r.method.pop().unwrap();
                 r.request_id.insert(0, last);
-            }),
+            },
         ];
         for (i, change) in changes.iter().enumerate() {
             let mut changed = base.clone();

@@ -225,7 +225,7 @@ pub async fn checkpoint_without_batch(executor: impl PgExecutor<'_>) -> sqlx::Re
 
 /// Records not sealed yet.
 pub async fn unsealed_count(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
-    Ok(sqlx::query_scalar!(r#"select count(*) as "n!" from audit_log where seq is null"#).fetch_one(executor).await?)
+    sqlx::query_scalar!(r#"select count(*) as "n!" from audit_log where seq is null"#).fetch_one(executor).await
 }
 
 /// Which records a listing reads.

@@ -205,7 +205,7 @@ async fn an_agency_lists_its_own_records_and_a_funder_who_looked_at_its_workers(
     let own = bogor.list_audit_records(pb::ListAuditRecordsRequest::default()).await.unwrap().into_inner();
     assert!(!own.records.is_empty());
     assert!(own.records.iter().all(|r| r.agency.as_ref().unwrap().name == "Pemerintah Kota Bogor"), "{own:?}");
-    let times: Vec<_> = own.records.iter().map(|r| r.time.clone().unwrap().seconds).collect();
+    let times: Vec<_> = own.records.iter().map(|r| r.time.unwrap().seconds).collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
 
     // Paged: two at a time, the pages together are the whole list.
