@@ -22,6 +22,7 @@ use crate::{
     contribution::grpc::ContributionGrpc,
     coverage::grpc::CoverageGrpc,
     enrollment::grpc::EnrollmentGrpc,
+    feed::{self, grpc::FeedGrpc},
     health,
     listener::{self, ConnectionLimits},
     proto::{
@@ -29,7 +30,8 @@ use crate::{
         v1::{
             agency_service_server::AgencyServiceServer, claim_service_server::ClaimServiceServer,
             contribution_service_server::ContributionServiceServer, coverage_service_server::CoverageServiceServer,
-            enrollment_service_server::EnrollmentServiceServer, subsidy_service_server::SubsidyServiceServer,
+            enrollment_service_server::EnrollmentServiceServer, feed_service_server::FeedServiceServer,
+            subsidy_service_server::SubsidyServiceServer,
             worker_service_server::WorkerServiceServer,
         },
     },
@@ -45,6 +47,8 @@ pub struct ServerSettings {
     pub max_message_bytes: usize,
     pub default_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// The period of the event feed's heartbeats.
+    pub feed_heartbeat: Duration,
     /// Connections open at once, and the time each has to send the HTTP/2 preface.
     pub connections: ConnectionLimits,
 }
@@ -91,7 +95,11 @@ impl App {
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         health::set_all(&health_reporter, ServingStatus::Serving).await;
         let store_watch = health::watch_store(&state.pool, health_reporter.clone());
-        let tasks = background::Tasks::new();
+        let mut tasks = background::Tasks::new();
+        // The feed: the sequencer and the calendar run once per deployment; each process follows the head.
+        tasks.spawn(&state, feed::service::Sequencer { every: Duration::from_secs(1) });
+        tasks.spawn(&state, feed::service::Calendar { every: Duration::from_secs(300) });
+        let head_watch = feed::service::HeadWatch::start(&state, Duration::from_secs(5));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -127,6 +135,9 @@ impl App {
         let claims = ClaimServiceServer::new(ClaimGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let feed = FeedServiceServer::new(FeedGrpc::new(state.clone(), head_watch.head(), settings.feed_heartbeat))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -152,6 +163,8 @@ impl App {
             shutdown.await;
             store_watch.stop().await;
             tasks.stop().await;
+            // Ends every subscription (UNAVAILABLE, to be resumed), which would otherwise outlive the grace period.
+            head_watch.stop().await;
             tracing::info!("shutting down: health NOT_SERVING, finishing in-flight calls");
             health::set_all(&reporter, ServingStatus::NotServing).await;
             let _ = stop_tx.send(());
@@ -179,6 +192,7 @@ impl App {
             .add_service(contributions)
             .add_service(coverage)
             .add_service(claims)
+            .add_service(feed)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });

@@ -53,6 +53,7 @@ pub enum Rpc {
     GetClaim,
     ListClaims,
     EstimateBenefit,
+    Subscribe,
 }
 
 impl Rpc {
@@ -96,6 +97,7 @@ impl Rpc {
             Rpc::GetClaim => "/lindung.v1.ClaimService/GetClaim",
             Rpc::ListClaims => "/lindung.v1.ClaimService/ListClaims",
             Rpc::EstimateBenefit => "/lindung.v1.ClaimService/EstimateBenefit",
+            Rpc::Subscribe => "/lindung.v1.FeedService/Subscribe",
         }
     }
 }
@@ -171,6 +173,8 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     (Rpc::GetClaim, [SELF, SELF, ALL]),
     (Rpc::ListClaims, [SELF, SELF, ALL]),
     (Rpc::EstimateBenefit, [SELF, SELF, ALL]),
+    // Every agency follows the feed; a government receives the events about its own subsidies and workers.
+    (Rpc::Subscribe, [SELF, SELF, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.

@@ -44,6 +44,7 @@ impl Bench {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: Duration::from_secs(600),
             shutdown_grace: Duration::from_secs(5),
+            feed_heartbeat: Duration::from_secs(15),
             connections: ConnectionLimits { max_connections: 1024, handshake_timeout: Duration::from_secs(10) },
         };
         let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();

@@ -10,6 +10,7 @@ mod contributions;
 mod coverage;
 mod dates;
 mod enrollments;
+mod feed;
 mod serve;
 mod service;
 mod store_loss;
