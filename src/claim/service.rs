@@ -61,8 +61,7 @@ pub async fn file_claim(state: &AppState, caller: &Caller, filing: Filing) -> Re
                 ));
             }
         };
-        worker::service::record_death(&mut w, &worker.nik, filing.date, &certificate, caller.agency_id())
-            .await?;
+        worker::service::record_death(&mut w, &worker.nik, filing.date, &certificate, caller.agency_id()).await?;
     }
     // Judged after the death is recorded, as VerifyCoverage would judge it now.
     let covered = covered_on(&mut w, &worker.nik, filing.date).await?;

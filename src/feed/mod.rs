@@ -134,7 +134,12 @@ impl NewEvent {
     }
 
     pub fn bill_issued(bill_id: Uuid, subsidy_id: Uuid, month: Month) -> NewEvent {
-        NewEvent { bill_id: Some(bill_id), subsidy_id: Some(subsidy_id), month: Some(month), ..NewEvent::of(Kind::BillIssued) }
+        NewEvent {
+            bill_id: Some(bill_id),
+            subsidy_id: Some(subsidy_id),
+            month: Some(month),
+            ..NewEvent::of(Kind::BillIssued)
+        }
     }
 
     pub fn payment_recorded(payment_id: Uuid, subsidy_id: Uuid) -> NewEvent {
@@ -270,7 +275,8 @@ mod tests {
     #[test]
     fn only_the_events_about_a_worker_as_such_keep_the_nik() {
         let nik = Nik::parse("3271014501900001").unwrap();
-        let with_nik = NewEvent { worker_nik: Some(nik.clone()), ..NewEvent::claim(Kind::ClaimPaid, Uuid::nil(), None) };
+        let with_nik =
+            NewEvent { worker_nik: Some(nik.clone()), ..NewEvent::claim(Kind::ClaimPaid, Uuid::nil(), None) };
         assert_eq!(with_nik.kept_nik(), None);
         assert_eq!(NewEvent::worker(Kind::DeathReported, &nik).kept_nik(), Some(&nik));
     }
@@ -285,7 +291,8 @@ mod tests {
         let check = |day: &str, expected: &[(Kind, &str)]| {
             let day = date(day);
             let ledger = coverage::ledger(&bills, &[], &[], day);
-            let facts: Vec<(Kind, Month)> = calendar_facts(&ledger, day).into_iter().map(|f| (f.kind, f.month)).collect();
+            let facts: Vec<(Kind, Month)> =
+                calendar_facts(&ledger, day).into_iter().map(|f| (f.kind, f.month)).collect();
             let expected: Vec<(Kind, Month)> = expected.iter().map(|&(k, m)| (k, month(m))).collect();
             assert_eq!(facts, expected, "{day}");
         };

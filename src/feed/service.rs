@@ -19,7 +19,13 @@ const SEQUENCE_BATCH: i64 = 10_000;
 /// Up to [`PAGE`] events after `after` and up to `upto` that `caller` may see, of `kinds` (all when empty). The
 /// NIKs the page carries are audited as a read by the caller.
 #[tracing::instrument(skip_all)]
-pub async fn page(state: &AppState, caller: &Caller, after: u64, upto: u64, kinds: &[Kind]) -> Result<Vec<Event>, Error> {
+pub async fn page(
+    state: &AppState,
+    caller: &Caller,
+    after: u64,
+    upto: u64,
+    kinds: &[Kind],
+) -> Result<Vec<Event>, Error> {
     let viewer = Viewer::of(caller.scope, caller.agency_id());
     let events = store::page(&state.pool, viewer.audience_filter(), after, upto, kinds, PAGE).await?;
     if events.iter().any(|e| e.worker_nik.is_some()) {

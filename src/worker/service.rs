@@ -252,7 +252,7 @@ pub async fn record_death(
     certificate: &str,
     by: Uuid,
 ) -> Result<Death, Error> {
-    let (recorded, now) = store::record_death(&mut **w, nik.as_str(), died, certificate, by).await?;
+    let (recorded, now) = store::record_death(w, nik.as_str(), died, certificate, by).await?;
     if recorded.date_of_death != died || recorded.certificate_number != certificate {
         return Err(Error::Refused(vec![Refusal::new(
             "R2",
@@ -265,8 +265,8 @@ pub async fn record_death(
     }
     // A resend ends and refunds nothing more: the first report left nothing to end.
     let after = Month::of(died).next().first_day();
-    let changed = crate::enrollment::store::end_after_death(&mut **w, nik.as_str(), after).await?;
-    let refunds = crate::contribution::store::refund_from(&mut **w, nik.as_str(), after).await?;
+    let changed = crate::enrollment::store::end_after_death(w, nik.as_str(), after).await?;
+    let refunds = crate::contribution::store::refund_from(w, nik.as_str(), after).await?;
     if now {
         w.emit(NewEvent::worker(Kind::DeathReported, nik));
     }

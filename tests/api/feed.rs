@@ -185,7 +185,9 @@ async fn the_events_of_a_rolled_back_transaction_are_never_delivered() {
     assert_eq!((after[0].kind(), after[0].enrollment_id.as_str()), (pb::EventKind::EnrollmentEnded, ids[0].as_str()));
     let mut replay = subscribe(&app, &app.keys.insurer, 0, &[]).await;
     let all = events_through(&mut replay, written(&app).await).await;
-    assert!(all.iter().all(|e| e.kind() != pb::EventKind::EnrollmentHandedOver && e.claim_id != rolled_back.to_string()));
+    assert!(
+        all.iter().all(|e| e.kind() != pb::EventKind::EnrollmentHandedOver && e.claim_id != rolled_back.to_string())
+    );
     assert!(before.len() >= 2, "the city saw its submission and its confirmation: {before:?}");
     app.stop().await;
 }
@@ -303,7 +305,10 @@ async fn heartbeats_carry_the_head_and_a_subscriber_resumes_from_one() {
     issue(&app, &subsidy, "2025-09").await;
     let mut insurer = subscribe(&app, &app.keys.insurer, resume_from, &[pb::EventKind::BillIssued]).await;
     let later = next_event(&mut insurer).await;
-    assert_eq!((later.position, later.kind(), later.subsidy_id.as_str()), (head + 1, pb::EventKind::BillIssued, subsidy.as_str()));
+    assert_eq!(
+        (later.position, later.kind(), later.subsidy_id.as_str()),
+        (head + 1, pb::EventKind::BillIssued, subsidy.as_str())
+    );
     assert_eq!(later.month, "2025-09");
     app.stop().await;
 }
