@@ -30,15 +30,16 @@ use crate::{
     contribution::grpc::ContributionGrpc,
     coverage::grpc::CoverageGrpc,
     enrollment::grpc::EnrollmentGrpc,
+    feed::{self, grpc::FeedGrpc},
     health,
     listener::{self, ConnectionLimits},
     proto::{
         self,
         v1::{
             agency_service_server::AgencyServiceServer, attestation_service_server::AttestationServiceServer,
-            audit_service_server::AuditServiceServer,
-            claim_service_server::ClaimServiceServer, contribution_service_server::ContributionServiceServer,
-            coverage_service_server::CoverageServiceServer, enrollment_service_server::EnrollmentServiceServer,
+            audit_service_server::AuditServiceServer, claim_service_server::ClaimServiceServer,
+            contribution_service_server::ContributionServiceServer, coverage_service_server::CoverageServiceServer,
+            enrollment_service_server::EnrollmentServiceServer, feed_service_server::FeedServiceServer,
             subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
         },
     },
@@ -55,6 +56,8 @@ pub struct ServerSettings {
     pub max_message_bytes: usize,
     pub default_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// The period of the event feed's heartbeats.
+    pub feed_heartbeat: Duration,
     /// Connections open at once, and the time each has to send the HTTP/2 preface.
     pub connections: ConnectionLimits,
     /// How the audit chain is sealed and checkpointed; None runs neither task (only the benchmark that measures
@@ -109,6 +112,10 @@ impl App {
             tasks.spawn(&state, Sealing { every: chain.seal_every, batch: chain.seal_batch });
             tasks.spawn(&state, Checkpointing { every: chain.checkpoint_every });
         }
+        // The feed: the sequencer and the calendar run once per deployment; each process follows the head.
+        tasks.spawn(&state, feed::service::Sequencer { every: Duration::from_secs(1) });
+        tasks.spawn(&state, feed::service::Calendar { every: Duration::from_secs(300) });
+        let head_watch = feed::service::HeadWatch::start(&state, Duration::from_secs(5));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -150,6 +157,9 @@ impl App {
         let audit = AuditServiceServer::new(AuditGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let feed = FeedServiceServer::new(FeedGrpc::new(state.clone(), head_watch.head(), settings.feed_heartbeat))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -182,6 +192,8 @@ impl App {
             shutdown.await;
             store_watch.stop().await;
             tasks.stop().await;
+            // Ends every subscription (UNAVAILABLE, to be resumed), which would otherwise outlive the grace period.
+            head_watch.stop().await;
             tracing::info!("shutting down: health NOT_SERVING, finishing in-flight calls");
             health::set_all(&reporter, ServingStatus::NotServing).await;
             let _ = stop_tx.send(());
@@ -213,6 +225,7 @@ impl App {
             .add_service(claims)
             .add_service(attestations)
             .add_service(audit)
+            .add_service(feed)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });

@@ -59,6 +59,7 @@ pub enum Rpc {
     ListWorkerAccess,
     SubjectAccessReport,
     GetInclusionProof,
+    Subscribe,
 }
 
 impl Rpc {
@@ -108,6 +109,7 @@ impl Rpc {
             Rpc::ListWorkerAccess => "/lindung.v1.AuditService/ListWorkerAccess",
             Rpc::SubjectAccessReport => "/lindung.v1.AuditService/SubjectAccessReport",
             Rpc::GetInclusionProof => "/lindung.v1.AuditService/GetInclusionProof",
+            Rpc::Subscribe => "/lindung.v1.FeedService/Subscribe",
         }
     }
 }
@@ -193,6 +195,8 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     (Rpc::ListWorkerAccess, [SELF, SELF, NO]),
     (Rpc::SubjectAccessReport, [SELF, SELF, ALL]),
     (Rpc::GetInclusionProof, [SELF, SELF, ALL]),
+    // Every agency follows the feed; a government receives the events about its own subsidies and workers.
+    (Rpc::Subscribe, [SELF, SELF, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.

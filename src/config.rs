@@ -96,6 +96,11 @@ pub struct ServeConfig {
     #[arg(long, env = "LINDUNG_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub handshake_timeout: Duration,
 
+    /// How often an event-feed subscriber receives a heartbeat with the feed's head, e.g. `15s`: silence longer than
+    /// this means a broken stream.
+    #[arg(long, env = "LINDUNG_FEED_HEARTBEAT", default_value = "15s", value_parser = parse_duration)]
+    pub feed_heartbeat: Duration,
+
     /// Log format.
     #[arg(long, env = "LINDUNG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -33,6 +33,7 @@ pub mod claim;
 pub mod contribution;
 pub mod coverage;
 pub mod enrollment;
+pub mod feed;
 pub mod subsidy;
 pub mod worker;
 

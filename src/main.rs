@@ -57,6 +57,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 max_message_bytes: config.max_message_bytes,
                 default_timeout: config.default_timeout,
                 shutdown_grace: config.shutdown_grace,
+                feed_heartbeat: config.feed_heartbeat,
                 connections: ConnectionLimits {
                     max_connections: config.max_connections,
                     handshake_timeout: config.handshake_timeout,

@@ -3,8 +3,9 @@
 //!
 //! A change is written only through a [`Write`]: it opens the transaction, collects the people the change touched,
 //! and on [`Write::commit`] records the audit entry in the same transaction before committing. There is no other
-//! way to commit a [`Write`], so a change cannot be written unaudited by accident. This is also where the event
-//! feed's outbox row is written (next to the audit entry, in the same transaction).
+//! way to commit a [`Write`], so a change cannot be written unaudited by accident. The events the change emitted
+//! ([`Write::emit`]) are written to the feed's outbox there too, next to the audit entry, in the same transaction:
+//! a rolled-back change has no event, a committed one all of its events.
 
 use std::ops::{Deref, DerefMut};
 
@@ -15,6 +16,7 @@ use crate::{
     audit::{self, Pseudonymizer, Subject},
     auth::{self, Caller, Rpc},
     error::{self, Error},
+    feed::{self, NewEvent},
     nik::Nik,
     seal::Sealer,
     signing::Signer,
@@ -82,7 +84,8 @@ impl AppState {
     #[tracing::instrument(name = "write", skip_all)]
     pub async fn write(&self, caller: &Caller) -> Result<Write, Error> {
         let tx = self.pool.begin().await?;
-        Ok(Write { tx, audit: Audit::new(self, caller) })
+        let actor = feed::actor_in_audience(caller.agency.kind).then(|| caller.agency_id());
+        Ok(Write { tx, audit: Audit::new(self, caller), events: Vec::new(), actor })
     }
 
     /// Opens an audited read by `caller`: a connection from the pool and the people it looked up.
@@ -155,6 +158,10 @@ impl Audit {
 pub struct Write {
     tx: sqlx::Transaction<'static, Postgres>,
     audit: Audit,
+    /// The feed's events of the change, written at commit.
+    events: Vec<NewEvent>,
+    /// The agency named in the events' audience as the one that made the change (a government; None: the insurer).
+    actor: Option<uuid::Uuid>,
 }
 
 impl Write {
@@ -176,9 +183,19 @@ impl Write {
         }
     }
 
-    /// Writes the audit entry in the change's transaction and commits both.
+    /// Emits an event of the feed: written with the change, or not at all.
+    pub fn emit(&mut self, event: NewEvent) {
+        self.events.push(event);
+    }
+
+    pub fn emit_all(&mut self, events: impl IntoIterator<Item = NewEvent>) {
+        self.events.extend(events);
+    }
+
+    /// Writes the events (one statement) and the audit entry in the change's transaction and commits them with it.
     #[tracing::instrument(name = "commit", skip_all)]
     pub async fn commit(mut self) -> Result<(), Error> {
+        feed::store::insert(&mut self.tx, self.actor, &self.events).await?;
         self.audit.record(&mut self.tx).await?;
         self.tx.commit().await?;
         Ok(())

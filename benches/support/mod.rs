@@ -52,6 +52,7 @@ impl Bench {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: Duration::from_secs(600),
             shutdown_grace: Duration::from_secs(5),
+            feed_heartbeat: Duration::from_secs(15),
             connections: ConnectionLimits { max_connections: 1024, handshake_timeout: Duration::from_secs(10) },
             audit_chain,
         };

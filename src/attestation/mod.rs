@@ -510,7 +510,9 @@ mod tests {
         let nik = Nik::parse("3271014501900001").unwrap();
         assert_eq!(subject(&[5; 32], &nik), subject(&[5; 32], &nik));
         assert_ne!(subject(&[5; 32], &nik), subject(&[6; 32], &nik));
-        let audit = crate::audit::Pseudonymizer::new([5; 32]).subject(&nik);
-        assert_ne!(subject(&[5; 32], &nik), URL_SAFE_NO_PAD.encode(audit.0));
+        // Under one deployment secret, the attestation's subject key is derived under its own label.
+        let secret = crate::audit::Pseudonymizer::new([5; 32]);
+        let key = secret.derive_key(SUBJECT_KEY_LABEL);
+        assert_ne!(subject(&key, &nik), URL_SAFE_NO_PAD.encode(secret.subject(&nik).0));
     }
 }

@@ -20,6 +20,7 @@ use crate::{
     clock::today,
     coverage::{self, Covered, NotCovered},
     error::{Error, Refusal},
+    feed::{Kind, NewEvent},
     nik::Nik,
     paging::{self, Page},
     seal::Sealer,
@@ -60,8 +61,7 @@ pub async fn file_claim(state: &AppState, caller: &Caller, filing: Filing) -> Re
                 ));
             }
         };
-        worker::service::record_death(&mut w, worker.nik.as_str(), filing.date, &certificate, caller.agency_id())
-            .await?;
+        worker::service::record_death(&mut w, &worker.nik, filing.date, &certificate, caller.agency_id()).await?;
     }
     // Judged after the death is recorded, as VerifyCoverage would judge it now.
     let covered = covered_on(&mut w, &worker.nik, filing.date).await?;
@@ -107,6 +107,7 @@ pub async fn file_claim(state: &AppState, caller: &Caller, filing: Filing) -> Re
         }
     };
     w.touch(&worker.nik);
+    w.emit(NewEvent::claim(Kind::ClaimFiled, id, Some(covered.subsidy_id)));
     w.commit().await?;
     answer(state, caller, id).await
 }
@@ -152,6 +153,7 @@ pub async fn file_accident_notice(state: &AppState, caller: &Caller, notice: Acc
     };
     store::insert(&mut w, &claim).await?;
     w.touch(&worker.nik);
+    w.emit(NewEvent::claim(Kind::ClaimFiled, claim.id, None));
     w.commit().await?;
     answer(state, caller, claim.id).await
 }
@@ -186,6 +188,7 @@ pub async fn assess(state: &AppState, caller: &Caller, id: Uuid) -> Result<View,
     let assessment = assessment(&mut w, &covered, &claimed, claim.event_date).await?;
     store::assess(&mut w, id, &sealed::seal_assessment(&sealer, &assessment), assessment.total).await?;
     w.touch(&claim.worker_nik);
+    w.emit(NewEvent::claim(Kind::ClaimAssessed, id, claim.subsidy_id));
     w.commit().await?;
     answer(state, caller, id).await
 }
@@ -202,6 +205,7 @@ pub async fn decide(state: &AppState, caller: &Caller, id: Uuid, decision: Decis
     };
     store::decide(&mut w, id, to, reason, caller.agency_id()).await?;
     w.touch(&claim.worker_nik);
+    w.emit(NewEvent::claim(Kind::ClaimDecided, id, claim.subsidy_id));
     w.commit().await?;
     answer(state, caller, id).await
 }
@@ -226,6 +230,7 @@ pub async fn pay(state: &AppState, caller: &Caller, id: Uuid, payment: Payment) 
         }
     })?;
     w.touch(&claim.worker_nik);
+    w.emit(NewEvent::claim(Kind::ClaimPaid, id, claim.subsidy_id));
     w.commit().await?;
     answer(state, caller, id).await
 }

@@ -10,6 +10,7 @@ use crate::{
     auth::Caller,
     coverage::{self, Arrears},
     error::Error,
+    feed::NewEvent,
     money::Rupiah,
     month::Month,
     nik::Nik,
@@ -24,6 +25,10 @@ pub async fn issue_bill(state: &AppState, caller: &Caller, subsidy: Uuid, month:
     billable(&subsidy, month)?;
     let mut w = state.write(caller).await?;
     let (bill, added) = store::issue(&mut w, subsidy.id, month.first_day(), caller.agency_id()).await?;
+    // A re-issue that added no line changed nothing to tell.
+    if added > 0 {
+        w.emit(NewEvent::bill_issued(bill, subsidy.id, month));
+    }
     w.commit().await?;
     let bill = bills_of(state, subsidy.id)
         .await?
@@ -44,7 +49,7 @@ pub async fn record_payment(
 ) -> Result<(Uuid, Rupiah), Error> {
     let subsidy = subsidy::service::visible(state, caller, subsidy).await?.subsidy;
     let mut w = state.write(caller).await?;
-    let stored = store::record_payment(
+    let (stored, recorded_now) = store::record_payment(
         &mut w,
         subsidy.id,
         payment.amount.amount(),
@@ -59,6 +64,9 @@ pub async fn record_payment(
             "REFERENCE_REUSED",
             "was already recorded for a payment of another amount or date",
         ));
+    }
+    if recorded_now {
+        w.emit(NewEvent::payment_recorded(stored.id, subsidy.id));
     }
     w.commit().await?;
     let credit = bills_of(state, subsidy.id).await?.1;

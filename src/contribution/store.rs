@@ -168,7 +168,7 @@ pub struct PaymentRow {
 }
 
 /// Records a payment unless its reference is already recorded for the subsidy; answers the payment stored under
-/// that reference either way.
+/// that reference either way, and whether this call recorded it.
 #[tracing::instrument(skip_all)]
 pub async fn record_payment(
     conn: &mut PgConnection,
@@ -177,8 +177,8 @@ pub async fn record_payment(
     paid_on: NaiveDate,
     reference: &str,
     by: Uuid,
-) -> sqlx::Result<PaymentRow> {
-    sqlx::query!(
+) -> sqlx::Result<(PaymentRow, bool)> {
+    let inserted = sqlx::query!(
         "insert into payments (id, subsidy_id, amount, paid_on, reference, recorded_by) values ($1, $2, $3, $4, $5, $6)
          on conflict (subsidy_id, reference) do nothing",
         Uuid::new_v4(),
@@ -189,13 +189,16 @@ pub async fn record_payment(
         by
     )
     .execute(&mut *conn)
-    .await?;
-    sqlx::query_as!(
+    .await?
+    .rows_affected()
+        == 1;
+    let stored = sqlx::query_as!(
         PaymentRow,
         r#"select id, amount as "amount: Rupiah", paid_on from payments where subsidy_id = $1 and reference = $2"#,
         subsidy,
         reference
     )
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((stored, inserted))
 }

@@ -113,3 +113,4 @@ stored_as_code!(crate::enrollment::InsurerRefusal, as_str, from_code);
 stored_as_code!(crate::enrollment::EndReason, as_str, from_code);
 stored_as_code!(crate::worker::Occupation, as_str, from_code);
 stored_as_code!(crate::worker::Flag, code, from_code, array);
+stored_as_code!(crate::feed::Kind, code, from_code);

@@ -13,6 +13,7 @@ use crate::{
     auth::{Caller, Scope},
     clock::today,
     error::{Error, Refusal},
+    feed::{Kind, NewEvent},
     month::Month,
     nik::Nik,
     participant::ParticipantNumber,
@@ -249,6 +250,9 @@ pub async fn decide(
 
     store::confirm_many(&mut w, &confirms).await?;
     store::refuse_many(&mut w, &rejections).await?;
+    let subsidy_of = |id: Uuid| rows.get(&id).map(|r| r.subsidy_id);
+    w.emit_all(confirms.iter().map(|c| NewEvent::enrollment(Kind::EnrollmentConfirmed, c.id, subsidy_of(c.id))));
+    w.emit_all(rejections.iter().map(|r| NewEvent::enrollment(Kind::EnrollmentRefused, r.id, subsidy_of(r.id))));
     w.touch_all(confirms.iter().map(|c| &c.nik));
     w.touch_all(rejections.iter().filter_map(|r| rows.get(&r.id)).map(|r| &r.worker_nik));
     let written: Vec<Uuid> = decided.iter().filter_map(|d| d.as_ref().ok().copied()).collect();
@@ -489,6 +493,9 @@ async fn admit_all(
     }
     store::record_answers(w, funder, &records).await?;
     w.touch_all(accepted.iter().map(|(_, s, _)| &s.nik));
+    w.emit_all(
+        accepted.iter().map(|(_, _, n)| NewEvent::enrollment(Kind::EnrollmentSubmitted, n.id, Some(n.subsidy_id))),
+    );
 
     let ids: Vec<Uuid> = accepted.iter().map(|(_, _, n)| n.id).chain(replayed.iter().map(|(_, id)| *id)).collect();
     let rows: HashMap<Uuid, Enrollment> =
@@ -547,6 +554,8 @@ async fn lock_own(w: &mut Write, caller: &Caller, id: Uuid) -> Result<Enrollment
 async fn end_locked(w: &mut Write, row: &Enrollment, end_month: Month, reason: EndReason) -> Result<(), Error> {
     row.check_end().map_err(|refusal| Error::Refused(vec![refusal]))?;
     store::end(w, row.id, end_month, reason).await?;
+    let kind = if reason == EndReason::HandedOver { Kind::EnrollmentHandedOver } else { Kind::EnrollmentEnded };
+    w.emit(NewEvent::enrollment(kind, row.id, Some(row.subsidy_id)));
     Ok(())
 }
 

@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{DeathReport, Flag, ListFilter, Refund, Reported, Worker, WorkerInput, store};
@@ -12,9 +11,10 @@ use crate::{
     area::{self, AreaLevel, RegionCode},
     auth::{Caller, Scope},
     error::{Error, FieldViolation, Refusal},
+    feed::{Kind, NewEvent},
     month::Month,
     nik::Nik,
-    state::AppState,
+    state::{AppState, Write},
 };
 
 pub use super::store::{Outcome, StoredWorker};
@@ -129,6 +129,11 @@ pub async fn upsert(
         let outcomes = store::upsert(&mut w, &workers, caller.agency_id()).await?;
         for ((i, worker), outcome) in writable.into_iter().zip(outcomes) {
             w.touch(&worker.nik);
+            match outcome {
+                Outcome::Created => w.emit(NewEvent::worker(Kind::WorkerRegistered, &worker.nik)),
+                Outcome::Updated => w.emit(NewEvent::worker(Kind::WorkerChanged, &worker.nik)),
+                Outcome::Unchanged => {}
+            }
             stored_any = true;
             results[i] = Some(Upserted::Stored { outcome, flags: worker.flags });
         }
@@ -207,7 +212,7 @@ pub async fn report_death(state: &AppState, caller: &Caller, report: DeathReport
         return Err(Error::invalid("date_of_death", "DEATH_BEFORE_BIRTH", "must not be before the birth date"));
     }
     let Death { recorded, now, changed, refunds } =
-        record_death(&mut w, nik.as_str(), died, &certificate, caller.agency_id()).await?;
+        record_death(&mut w, &nik, died, &certificate, caller.agency_id()).await?;
     w.touch(&nik);
     w.commit().await?;
     // Each caller learns only of its own enrollments and refunds (the insurer of all).
@@ -237,16 +242,17 @@ pub struct Death {
 
 /// Records a death with its consequences, in the caller's transaction: the worker deceased, every enrollment ended
 /// after the month of death, what was billed for later months refunded (R1.8). Refused when another death is
-/// recorded for the worker. Shared by ReportDeath and the filing of a death claim.
+/// recorded for the worker. Shared by ReportDeath and the filing of a death claim. A death recorded now is an
+/// event of the feed, and so is each enrollment it ended.
 #[tracing::instrument(skip_all)]
 pub async fn record_death(
-    conn: &mut PgConnection,
-    nik: &str,
+    w: &mut Write,
+    nik: &Nik,
     died: NaiveDate,
     certificate: &str,
     by: Uuid,
 ) -> Result<Death, Error> {
-    let (recorded, now) = store::record_death(&mut *conn, nik, died, certificate, by).await?;
+    let (recorded, now) = store::record_death(w, nik.as_str(), died, certificate, by).await?;
     if recorded.date_of_death != died || recorded.certificate_number != certificate {
         return Err(Error::Refused(vec![Refusal::new(
             "R2",
@@ -259,8 +265,12 @@ pub async fn record_death(
     }
     // A resend ends and refunds nothing more: the first report left nothing to end.
     let after = Month::of(died).next().first_day();
-    let changed = crate::enrollment::store::end_after_death(&mut *conn, nik, after).await?;
-    let refunds = crate::contribution::store::refund_from(conn, nik, after).await?;
+    let changed = crate::enrollment::store::end_after_death(w, nik.as_str(), after).await?;
+    let refunds = crate::contribution::store::refund_from(w, nik.as_str(), after).await?;
+    if now {
+        w.emit(NewEvent::worker(Kind::DeathReported, nik));
+    }
+    w.emit_all(changed.iter().map(|e| NewEvent::enrollment(Kind::EnrollmentEnded, e.id, None)));
     Ok(Death { recorded, now, changed, refunds })
 }
 

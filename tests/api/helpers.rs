@@ -148,6 +148,7 @@ impl TestApp {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: std::time::Duration::from_secs(60),
             shutdown_grace: std::time::Duration::from_secs(5),
+            feed_heartbeat: std::time::Duration::from_millis(200),
             connections: ConnectionLimits { max_connections: 64, handshake_timeout: std::time::Duration::from_secs(2) },
             // Short intervals, so that tests see their calls sealed and checkpointed within a second.
             audit_chain: Some(ChainSettings {

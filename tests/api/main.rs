@@ -13,6 +13,7 @@ mod coverage;
 mod dates;
 mod enrollments;
 mod json;
+mod feed;
 mod serve;
 mod service;
 mod store_loss;

@@ -377,7 +377,14 @@ fn every_rpc() -> Vec<String> {
             }
         }
     }
+    paths.retain(|p| !answers_forever(p));
     paths
+}
+
+/// The event feed's stream ends only when its client leaves: a valid request is never answered to its end, so these
+/// checks, which read every answer to its end, leave it out (tests/api/feed.rs checks its requests).
+fn answers_forever(path: &str) -> bool {
+    path == "/lindung.v1.FeedService/Subscribe"
 }
 
 #[tokio::test]
@@ -452,6 +459,7 @@ async fn a_nul_byte_or_control_character_in_any_text_field_is_never_internal() {
         .flat_map(|s| {
             s.method.iter().map(move |m| (format!("/lindung.v1.{}/{}", s.name(), m.name()), m.input_type().to_owned()))
         })
+        .filter(|(path, _)| !answers_forever(path))
         .collect();
     for text in ["a\u{0}b", "\u{0}", "x\u{7}y\u{1b}[31m", "\u{202e}abc"] {
         for (path, input) in &methods {
