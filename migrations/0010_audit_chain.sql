@@ -44,23 +44,21 @@ create table audit_checkpoints (
 create index audit_checkpoints_batch on audit_checkpoints (batch);
 
 -- The statement trigger of 0001 forbade every UPDATE, sealing included. Its row-level successor allows exactly one
--- update: setting seq and leaf on a row that has neither, leaving every other column as it was.
+-- update: setting seq and leaf on a row that has neither, leaving every other column as it was. The condition is
+-- the trigger's WHEN clause, so sealing a row costs no PL/pgSQL call; only a refused change reaches the function.
 drop trigger audit_log_append_only on audit_log;
 
-create or replace function audit_log_append_only() returns trigger language plpgsql as $$
-begin
-    if tg_op = 'UPDATE' and old.seq is null and old.leaf is null and new.seq is not null and new.leaf is not null
+create trigger audit_log_append_only before update on audit_log
+    for each row
+    when (not (
+        old.seq is null and old.leaf is null and new.seq is not null and new.leaf is not null
         and (new.id, new.at, new.agency_id, new.method, new.request_id, new.outcome, new.subject_hash)
             is not distinct from (old.id, old.at, old.agency_id, old.method, old.request_id, old.outcome, old.subject_hash)
-    then
-        return new;
-    end if;
-    raise exception 'audit_log is append-only: a record is only ever sealed, once' using errcode = 'insufficient_privilege';
-end;
-$$;
+    ))
+    execute function audit_log_append_only();
 
-create trigger audit_log_append_only before update or delete on audit_log
-    for each row execute function audit_log_append_only();
+create trigger audit_log_no_delete before delete on audit_log
+    for each statement execute function audit_log_append_only();
 
 -- Batches and checkpoints are append-only, and none of the three tables may be truncated.
 create function audit_chain_append_only() returns trigger language plpgsql as $$
