@@ -29,10 +29,11 @@ use crate::{
         v1::{
             agency_service_server::AgencyServiceServer, claim_service_server::ClaimServiceServer,
             contribution_service_server::ContributionServiceServer, coverage_service_server::CoverageServiceServer,
-            enrollment_service_server::EnrollmentServiceServer, subsidy_service_server::SubsidyServiceServer,
-            worker_service_server::WorkerServiceServer,
+            enrollment_service_server::EnrollmentServiceServer, reconcile_service_server::ReconcileServiceServer,
+            subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
         },
     },
+    reconcile::grpc::ReconcileGrpc,
     signing,
     state::AppState,
     subsidy::grpc::SubsidyGrpc,
@@ -127,6 +128,9 @@ impl App {
         let claims = ClaimServiceServer::new(ClaimGrpc::new(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let reconcile = ReconcileServiceServer::new(ReconcileGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -179,6 +183,7 @@ impl App {
             .add_service(contributions)
             .add_service(coverage)
             .add_service(claims)
+            .add_service(reconcile)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });

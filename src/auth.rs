@@ -53,6 +53,8 @@ pub enum Rpc {
     GetClaim,
     ListClaims,
     EstimateBenefit,
+    Reconcile,
+    GetMonthlyStatement,
 }
 
 impl Rpc {
@@ -96,6 +98,8 @@ impl Rpc {
             Rpc::GetClaim => "/lindung.v1.ClaimService/GetClaim",
             Rpc::ListClaims => "/lindung.v1.ClaimService/ListClaims",
             Rpc::EstimateBenefit => "/lindung.v1.ClaimService/EstimateBenefit",
+            Rpc::Reconcile => "/lindung.v1.ReconcileService/Reconcile",
+            Rpc::GetMonthlyStatement => "/lindung.v1.ReconcileService/GetMonthlyStatement",
         }
     }
 }
@@ -171,6 +175,9 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     (Rpc::GetClaim, [SELF, SELF, ALL]),
     (Rpc::ListClaims, [SELF, SELF, ALL]),
     (Rpc::EstimateBenefit, [SELF, SELF, ALL]),
+    // A funder reconciles its own subsidies' lists and reads their statements (R6.2); the insurer any subsidy's.
+    (Rpc::Reconcile, [SELF, SELF, ALL]),
+    (Rpc::GetMonthlyStatement, [SELF, SELF, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.

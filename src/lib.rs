@@ -32,6 +32,7 @@ pub mod claim;
 pub mod contribution;
 pub mod coverage;
 pub mod enrollment;
+pub mod reconcile;
 pub mod subsidy;
 pub mod worker;
 

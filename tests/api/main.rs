@@ -10,6 +10,7 @@ mod contributions;
 mod coverage;
 mod dates;
 mod enrollments;
+mod reconcile;
 mod serve;
 mod service;
 mod store_loss;
