@@ -7,10 +7,11 @@ create unlogged table reconcile_rows (
     run uuid not null,
     -- The row's position on the list, from 1.
     row_no integer not null,
-    -- The row as sent (re-parsed when it is answered, so a bad row's violations need not be kept).
-    nik_sent text not null,
-    full_name text not null,
-    first_month_sent text not null,
+    -- The row as sent, re-parsed when it is answered (so a bad row's violations need not be kept). Bytes, not text:
+    -- a bad row may hold what text cannot (a NUL), and it must still be answered as sent.
+    nik_sent bytea not null,
+    full_name bytea not null,
+    first_month_sent bytea not null,
     -- The parsed NIK; null when the row is not a valid NIK.
     nik text collate "C",
     constraint reconcile_rows_pk primary key (run, row_no)

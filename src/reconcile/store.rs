@@ -35,13 +35,14 @@ pub struct Staged {
 #[tracing::instrument(skip_all)]
 pub async fn stage(conn: &mut PgConnection, run: Uuid, rows: &[Staged]) -> sqlx::Result<()> {
     let row_nos: Vec<i32> = rows.iter().map(|r| r.row_no).collect();
-    let niks_sent: Vec<String> = rows.iter().map(|r| r.nik_sent.clone()).collect();
-    let names: Vec<String> = rows.iter().map(|r| r.full_name.clone()).collect();
-    let months: Vec<String> = rows.iter().map(|r| r.first_month_sent.clone()).collect();
+    let bytes = |s: &String| s.as_bytes().to_vec();
+    let niks_sent: Vec<Vec<u8>> = rows.iter().map(|r| bytes(&r.nik_sent)).collect();
+    let names: Vec<Vec<u8>> = rows.iter().map(|r| bytes(&r.full_name)).collect();
+    let months: Vec<Vec<u8>> = rows.iter().map(|r| bytes(&r.first_month_sent)).collect();
     let niks: Vec<Option<String>> = rows.iter().map(|r| r.nik.clone()).collect();
     sqlx::query!(
         "insert into reconcile_rows (run, row_no, nik_sent, full_name, first_month_sent, nik)
-         select $1, * from unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])",
+         select $1, * from unnest($2::int[], $3::bytea[], $4::bytea[], $5::bytea[], $6::text[])",
         run,
         &row_nos,
         &niks_sent,
@@ -154,9 +155,9 @@ pub async fn rows_page(
             };
             RowFacts {
                 row_no: r.row_no,
-                nik_sent: r.nik_sent,
-                full_name: r.full_name,
-                first_month_sent: r.first_month_sent,
+                nik_sent: text(r.nik_sent),
+                full_name: text(r.full_name),
+                first_month_sent: text(r.first_month_sent),
                 first_row: r.first_row,
                 worker: r.registered_name.map(|name| (name, r.date_of_death)),
                 enrollment,
@@ -164,6 +165,11 @@ pub async fn rows_page(
             }
         })
         .collect())
+}
+
+/// What was staged from a `String`, as it was sent.
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The next page (by NIK, after `after`) of enrollments of `subsidies` funding `month` whose worker is not on the
