@@ -40,9 +40,11 @@ use crate::{
             audit_service_server::AuditServiceServer, claim_service_server::ClaimServiceServer,
             contribution_service_server::ContributionServiceServer, coverage_service_server::CoverageServiceServer,
             enrollment_service_server::EnrollmentServiceServer, feed_service_server::FeedServiceServer,
-            subsidy_service_server::SubsidyServiceServer, worker_service_server::WorkerServiceServer,
+            reconcile_service_server::ReconcileServiceServer, subsidy_service_server::SubsidyServiceServer,
+            worker_service_server::WorkerServiceServer,
         },
     },
+    reconcile::grpc::ReconcileGrpc,
     signing,
     state::AppState,
     subsidy::grpc::SubsidyGrpc,
@@ -160,6 +162,9 @@ impl App {
         let feed = FeedServiceServer::new(FeedGrpc::new(state.clone(), head_watch.head(), settings.feed_heartbeat))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
+        let reconcile = ReconcileServiceServer::new(ReconcileGrpc::new(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
 
         let layers = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -226,6 +231,7 @@ impl App {
             .add_service(attestations)
             .add_service(audit)
             .add_service(feed)
+            .add_service(reconcile)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });

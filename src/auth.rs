@@ -60,6 +60,8 @@ pub enum Rpc {
     SubjectAccessReport,
     GetInclusionProof,
     Subscribe,
+    Reconcile,
+    GetMonthlyStatement,
 }
 
 impl Rpc {
@@ -110,6 +112,8 @@ impl Rpc {
             Rpc::SubjectAccessReport => "/lindung.v1.AuditService/SubjectAccessReport",
             Rpc::GetInclusionProof => "/lindung.v1.AuditService/GetInclusionProof",
             Rpc::Subscribe => "/lindung.v1.FeedService/Subscribe",
+            Rpc::Reconcile => "/lindung.v1.ReconcileService/Reconcile",
+            Rpc::GetMonthlyStatement => "/lindung.v1.ReconcileService/GetMonthlyStatement",
         }
     }
 }
@@ -197,6 +201,9 @@ pub const TABLE: &[(Rpc, [Option<Scope>; 3])] = &[
     (Rpc::GetInclusionProof, [SELF, SELF, ALL]),
     // Every agency follows the feed; a government receives the events about its own subsidies and workers.
     (Rpc::Subscribe, [SELF, SELF, ALL]),
+    // A funder reconciles its own subsidies' lists and reads their statements (R6.2); the insurer any subsidy's.
+    (Rpc::Reconcile, [SELF, SELF, ALL]),
+    (Rpc::GetMonthlyStatement, [SELF, SELF, ALL]),
 ];
 
 /// The scope `kind` has on `rpc`, or None when it may not call it.

@@ -34,6 +34,7 @@ pub mod contribution;
 pub mod coverage;
 pub mod enrollment;
 pub mod feed;
+pub mod reconcile;
 pub mod subsidy;
 pub mod worker;
 

@@ -38,7 +38,7 @@ async fn create_subsidy_until(
 }
 
 /// Creates a subsidy from `first_month` to `last_month` over `area`.
-async fn create_subsidy_between(
+pub async fn create_subsidy_between(
     app: &TestApp,
     key: &str,
     area: &str,
@@ -104,7 +104,7 @@ pub async fn active_cohort_between(
 }
 
 /// Registers workers `range` (see `bogor_worker`) through the province, which governs all of them.
-async fn register(app: &TestApp, range: std::ops::Range<u32>) {
+pub async fn register(app: &TestApp, range: std::ops::Range<u32>) {
     let rows: Vec<pb::UpsertWorkersRequest> =
         range.map(|n| pb::UpsertWorkersRequest { worker: Some(bogor_worker(n)), client_ref: String::new() }).collect();
     let mut replies =
@@ -114,7 +114,7 @@ async fn register(app: &TestApp, range: std::ops::Range<u32>) {
     }
 }
 
-fn submission(request_id: String, subsidy: &str, n: u32) -> pb::SubmitEnrollmentRequest {
+pub fn submission(request_id: String, subsidy: &str, n: u32) -> pb::SubmitEnrollmentRequest {
     pb::SubmitEnrollmentRequest {
         request_id,
         subsidy_id: subsidy.into(),
@@ -124,7 +124,7 @@ fn submission(request_id: String, subsidy: &str, n: u32) -> pb::SubmitEnrollment
 }
 
 /// Streams `submissions` and answers the responses.
-async fn submit_all(
+pub async fn submit_all(
     app: &TestApp,
     key: &str,
     submissions: Vec<pb::SubmitEnrollmentRequest>,
@@ -148,7 +148,7 @@ fn reason_of(status: &tonic_types::pb::Status) -> String {
 }
 
 /// Confirms every pending enrollment, reading them as the insurer's stream and answering over DecideEnrollments.
-async fn confirm_all_pending(app: &TestApp) -> usize {
+pub async fn confirm_all_pending(app: &TestApp) -> usize {
     let mut insurer = enrollments(app, &app.keys.insurer).await;
     let mut pending =
         insurer.stream_pending_enrollments(pb::StreamPendingEnrollmentsRequest {}).await.unwrap().into_inner();
