@@ -11,7 +11,7 @@
 //! | `sub` | the worker as a keyed hash (see [`subject`]): no NIK, and it does not link to the audit log's subjects |
 //! | `date`, `programme` | the question: `YYYY-MM-DD`, `JKK` or `JKM` |
 //! | `covered`, `reason` | the verdict; `reason` is the coverage reason code (`LAPSED` …) when not covered |
-//! | `funder_kind`, `paid_through` | when covered: `city` or `province`, and the latest paid month (`YYYY-MM`) |
+//! | `funder_kind`, `paid_through` | when covered: `city` or `province`; the latest paid month (`YYYY-MM`), only for the insurer and the worker's funders |
 //! | `valid_until` | the last day (WIB) the attestation may be relied on, see [`valid_until`] |
 //! | `iat`, `exp` | issued at; expires at the end of `valid_until` in WIB (seconds since the epoch) |
 //!
@@ -48,7 +48,11 @@ pub const ALG: &str = "EdDSA";
 /// The verdict an attestation states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    Covered { funder_kind: AgencyKind, paid_through: Month },
+    /// `paid_through` only for the insurer and the worker's funders, who may see it (R6.3: the minimum).
+    Covered {
+        funder_kind: AgencyKind,
+        paid_through: Option<Month>,
+    },
     NotCovered(NotCovered),
 }
 
@@ -56,7 +60,9 @@ impl Verdict {
     /// The verdict of a coverage judgement, as an attestation states it.
     pub fn of(verdict: &Result<Covered, NotCovered>) -> Verdict {
         match verdict {
-            Ok(covered) => Verdict::Covered { funder_kind: covered.funder_kind, paid_through: covered.paid_through },
+            Ok(covered) => {
+                Verdict::Covered { funder_kind: covered.funder_kind, paid_through: Some(covered.paid_through) }
+            }
             Err(reason) => Verdict::NotCovered(*reason),
         }
     }
@@ -309,7 +315,7 @@ impl Claims {
     fn of(a: &Attestation) -> Claims {
         let (covered, reason, funder_kind, paid_through) = match a.verdict {
             Verdict::Covered { funder_kind, paid_through } => {
-                (true, None, Some(funder_kind.as_str().to_owned()), Some(paid_through.to_string()))
+                (true, None, Some(funder_kind.as_str().to_owned()), paid_through.map(|m| m.to_string()))
             }
             Verdict::NotCovered(reason) => (false, Some(reason.code().to_owned()), None, None),
         };
@@ -350,8 +356,8 @@ impl Claims {
             let paid_through = self
                 .paid_through
                 .as_deref()
-                .and_then(|m| Month::parse(m).ok())
-                .ok_or_else(|| bad("a covered verdict names its paid-through month"))?;
+                .map(|m| Month::parse(m).map_err(|_| bad("paid_through is not YYYY-MM")))
+                .transpose()?;
             Verdict::Covered { funder_kind, paid_through }
         } else {
             let reason = self.reason.as_deref().ok_or_else(|| bad("a verdict of not covered gives its reason"))?;
@@ -382,7 +388,7 @@ mod tests {
             subject: subject(&[5; 32], &Nik::parse("3271014501900001").unwrap()),
             date: d("2025-10-20"),
             programme: Programme::Jkm,
-            verdict: Verdict::Covered { funder_kind: AgencyKind::City, paid_through: Month::parse("2025-12").unwrap() },
+            verdict: Verdict::Covered { funder_kind: AgencyKind::City, paid_through: Month::parse("2025-12").ok() },
             valid_until: d("2025-12-31"),
             issued_at: DateTime::from_timestamp(1_760_950_000, 0).unwrap(), // 2025-10-20 WIB
         }
@@ -486,7 +492,7 @@ mod tests {
     #[test]
     fn an_attestation_holds_until_the_verdict_changes_or_a_death_or_ending_cuts_it_short() {
         let check = |now: Now, expected: Standing| assert_eq!(standing(&covered(), &now), expected, "{now:?}");
-        let city = Verdict::Covered { funder_kind: AgencyKind::City, paid_through: Month::parse("2026-01").unwrap() };
+        let city = Verdict::Covered { funder_kind: AgencyKind::City, paid_through: Month::parse("2026-01").ok() };
         let still = Now { verdict: city, covered_until: Some(d("2026-01-31")), date_of_death: None };
         check(still, Standing::Holds);
         // Died on 5 December: still covered on 20 October, but not through 31 December.
@@ -497,7 +503,7 @@ mod tests {
         let deceased = Now { verdict: Verdict::NotCovered(NotCovered::Deceased), covered_until: None, ..died };
         check(deceased, Standing::NoLongerHolds(Verdict::NotCovered(NotCovered::Deceased)));
         let province =
-            Verdict::Covered { funder_kind: AgencyKind::Province, paid_through: Month::parse("2026-01").unwrap() };
+            Verdict::Covered { funder_kind: AgencyKind::Province, paid_through: Month::parse("2026-01").ok() };
         check(Now { verdict: province, ..still }, Standing::NoLongerHolds(province));
         let lapsed = Attestation { verdict: Verdict::NotCovered(NotCovered::Lapsed), ..covered() };
         let now = Now { verdict: Verdict::NotCovered(NotCovered::Lapsed), covered_until: None, date_of_death: None };

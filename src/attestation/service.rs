@@ -27,12 +27,17 @@ pub async fn issue(
     let issued_at = clock::now();
     // The token carries whole seconds; the record keeps the same instant.
     let issued_at = chrono::DateTime::from_timestamp(issued_at.timestamp(), 0).unwrap_or(issued_at);
+    let mut verdict = Verdict::of(&answer.verdict);
+    // The paid-through month is a detail: only those VerifyCoverage shows details to find it in the attestation.
+    if let (Verdict::Covered { paid_through, .. }, None) = (&mut verdict, &answer.details) {
+        *paid_through = None;
+    }
     let attestation = Attestation {
         id: Uuid::new_v4(),
         subject: subject(&state.pseudonymizer.derive_key(SUBJECT_KEY_LABEL), nik),
         date: question.date,
         programme: question.programme,
-        verdict: Verdict::of(&answer.verdict),
+        verdict,
         valid_until: super::valid_until(answer.covered_until, clock::wib_date(issued_at)),
         issued_at,
     };

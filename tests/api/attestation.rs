@@ -109,6 +109,10 @@ async fn an_attestation_verifies_offline_with_a_generic_jose_library_and_no_long
     assert!(!token.contains(&nik) && !claims.to_string().contains(&nik), "no NIK in an attestation");
     let jwks: serde_json::Value = serde_json::from_str(&keys.jwks).unwrap();
     assert!(jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid.as_str()));
+    // A government that does not fund her learns the kind of funder, not the paid-through month.
+    let stranger = attest(&app, &app.keys.jakarta, &nik, "2025-10-20").await.attestation;
+    let seen = jsonwebtoken::decode::<serde_json::Value>(&stranger, &from_jwk, &validation).unwrap().claims;
+    assert_eq!((seen["funder_kind"].as_str(), seen.get("paid_through")), (Some("city"), None));
     let raw = DecodingKey::from_ed_der(&key.public_key);
     jsonwebtoken::decode::<serde_json::Value>(&token, &raw, &validation).unwrap();
     // One byte changed, in the header, the claims or the signature: the library refuses it.
