@@ -174,17 +174,7 @@ pub async fn batches_page(executor: impl PgExecutor<'_>, after: i64, limit: i64)
     )
     .fetch_all(executor)
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Batch {
-                batch: r.batch,
-                first_seq: r.first_seq,
-                last_seq: r.last_seq,
-                root: hash(r.root)?,
-                chain: hash(r.chain)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(|r| read_batch(r.batch, r.first_seq, r.last_seq, r.root, r.chain)).collect()
 }
 
 /// The checkpoints of batches `from..=to`, by batch then id.
@@ -334,17 +324,7 @@ pub async fn batch_of(executor: impl PgExecutor<'_>, seq: i64) -> sqlx::Result<O
     )
     .fetch_optional(executor)
     .await?;
-    row.filter(|r| r.last_seq >= seq)
-        .map(|r| {
-            Ok(Batch {
-                batch: r.batch,
-                first_seq: r.first_seq,
-                last_seq: r.last_seq,
-                root: hash(r.root)?,
-                chain: hash(r.chain)?,
-            })
-        })
-        .transpose()
+    row.filter(|r| r.last_seq >= seq).map(|r| read_batch(r.batch, r.first_seq, r.last_seq, r.root, r.chain)).transpose()
 }
 
 /// The leaves of positions `first..=last`, in order.
@@ -368,17 +348,7 @@ pub async fn batches(executor: impl PgExecutor<'_>, from: i64, to: i64) -> sqlx:
     )
     .fetch_all(executor)
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Batch {
-                batch: r.batch,
-                first_seq: r.first_seq,
-                last_seq: r.last_seq,
-                root: hash(r.root)?,
-                chain: hash(r.chain)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(|r| read_batch(r.batch, r.first_seq, r.last_seq, r.root, r.chain)).collect()
 }
 
 /// The first checkpoint at or after batch `batch`.
@@ -402,4 +372,9 @@ pub async fn checkpoint_covering(executor: impl PgExecutor<'_>, batch: i64) -> s
         })
     })
     .transpose()
+}
+
+/// A batch row as read; the hash lengths are constraints of the table.
+fn read_batch(batch: i64, first_seq: i64, last_seq: i64, root: Vec<u8>, chain: Vec<u8>) -> sqlx::Result<Batch> {
+    Ok(Batch { batch, first_seq, last_seq, root: hash(root)?, chain: hash(chain)? })
 }
