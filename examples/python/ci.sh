@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Python example against a live lindung: a fresh store, a province's key, the server on a free port; the
-# example runs twice (the second run must be answered from the first, by request id). Called by .ci/run.
+# example runs twice (the second run must be answered from the first, by request id, and resume the feed where the
+# first stopped). Called by .ci/run.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
@@ -39,7 +40,9 @@ for _ in $(seq 1 100); do
 done
 
 cd "$here"
-"$venv/bin/python" provinsi.py --server "127.0.0.1:$port" --key "$key" pekerja.csv
-echo "--- the same file again: every answer comes from the first run"
-"$venv/bin/python" provinsi.py --server "127.0.0.1:$port" --key "$key" pekerja.csv
+run() { "$venv/bin/python" provinsi.py --server "127.0.0.1:$port" --key "$key" --position "$work/position" pekerja.csv; }
+run
+echo "--- the same file again: every answer comes from the first run, and the feed has nothing new"
+run | tee "$work/second.log"
+grep -q '^feed: 0 new events' "$work/second.log"
 echo "python example: ok"
