@@ -21,6 +21,9 @@ pub struct Cli {
 pub enum Command {
     /// Runs the gRPC server (applies migrations and loads the area list first).
     Serve(ServeConfig),
+    /// Replays the Kota Bogor story (22,474 workers, two deaths) over gRPC on a server of its own, in a database
+    /// of its own recreated on each run, then keeps serving for the commands it prints.
+    Demo(DemoConfig),
     /// Applies the database migrations and loads the area list, then exits.
     Migrate,
     /// Prints the OpenAPI 3 description of the JSON face (docs/openapi.json), generated from the protos.
@@ -57,6 +60,18 @@ pub struct StoreConfig {
     /// Maximum connections in the pool.
     #[arg(long, global = true, env = "LINDUNG_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoConfig {
+    /// Seed of the synthetic workers: the same seed gives the same names, NIKs and figures.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Stop after the summary instead of serving until Ctrl-C.
+    #[arg(long)]
+    pub exit: bool,
+    #[command(flatten)]
+    pub serve: ServeConfig,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -32,16 +32,22 @@ pub struct Database {
 impl Database {
     /// Opens the store for `lindung serve`: the embedded instance, if used, belongs to this process.
     pub async fn open(config: &StoreConfig) -> anyhow::Result<Database> {
-        Self::open_with(config, false).await
+        Self::open_with(config, false, None).await
     }
 
     /// Opens the store for a CLI command: an embedded instance already run by a `lindung serve` on the same data
     /// directory is used as it is; otherwise one is started for the command and stopped after it.
     pub async fn open_for_command(config: &StoreConfig) -> anyhow::Result<Database> {
-        Self::open_with(config, true).await
+        Self::open_with(config, true, None).await
     }
 
-    async fn open_with(config: &StoreConfig, attach: bool) -> anyhow::Result<Database> {
+    /// Opens a database of its own, `name`, on the same PostgreSQL server (the embedded one or DATABASE_URL's),
+    /// dropped and created afresh: `lindung demo` replays its story there, leaving the user's data untouched.
+    pub async fn open_fresh(config: &StoreConfig, name: &str) -> anyhow::Result<Database> {
+        Self::open_with(config, true, Some(name)).await
+    }
+
+    async fn open_with(config: &StoreConfig, attach: bool, fresh: Option<&str>) -> anyhow::Result<Database> {
         let embedded_dir = config.data_dir.join("postgres");
         let (options, embedded) = match &config.database_url {
             Some(url) => {
@@ -65,6 +71,13 @@ impl Database {
                 create_database_if_missing(&postgres.connect_options(), EMBEDDED_DATABASE).await?;
                 (postgres.connect_options().database(EMBEDDED_DATABASE), Some(postgres))
             }
+        };
+        let options = match fresh {
+            Some(name) => {
+                recreate_database(&options, name).await?;
+                options.database(name)
+            }
+            None => options,
         };
         let pool = PgPoolOptions::new()
             .max_connections(config.db_max_connections)
@@ -95,6 +108,18 @@ pub async fn prepare(pool: &PgPool) -> anyhow::Result<()> {
     if area::store::ensure_loaded(pool).await? {
         tracing::info!(edition = area::store::EDITION, "area list loaded");
     }
+    Ok(())
+}
+
+/// Drops `name` on the server of `admin` (closing its connections) and creates it empty.
+async fn recreate_database(admin: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect_with(admin).await?;
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists {quoted} with (force)")))
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {quoted}"))).execute(&mut conn).await?;
+    conn.close().await?;
     Ok(())
 }
 

@@ -45,6 +45,7 @@ pub mod background;
 pub mod batch;
 pub mod connect;
 pub mod database;
+pub mod demo;
 pub mod health;
 pub mod listener;
 pub mod openapi;

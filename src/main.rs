@@ -7,8 +7,12 @@ use lindung::{
     app::{App, ServerSettings},
     area::RegionCode,
     attestation, audit,
-    config::{AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, LogFormat, StoreConfig},
+    config::{
+        AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, DemoConfig, LogFormat,
+        ServeConfig, StoreConfig,
+    },
     database::{self, Database},
+    demo,
     listener::ConnectionLimits,
     state::AppState,
     telemetry,
@@ -39,42 +43,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = cli.store;
     let format = match &cli.command {
         Command::Serve(config) => config.log_format,
+        Command::Demo(config) => config.serve.log_format,
         _ => LogFormat::Text,
     };
     telemetry::init(format);
     match cli.command {
         Command::Serve(config) => {
             let db = Database::open(&store).await?;
-            let state = AppState {
-                pool: db.pool.clone(),
-                pseudonymizer: database::pseudonymizer(
-                    config.pseudonym_key.as_ref().map(|k| k.expose_secret()),
-                    &store.data_dir,
-                )?,
-                signer: database::signer(config.signing_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?,
-            };
-            let settings = ServerSettings {
-                max_message_bytes: config.max_message_bytes,
-                default_timeout: config.default_timeout,
-                shutdown_grace: config.shutdown_grace,
-                feed_heartbeat: config.feed_heartbeat,
-                connections: ConnectionLimits {
-                    max_connections: config.max_connections,
-                    handshake_timeout: config.handshake_timeout,
-                },
-                audit_chain: Some(audit::service::ChainSettings {
-                    seal_every: config.audit_seal_every,
-                    seal_batch: config.audit_seal_batch,
-                    checkpoint_every: config.audit_checkpoint_every,
-                }),
-            };
-            let app = App::build(config.listen, state, settings)
+            let state = app_state(&config, &store, &db)?;
+            let app = App::build(config.listen, state, settings(&config))
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             let result = app.run_until(shutdown_signal()).await;
             db.close().await;
             result
         }
+        Command::Demo(config) => demo(config, &store).await,
         Command::Migrate => {
             Database::open_for_command(&store).await?.close().await;
             println!("migrations applied, area list loaded");
@@ -88,6 +72,60 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Attestation(command) => attestation_command(command, &store).await,
         Command::Audit(AuditCommand::Verify { public_key }) => audit_verify(public_key.as_deref(), &store).await,
     }
+}
+
+fn app_state(config: &ServeConfig, store: &StoreConfig, db: &Database) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        pool: db.pool.clone(),
+        pseudonymizer: database::pseudonymizer(
+            config.pseudonym_key.as_ref().map(|k| k.expose_secret()),
+            &store.data_dir,
+        )?,
+        signer: database::signer(config.signing_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?,
+    })
+}
+
+fn settings(config: &ServeConfig) -> ServerSettings {
+    ServerSettings {
+        max_message_bytes: config.max_message_bytes,
+        default_timeout: config.default_timeout,
+        shutdown_grace: config.shutdown_grace,
+        feed_heartbeat: config.feed_heartbeat,
+        connections: ConnectionLimits {
+            max_connections: config.max_connections,
+            handshake_timeout: config.handshake_timeout,
+        },
+        audit_chain: Some(audit::service::ChainSettings {
+            seal_every: config.audit_seal_every,
+            seal_batch: config.audit_seal_batch,
+            checkpoint_every: config.audit_checkpoint_every,
+        }),
+    }
+}
+
+/// `lindung demo`: a server on a database of its own, the story replayed against it over gRPC, then (unless
+/// `--exit`) the server keeps serving until Ctrl-C for the commands the demo prints.
+async fn demo(config: DemoConfig, store: &StoreConfig) -> anyhow::Result<()> {
+    let db = Database::open_fresh(store, demo::DATABASE).await?;
+    let state = app_state(&config.serve, store, &db)?;
+    let keys = demo::add_agencies(&state).await?;
+    let app = App::build(config.serve.listen, state, settings(&config.serve))
+        .await
+        .with_context(|| format!("cannot listen on {}", config.serve.listen))?;
+    let addr = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let story = demo::run(addr, &keys, config.seed).await;
+    if story.is_ok() && !config.exit {
+        println!("\nserving on {addr} until Ctrl-C");
+        shutdown_signal().await;
+    }
+    let _ = stop.send(());
+    let served = server.await.context("the server task failed")?;
+    db.close().await;
+    story.and(served)
 }
 
 /// Verifies an attestation offline: the claims on stdout, the verdict on stderr, failure when it does not verify.

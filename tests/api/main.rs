@@ -11,6 +11,7 @@ mod cli;
 mod contributions;
 mod coverage;
 mod dates;
+mod demo;
 mod enrollments;
 mod feed;
 mod json;
