@@ -268,32 +268,24 @@ impl Caller {
 pub fn authorize(agency: Agency, rpc: Rpc, request_id: String) -> Result<Caller, Error> {
     match scope(agency.kind, rpc) {
         Some(scope) => Ok(Caller { agency, rpc, scope, request_id }),
-        None => Err(Error::PermissionDenied {
-            reason: "RPC_NOT_ALLOWED",
-            message: format!("an agency of kind {} may not call {}", agency.kind.as_str(), rpc.method()),
-        }),
+        None => Err(Error::PermissionDenied(crate::msg!(
+            RPC_NOT_ALLOWED,
+            kind = agency.kind.as_str(),
+            method = rpc.method()
+        ))),
     }
 }
 
 /// The API key from `authorization: Bearer <key>`.
 pub fn bearer_key(metadata: &tonic::metadata::MetadataMap) -> Result<&str, Error> {
-    let value = metadata.get("authorization").ok_or(Error::Unauthenticated {
-        reason: "API_KEY_MISSING",
-        message: "missing `authorization: Bearer <API key>` metadata",
-    })?;
-    let value = value.to_str().map_err(|_| Error::Unauthenticated {
-        reason: "API_KEY_MALFORMED",
-        message: "the authorization metadata is not readable text",
-    })?;
+    let value = metadata.get("authorization").ok_or(Error::Unauthenticated(crate::msg!(API_KEY_MISSING)))?;
+    let value = value.to_str().map_err(|_| Error::Unauthenticated(crate::msg!(API_KEY_NOT_TEXT)))?;
     let key = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .ok_or(Error::Unauthenticated {
-            reason: "API_KEY_MALFORMED",
-            message: "the authorization metadata must be `Bearer <API key>`",
-        })?;
+        .ok_or(Error::Unauthenticated(crate::msg!(API_KEY_MALFORMED)))?;
     Ok(key)
 }
 
@@ -345,7 +337,7 @@ mod tests {
                 metadata.insert("authorization", v.parse().unwrap());
             }
             let got = bearer_key(&metadata).map_err(|e| match e {
-                Error::Unauthenticated { reason, .. } => reason,
+                Error::Unauthenticated(message) => message.reason(),
                 other => panic!("unexpected {other:?}"),
             });
             assert_eq!(got, expected, "{value:?}");

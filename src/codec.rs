@@ -82,7 +82,7 @@ pub fn undecodable(error: &prost::DecodeError) -> FieldViolation {
         rest = tail;
     }
     fields.reverse();
-    FieldViolation::new(
+    FieldViolation::legacy(
         fields.join("."),
         "MESSAGE_UNDECODABLE",
         format!("the message is not valid protobuf for this RPC: {rest}"),

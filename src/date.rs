@@ -36,7 +36,7 @@ impl DateError {
 
     /// The violation of the field at `path`.
     pub fn at(self, path: impl Into<String>) -> FieldViolation {
-        FieldViolation::new(path, self.reason(), self.to_string())
+        FieldViolation::legacy(path, self.reason(), self.to_string())
     }
 }
 
@@ -61,7 +61,7 @@ pub fn field(path: &str, value: &str) -> Result<NaiveDate, FieldViolation> {
 pub fn not_after(path: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, FieldViolation> {
     let date = field(path, value)?;
     if date > today {
-        return Err(FieldViolation::new(path, "DATE_IN_FUTURE", format!("must not be after today ({today})")));
+        return Err(FieldViolation::legacy(path, "DATE_IN_FUTURE", format!("must not be after today ({today})")));
     }
     Ok(date)
 }

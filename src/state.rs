@@ -43,7 +43,7 @@ impl AppState {
         let agency = agency::store::find_by_key_hash(&self.pool, &agency::hash_api_key(key))
             .await
             .map_err(Error::from)?
-            .ok_or(Error::Unauthenticated { reason: "API_KEY_UNKNOWN", message: "unknown or revoked API key" })?;
+            .ok_or(Error::Unauthenticated(crate::msg!(API_KEY_UNKNOWN)))?;
         tracing::Span::current().record("agency", agency.name.as_str());
         let agency_id = agency.id;
         match auth::authorize(agency, rpc, request_id.clone()) {

@@ -75,7 +75,7 @@ pub fn printable(value: &str, max: usize) -> bool {
 
 /// An id lindung answered (a UUID).
 pub fn parse_id(id: &str, field: &str) -> Result<Uuid, Error> {
-    Uuid::parse_str(id).map_err(|_| Error::invalid(field, "ID_FORMAT", "must be an id (UUID) lindung answered"))
+    Uuid::parse_str(id).map_err(|_| Error::invalid(field, crate::msg!(ID_FORMAT)))
 }
 
 /// Keeps a value, or moves its field violations into `violations`, so that one answer names every bad field. The
@@ -88,7 +88,7 @@ pub fn collect<T>(violations: &mut Vec<FieldViolation>, result: Result<T, Error>
             None
         }
         Err(other) => {
-            violations.push(FieldViolation::new("", "INVALID", other.to_string()));
+            violations.push(FieldViolation::legacy("", "INVALID", other.to_string()));
             None
         }
     }
@@ -114,7 +114,7 @@ impl Checker {
     }
 
     pub fn violation(&mut self, field: &str, reason: &'static str, description: impl Into<String>) {
-        self.violations.push(FieldViolation::new(field, reason, description));
+        self.violations.push(FieldViolation::legacy(field, reason, description));
     }
 
     /// Records a violation unless `ok`; answers `ok`.
@@ -225,7 +225,7 @@ impl Checker {
     /// `value` when no rule was broken, else every violation.
     pub fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, Vec<FieldViolation>> {
         if self.violations.is_empty() {
-            value().ok_or_else(|| vec![FieldViolation::new("", "INVALID", "is not valid")])
+            value().ok_or_else(|| vec![FieldViolation::new("", crate::msg!(INVALID))])
         } else {
             Err(self.violations)
         }

@@ -312,7 +312,7 @@ pub async fn inclusion_proof(
     if !visible {
         return Err(not_found());
     }
-    let not_yet = |reason: &'static str, message: &str| Error::Refused(vec![Refusal::new("R6.3", reason, message)]);
+    let not_yet = |reason: &'static str, message: &str| Error::Refused(vec![Refusal::legacy("R6.3", reason, message)]);
     let Some(seq) = entry.seq else {
         return Err(not_yet("AUDIT_RECORD_NOT_SEALED", "the record is not sealed yet; ask again in a few seconds"));
     };

@@ -54,11 +54,7 @@ pub async fn file_claim(state: &AppState, caller: &Caller, filing: Filing) -> Re
             (Some((_, recorded)), _) => recorded.clone(),
             (None, Some(certificate)) => certificate.clone(),
             (None, None) => {
-                return Err(Error::invalid(
-                    "death_certificate_number",
-                    "REQUIRED",
-                    "is required when the death was not reported yet",
-                ));
+                return Err(Error::invalid("death_certificate_number", crate::msg!(REQUIRED_CERTIFICATE)));
             }
         };
         worker::service::record_death(&mut w, &worker.nik, filing.date, &certificate, caller.agency_id()).await?;
@@ -223,9 +219,7 @@ pub async fn pay(state: &AppState, caller: &Caller, id: Uuid, payment: Payment) 
     store::pay(&mut w, id, total, &payment.reference, payment.paid_on, caller.agency_id()).await.map_err(|e| {
         match constraint(&e) {
             Some("claim_payments_pkey") => refused(refuse::already_paid()),
-            Some("claim_payments_reference_unique") => {
-                Error::invalid("reference", "REFERENCE_REUSED", "was already used for another claim's payment")
-            }
+            Some("claim_payments_reference_unique") => Error::invalid("reference", crate::msg!(REFERENCE_REUSED_CLAIM)),
             _ => Error::from(e),
         }
     })?;

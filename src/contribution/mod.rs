@@ -50,7 +50,7 @@ pub fn billable(subsidy: &Subsidy, month: Month) -> Result<(), Error> {
     if subsidy.funds(month) {
         return Ok(());
     }
-    Err(Error::Refused(vec![Refusal::new(
+    Err(Error::Refused(vec![Refusal::legacy(
         "R1.5",
         "MONTH_OUTSIDE_SUBSIDY",
         format!("the subsidy funds {} to {}, not {month}", subsidy.first_month, subsidy.last_month),

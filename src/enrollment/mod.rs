@@ -88,18 +88,18 @@ pub enum EndReason {
 pub fn check(subsidy: &Subsidy, worker: Option<&WorkerFacts>, first_month: Month) -> Vec<Refusal> {
     let Some(worker) = worker else {
         let message = "the NIK is not in the registry: register the worker before enrolling them";
-        return vec![Refusal::new("R6.1", "WORKER_NOT_REGISTERED", message)];
+        return vec![Refusal::legacy("R6.1", "WORKER_NOT_REGISTERED", message)];
     };
     // A worker outside the subsidy's area is outside the funder's view: nothing else about them (decile, age,
     // death, village) is told, only that they cannot be funded here (R6.3, data minimisation).
     if !subsidy.area.contains(&worker.domicile) {
         let message = format!("the worker is not domiciled in the subsidy's area {}", subsidy.area);
-        return vec![Refusal::new("R4.3", "OUTSIDE_SUBSIDY_AREA", message)];
+        return vec![Refusal::legacy("R4.3", "OUTSIDE_SUBSIDY_AREA", message)];
     }
     let mut refusals = Vec::new();
     let mut refuse = |refused: bool, rule, reason, message: &dyn Fn() -> String| {
         if refused {
-            refusals.push(Refusal::new(rule, reason, message()));
+            refusals.push(Refusal::legacy(rule, reason, message()));
         }
     };
     let eligibility = &subsidy.eligibility;
@@ -374,7 +374,7 @@ impl Refusal {
             AgencyKind::Insurer => "the insurer",
         };
         let message = format!("already funded for an overlapping month by {funder} (subsidy {subsidy_id})");
-        let mut refusal = Refusal::new("R1.9", "DOUBLE_FUNDING", message);
+        let mut refusal = Refusal::legacy("R1.9", "DOUBLE_FUNDING", message);
         // What the funder may act on, and nothing personal of the other side.
         let kind = match funder_kind {
             AgencyKind::City => "AGENCY_KIND_CITY",
@@ -392,7 +392,7 @@ impl Refusal {
         let message = format!(
             "already enrolled by you for an overlapping month (enrollment {enrollment_id} of subsidy {subsidy_id})"
         );
-        let mut refusal = Refusal::new("R1.9", "ALREADY_ENROLLED_BY_YOU", message);
+        let mut refusal = Refusal::legacy("R1.9", "ALREADY_ENROLLED_BY_YOU", message);
         refusal.details = vec![("enrollment_id", enrollment_id.to_string()), ("subsidy_id", subsidy_id.to_string())];
         refusal
     }
@@ -400,13 +400,13 @@ impl Refusal {
     /// The subsidy funds as many workers as its quota allows (R4.4).
     pub fn quota_exhausted(quota: u32) -> Refusal {
         let message = format!("the subsidy's quota of {quota} workers is reached");
-        Refusal::new("R4.4", "QUOTA_EXHAUSTED", message)
+        Refusal::legacy("R4.4", "QUOTA_EXHAUSTED", message)
     }
 
     /// Funding the worker would commit more than the subsidy's budget ceiling (R4.4).
     pub fn budget_exhausted(ceiling: Rupiah) -> Refusal {
         let message = format!("funding the worker would exceed the subsidy's budget ceiling of Rp{ceiling}");
-        Refusal::new("R4.4", "BUDGET_EXHAUSTED", message)
+        Refusal::legacy("R4.4", "BUDGET_EXHAUSTED", message)
     }
 }
 
@@ -414,37 +414,37 @@ impl Refusal {
     /// An enrollment the store would not insert because another, written meanwhile, funds the worker in one of the
     /// months (R1.9), when that other one cannot be found again.
     pub fn funded_meanwhile() -> Refusal {
-        Refusal::new("R1.9", "DOUBLE_FUNDING", "already funded for an overlapping month by another enrollment")
+        Refusal::new("R1.9", crate::msg!(DOUBLE_FUNDING_OTHER))
     }
 
     /// The insurer decides only pending enrollments (R6.1); `verb` is what it tried, e.g. `confirmed`.
     pub fn not_pending(status: Status, verb: &str) -> Refusal {
         let message = format!("the enrollment is {status}; only a pending one can be {verb}");
-        Refusal::new("R6.1", "ENROLLMENT_NOT_PENDING", message)
+        Refusal::legacy("R6.1", "ENROLLMENT_NOT_PENDING", message)
     }
 
     /// Protection cannot start before the first month funded (R6.1).
     pub fn protection_before_funding(first_month: Month) -> Refusal {
         let message = format!("protection cannot start before the first funded month {first_month}");
-        Refusal::new("R6.1", "PROTECTION_BEFORE_FUNDING", message)
+        Refusal::legacy("R6.1", "PROTECTION_BEFORE_FUNDING", message)
     }
 
     /// One participant number per worker, one worker per participant number (R5.5).
     pub fn participant_number_conflict() -> Refusal {
         let message = "the participant number belongs to another worker, or this worker already has a different one";
-        Refusal::new("R5.5", "PARTICIPANT_NUMBER_CONFLICT", message)
+        Refusal::legacy("R5.5", "PARTICIPANT_NUMBER_CONFLICT", message)
     }
 
     /// Only a pending or active enrollment can end (R6.1).
     pub fn not_open(status: Status) -> Refusal {
         let message = format!("the enrollment is {status}; only a pending or active one can end");
-        Refusal::new("R6.1", "ENROLLMENT_NOT_OPEN", message)
+        Refusal::legacy("R6.1", "ENROLLMENT_NOT_OPEN", message)
     }
 
     /// An enrollment is handed over once; a second hand-over under another request id is refused (R6.1).
     pub fn already_handed_over() -> Refusal {
         let message = "the enrollment was already handed over under another request id";
-        Refusal::new("R6.1", "ENROLLMENT_ALREADY_HANDED_OVER", message)
+        Refusal::legacy("R6.1", "ENROLLMENT_ALREADY_HANDED_OVER", message)
     }
 }
 

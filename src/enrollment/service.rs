@@ -391,11 +391,7 @@ async fn admit_all(
     for (i, submission) in parsed {
         match prior.get(&submission.request_id) {
             Some(p) if p.fingerprint != submission.fingerprint() => {
-                let error = Error::invalid(
-                    field("request_id"),
-                    "REQUEST_ID_REUSED",
-                    "was already used for a different submission",
-                );
+                let error = Error::invalid(field("request_id"), crate::msg!(REQUEST_ID_REUSED));
                 answers[i] = Some(Err(error));
             }
             Some(store::PriorAnswer { enrollment_id: Some(id), .. }) => replayed.push((i, *id)),

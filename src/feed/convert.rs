@@ -13,7 +13,7 @@ pub fn kinds(asked: &[i32]) -> Result<Vec<Kind>, Error> {
     for (i, &value) in asked.iter().enumerate() {
         match pb::EventKind::try_from(value).ok().and_then(kind_from_proto) {
             Some(kind) => kinds.push(kind),
-            None => violations.push(FieldViolation::new(
+            None => violations.push(FieldViolation::legacy(
                 format!("kinds[{i}]"),
                 "EVENT_KIND_UNKNOWN",
                 format!("{value} is not an event kind"),

@@ -26,7 +26,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: SubsidyInput, requ
     let subsidy = Subsidy::parse(input, Uuid::new_v4(), &caller.agency).map_err(refusal)?;
     let mut w = state.write(caller).await?;
     if !area::store::exists(&mut *w, &subsidy.area).await? {
-        return Err(Error::invalid(
+        return Err(Error::invalid_legacy(
             "subsidy.area_code",
             "AREA_UNKNOWN",
             format!("area {} is not in the Kemendagri area list", subsidy.area),
@@ -116,10 +116,11 @@ fn stored(row: store::SubsidyRow) -> Result<Stored, Error> {
 /// answered as every other one; anything else is an invalid argument under `subsidy`.
 fn refusal(violations: Vec<FieldViolation>) -> Error {
     match violations.iter().find(|v| v.reason == "AREA_OUTSIDE_FUNDER") {
-        Some(outside) => Error::PermissionDenied {
-            reason: "OUTSIDE_AGENCY_AREA",
-            message: format!("subsidy.area_code: {}", outside.description),
-        },
+        Some(outside) => Error::PermissionDenied(crate::msg!(
+            OUTSIDE_AGENCY_AREA_SUBSIDY,
+            detail =
+                outside.message.clone().map_or_else(|| outside.description.clone().into(), crate::messages::Arg::from)
+        )),
         None => Error::InvalidArgument(violations.into_iter().map(|v| v.nested("subsidy")).collect()),
     }
 }

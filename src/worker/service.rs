@@ -81,7 +81,7 @@ pub async fn upsert(
     for (i, (parsed, village)) in parsed.into_iter().zip(&village_codes).enumerate() {
         let unknown_village = shaped.contains(&village.as_str()) && !known_villages.contains(village);
         let unknown_village = unknown_village.then(|| {
-            FieldViolation::new(
+            FieldViolation::legacy(
                 "domicile_village_code",
                 "AREA_UNKNOWN",
                 format!("village {village} is not in the Kemendagri area list"),
@@ -113,12 +113,8 @@ pub async fn upsert(
         for (i, worker) in group {
             match domiciles.get(worker.nik.as_str()) {
                 Some(current) if !covers_village(caller, current) => {
-                    results[i] = Some(Upserted::Refused(Error::PermissionDenied {
-                        reason: "WORKER_REGISTERED_ELSEWHERE",
-                        message: "this worker is registered as domiciled outside your area; a move between areas is \
-                                  recorded by an agency that governs both"
-                            .to_owned(),
-                    }));
+                    results[i] =
+                        Some(Upserted::Refused(Error::PermissionDenied(crate::msg!(WORKER_REGISTERED_ELSEWHERE))));
                 }
                 _ => writable.push((i, worker)),
             }
@@ -209,7 +205,7 @@ pub async fn report_death(state: &AppState, caller: &Caller, report: DeathReport
         _ => return Err(Error::NotFound("no worker with this NIK among the workers you fund".to_owned())),
     };
     if died < worker.birth_date {
-        return Err(Error::invalid("date_of_death", "DEATH_BEFORE_BIRTH", "must not be before the birth date"));
+        return Err(Error::invalid("date_of_death", crate::msg!(DEATH_BEFORE_BIRTH)));
     }
     let Death { recorded, now, changed, refunds } =
         record_death(&mut w, &nik, died, &certificate, caller.agency_id()).await?;
@@ -254,7 +250,7 @@ pub async fn record_death(
 ) -> Result<Death, Error> {
     let (recorded, now) = store::record_death(w, nik.as_str(), died, certificate, by).await?;
     if recorded.date_of_death != died || recorded.certificate_number != certificate {
-        return Err(Error::Refused(vec![Refusal::new(
+        return Err(Error::Refused(vec![Refusal::legacy(
             "R2",
             "DEATH_ALREADY_REPORTED",
             format!(
@@ -297,10 +293,12 @@ fn invalid(violations: Vec<FieldViolation>, prefix: &str) -> Error {
 
 fn outside_area(caller: &Caller, area: &RegionCode) -> Error {
     let region = caller.agency.region.as_ref().map_or("none", RegionCode::as_str);
-    Error::PermissionDenied {
-        reason: "OUTSIDE_AGENCY_AREA",
-        message: format!("village {area} is outside the area of {} ({region})", caller.agency.name),
-    }
+    Error::PermissionDenied(crate::msg!(
+        OUTSIDE_AGENCY_AREA,
+        village = area.as_str(),
+        agency = caller.agency.name.as_str(),
+        region = region
+    ))
 }
 
 fn covers_village(caller: &Caller, village: &str) -> bool {
