@@ -34,9 +34,18 @@ impl DateError {
         }
     }
 
+    /// What is wrong, in the catalogue.
+    pub fn message(self) -> crate::messages::Message {
+        match self {
+            DateError::Format => crate::msg!(DATE_FORMAT),
+            DateError::NotADay => crate::msg!(DATE_NOT_A_DAY),
+            DateError::OutOfRange => crate::msg!(DATE_OUT_OF_RANGE),
+        }
+    }
+
     /// The violation of the field at `path`.
     pub fn at(self, path: impl Into<String>) -> FieldViolation {
-        FieldViolation::legacy(path, self.reason(), self.to_string())
+        FieldViolation::new(path, self.message())
     }
 }
 

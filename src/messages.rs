@@ -374,6 +374,52 @@ catalogue! {
     // Connectives of summaries, not reasons.
     AND_MORE { en: "and {count} more", id: "dan {count} lainnya" }
 
+    // Identifiers and values (R5).
+    NIK_LENGTH { en: "must be exactly 16 digits, got {count}", id: "harus tepat 16 digit, tertulis {count}" }
+    NIK_NOT_DIGITS { en: "must contain only digits (character {position} is {character})", id: "hanya boleh berisi angka (karakter ke-{position} adalah {character})" }
+    NIK_PROVINCE { en: "province code {code} is not valid (11–99)", id: "kode provinsi {code} tidak sah (11–99)" }
+    NIK_REGENCY { en: "regency code {code} is not valid (01–69 for a regency, 71–99 for a city)", id: "kode kabupaten/kota {code} tidak sah (01–69 untuk kabupaten, 71–99 untuk kota)" }
+    NIK_DISTRICT { en: "district code 00 is not valid (01–99)", id: "kode kecamatan 00 tidak sah (01–99)" }
+    NIK_BIRTH_DAY { en: "day of birth {day} is not valid (01–31, or 41–71 for women)", id: "tanggal lahir {day} tidak sah (01–31, atau 41–71 untuk perempuan)" }
+    NIK_BIRTH_MONTH { en: "month of birth {month} is not valid (01–12)", id: "bulan lahir {month} tidak sah (01–12)" }
+    NIK_BIRTH_DATE { en: "day of birth {day} does not exist in month {month}", id: "tanggal lahir {day} tidak ada pada bulan {month}" }
+    NIK_BIRTH_DATE_LEAP as NIK_BIRTH_DATE { en: "day of birth 29 does not exist in month 02 of year ..{year}, which is not a leap year", id: "tanggal lahir 29 tidak ada pada bulan 02 tahun ..{year}, yang bukan tahun kabisat" }
+    NIK_SERIAL { en: "serial number 0000 is not valid (0001–9999)", id: "nomor urut 0000 tidak sah (0001–9999)" }
+    PARTICIPANT_NUMBER_FORMAT { en: "must be the insurer's 11-digit participant number", id: "harus berupa nomor peserta BPJS Ketenagakerjaan 11 digit" }
+    AREA_CODE_FORMAT { en: "{input} is not an area code: expected 32, 32.71, 32.71.01 or 32.71.01.1001", id: "{input} bukan kode wilayah: seharusnya seperti 32, 32.71, 32.71.01 atau 32.71.01.1001" }
+    AREA_CODE_PROVINCE_ZERO as AREA_CODE_FORMAT { en: "province code 00 is not valid (11–99)", id: "kode provinsi 00 tidak sah (11–99)" }
+    AREA_CODE_LEVEL { en: "{code} is a {actual} code; a {expected} code is required, e.g. {example}", id: "{code} adalah kode tingkat {actual}; yang diperlukan kode tingkat {expected}, misalnya {example}" }
+    DATE_FORMAT { en: "must be a date written YYYY-MM-DD, e.g. 2025-09-15", id: "harus tanggal yang ditulis YYYY-MM-DD, misalnya 2025-09-15" }
+    DATE_NOT_A_DAY as DATE_FORMAT { en: "is not a calendar date", id: "bukan tanggal yang ada di kalender" }
+    DATE_OUT_OF_RANGE { en: "must be between 1900-01-01 and 2999-12-31", id: "harus antara 1900-01-01 dan 2999-12-31" }
+    MONTH_FORMAT { en: "must be a month like 2025-09", id: "harus bulan seperti 2025-09" }
+    MONEY_FORMAT { en: "must be a decimal amount of rupiah like 16800 or 16800.50", id: "harus jumlah rupiah desimal seperti 16800 atau 16800.50" }
+    MONEY_NEGATIVE { en: "must not be negative", id: "tidak boleh negatif" }
+    MONEY_PRECISION { en: "must have at most 2 decimal places (sen), like 16800.50", id: "paling banyak 2 angka desimal (sen), seperti 16800.50" }
+    MONEY_TOO_LARGE { en: "must be at most Rp1000000000000000 (10^15)", id: "paling besar Rp1000000000000000 (10^15)" }
+
+    // Enrollment (docs/RULES.md R1.9, R4, R5.5, R6.1).
+    WORKER_NOT_REGISTERED { en: "the NIK is not in the registry: register the worker before enrolling them", id: "NIK tidak ada dalam registri: daftarkan pekerja sebelum mendaftarkannya ke subsidi" }
+    OUTSIDE_SUBSIDY_AREA { en: "the worker is not domiciled in the subsidy's area {area}", id: "pekerja tidak berdomisili di wilayah subsidi {area}" }
+    MONTH_BEFORE_SUBSIDY as MONTH_OUTSIDE_SUBSIDY { en: "{month} is before the subsidy's first funded month {first}", id: "{month} sebelum bulan pertama yang didanai subsidi, {first}" }
+    MONTH_AFTER_SUBSIDY as MONTH_OUTSIDE_SUBSIDY { en: "{month} is after the subsidy's last funded month {last}", id: "{month} setelah bulan terakhir yang didanai subsidi, {last}" }
+    WORKER_DECEASED { en: "the worker died on {died}, before the first funded month {month}", id: "pekerja meninggal pada {died}, sebelum bulan pertama yang didanai, {month}" }
+    DECILE_TOO_HIGH { en: "decile {decile} is above the subsidy's maximum {max}", id: "desil {decile} di atas batas subsidi, {max}" }
+    DECILE_STALE { en: "the decile is as of {as_of}, more than {max} quarters before {quarter} (the quarter of {month}): update it from DTSEN", id: "desil tercatat per {as_of}, lebih dari {max} triwulan sebelum {quarter} (triwulan {month}): perbarui dari DTSEN" }
+    AGE_OUTSIDE_RANGE { en: "aged {age} on {date}, outside {min}–{max}", id: "berusia {age} tahun pada {date}, di luar {min}–{max}" }
+    FUNDER_CITY { en: "a city government", id: "pemerintah kota" }
+    FUNDER_PROVINCE { en: "a province government", id: "pemerintah provinsi" }
+    FUNDER_INSURER { en: "the insurer", id: "BPJS Ketenagakerjaan" }
+    DOUBLE_FUNDING { en: "already funded for an overlapping month by {funder} (subsidy {subsidy})", id: "sudah didanai untuk bulan yang tumpang tindih oleh {funder} (subsidi {subsidy})" }
+    ALREADY_ENROLLED_BY_YOU { en: "already enrolled by you for an overlapping month (enrollment {enrollment} of subsidy {subsidy})", id: "sudah Anda daftarkan untuk bulan yang tumpang tindih (pendaftaran {enrollment} pada subsidi {subsidy})" }
+    QUOTA_EXHAUSTED { en: "the subsidy's quota of {quota} workers is reached", id: "kuota subsidi sebanyak {quota} pekerja sudah terpenuhi" }
+    BUDGET_EXHAUSTED { en: "funding the worker would exceed the subsidy's budget ceiling of {ceiling}", id: "mendanai pekerja ini akan melampaui pagu anggaran subsidi sebesar {ceiling}" }
+    ENROLLMENT_NOT_PENDING { en: "the enrollment is {status}; only a pending one can be {verb}", id: "pendaftaran berstatus {status}; hanya pendaftaran yang menunggu yang dapat diputuskan ({verb})" }
+    PROTECTION_BEFORE_FUNDING { en: "protection cannot start before the first funded month {month}", id: "perlindungan tidak dapat dimulai sebelum bulan pertama yang didanai, {month}" }
+    PARTICIPANT_NUMBER_CONFLICT { en: "the participant number belongs to another worker, or this worker already has a different one", id: "nomor peserta milik pekerja lain, atau pekerja ini sudah memiliki nomor peserta yang berbeda" }
+    ENROLLMENT_NOT_OPEN { en: "the enrollment is {status}; only a pending or active one can end", id: "pendaftaran berstatus {status}; hanya pendaftaran yang menunggu atau aktif yang dapat diakhiri" }
+    ENROLLMENT_ALREADY_HANDED_OVER { en: "the enrollment was already handed over under another request id", id: "pendaftaran sudah dialihkan dengan request id lain" }
+
     // Who may call what.
     API_KEY_MISSING { en: "missing `authorization: Bearer <API key>` metadata", id: "metadata `authorization: Bearer <API key>` tidak ada" }
     API_KEY_NOT_TEXT as API_KEY_MALFORMED { en: "the authorization metadata is not readable text", id: "metadata authorization bukan teks yang dapat dibaca" }

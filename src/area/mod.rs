@@ -157,6 +157,21 @@ impl AreaCodeError {
             AreaCodeError::Level { .. } => "AREA_CODE_LEVEL",
         }
     }
+
+    /// What is wrong, in the catalogue.
+    pub fn message(&self) -> crate::messages::Message {
+        match self {
+            AreaCodeError::Format(input) => crate::msg!(AREA_CODE_FORMAT, input = shown(input)),
+            AreaCodeError::ProvinceZero => crate::msg!(AREA_CODE_PROVINCE_ZERO),
+            AreaCodeError::Level { code, expected, actual } => crate::msg!(
+                AREA_CODE_LEVEL,
+                code = code.as_str(),
+                actual = actual.as_str(),
+                expected = expected.as_str(),
+                example = example(*expected)
+            ),
+        }
+    }
 }
 
 /// The input quoted, unless it is longer than any code: a clerk who pastes a NIK in the wrong field must not have it

@@ -49,7 +49,7 @@ pub fn listing(range: Option<&pb::TimeRange>, page: Option<&pb::PageRequest>) ->
 }
 
 pub fn nik(value: &str) -> Result<Nik, Error> {
-    Nik::parse(value).map_err(|e| Error::invalid_legacy("nik", e.reason(), e.to_string()))
+    Nik::parse(value).map_err(|e| Error::invalid("nik", e.message()))
 }
 
 pub fn record_key(request: &pb::GetInclusionProofRequest) -> Result<RecordKey, Error> {

@@ -172,7 +172,7 @@ pub fn list_query(request: &pb::ListClaimsRequest) -> Result<ListQuery, Error> {
         None
     } else {
         Nik::parse(&request.worker_nik)
-            .map_err(|e| violations.push(FieldViolation::legacy("worker_nik", e.reason(), e.to_string())))
+            .map_err(|e| violations.push(FieldViolation::new("worker_nik", e.message())))
             .ok()
     };
     if !violations.is_empty() {
@@ -210,12 +210,10 @@ pub fn documents(documents: &[i32]) -> Result<Vec<Document>, Error> {
 
 fn identifier(nik: &str, number: &str) -> Result<Who, Error> {
     match (nik.is_empty(), number.is_empty()) {
-        (false, true) => {
-            Nik::parse(nik).map(Who::Nik).map_err(|e| Error::invalid_legacy("worker_nik", e.reason(), e.to_string()))
-        }
+        (false, true) => Nik::parse(nik).map(Who::Nik).map_err(|e| Error::invalid("worker_nik", e.message())),
         (true, false) => ParticipantNumber::parse(number)
             .map(Who::Number)
-            .map_err(|e| Error::invalid_legacy("participant_number", e.reason(), e.to_string())),
+            .map_err(|e| Error::invalid("participant_number", e.message())),
         _ => Err(Error::invalid("worker_nik", crate::msg!(IDENTIFIER_REQUIRED_CLAIM))),
     }
 }
@@ -334,9 +332,7 @@ fn accident_claim(costs: &pb::AccidentCosts) -> Result<benefit::AccidentClaim, E
     let amount = |violations: &mut Vec<FieldViolation>, value: &Option<pb::Rupiah>, field: String| match value {
         None => Rupiah::ZERO,
         Some(r) => Rupiah::parse(&r.amount)
-            .map_err(|e| {
-                violations.push(FieldViolation::legacy(format!("accident_costs.{field}"), e.reason(), e.to_string()))
-            })
+            .map_err(|e| violations.push(FieldViolation::new(format!("accident_costs.{field}"), e.message())))
             .unwrap_or_default(),
     };
     let medical = amount(&mut violations, &costs.medical, "medical".to_owned());
@@ -412,9 +408,7 @@ fn parse_heirs(heirs: &[pb::Heir]) -> Result<Vec<Heir>, Error> {
         let nik = match heir.nik.as_str() {
             "" => None,
             nik => Nik::parse(nik)
-                .map_err(|e| {
-                    violations.push(FieldViolation::legacy(format!("heirs[{i}].nik"), e.reason(), e.to_string()))
-                })
+                .map_err(|e| violations.push(FieldViolation::new(format!("heirs[{i}].nik"), e.message())))
                 .ok(),
         };
         let account_ok = |s: &str| printable(s, 100);

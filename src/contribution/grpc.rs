@@ -79,9 +79,7 @@ impl pb::contribution_service_server::ContributionService for ContributionGrpc {
             let worker = if request.worker_nik.is_empty() {
                 Ok(None)
             } else {
-                Nik::parse(&request.worker_nik)
-                    .map(Some)
-                    .map_err(|e| Error::invalid_legacy("worker_nik", e.reason(), e.to_string()))
+                Nik::parse(&request.worker_nik).map(Some).map_err(|e| Error::invalid("worker_nik", e.message()))
             };
             let arrears = service::arrears(&self.state, &caller, subsidy, worker).await?;
             Ok(arrears_to_proto(&arrears))
@@ -123,7 +121,7 @@ impl pb::contribution_service_server::ContributionService for ContributionGrpc {
 }
 
 fn month(value: &str) -> Result<Month, Error> {
-    Month::parse(value).map_err(|e| Error::invalid_legacy("month", e.reason(), e.to_string()))
+    Month::parse(value).map_err(|e| Error::invalid("month", e.message()))
 }
 
 fn bill_to_proto(bill: &Bill) -> pb::Bill {
@@ -159,7 +157,7 @@ fn parse_payment(request: &pb::RecordPaymentRequest) -> Result<Payment, Error> {
             None
         }
         Some(Err(e)) => {
-            violations.push(FieldViolation::legacy("amount", e.reason(), e.to_string()));
+            violations.push(FieldViolation::new("amount", e.message()));
             None
         }
         None => {

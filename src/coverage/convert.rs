@@ -23,10 +23,10 @@ pub fn question(request: &pb::VerifyCoverageRequest) -> Result<Question, Error> 
         _ => {}
     }
     if let Some(Err(e)) = &nik {
-        violations.push(FieldViolation::legacy("nik", e.reason(), e.to_string()));
+        violations.push(FieldViolation::new("nik", e.message()));
     }
     if let Some(Err(e)) = &number {
-        violations.push(FieldViolation::legacy("participant_number", e.reason(), e.to_string()));
+        violations.push(FieldViolation::new("participant_number", e.message()));
     }
     let date = crate::date::field("date", &request.date);
     if let Err(violation) = &date {

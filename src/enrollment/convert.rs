@@ -37,10 +37,8 @@ fn submission(request: &pb::SubmitEnrollmentRequest, prefix: Option<&str>) -> Re
     };
     let subsidy_id = Uuid::parse_str(&request.subsidy_id)
         .map_err(|_| FieldViolation::new("subsidy_id", crate::msg!(ID_FORMAT_YOUR_SUBSIDY)));
-    let nik =
-        Nik::parse(&request.worker_nik).map_err(|e| FieldViolation::legacy("worker_nik", e.reason(), e.to_string()));
-    let first_month = Month::parse(&request.first_month)
-        .map_err(|e| FieldViolation::legacy("first_month", e.reason(), e.to_string()));
+    let nik = Nik::parse(&request.worker_nik).map_err(|e| FieldViolation::new("worker_nik", e.message()));
+    let first_month = Month::parse(&request.first_month).map_err(|e| FieldViolation::new("first_month", e.message()));
     violations.extend(subsidy_id.as_ref().err().cloned());
     violations.extend(nik.as_ref().err().cloned());
     violations.extend(first_month.as_ref().err().cloned());
@@ -60,7 +58,7 @@ pub fn hand_over(request: &pb::HandOverEnrollmentRequest) -> Result<HandOver, Er
     let request_id = crate::idempotency::parse_request_id(&request.request_id, "request_id")?;
     let enrollment_id = parse_id(&request.enrollment_id, "enrollment_id")?;
     let target_subsidy_id = parse_id(&request.target_subsidy_id, "target_subsidy_id")?;
-    let month = Month::parse(&request.month).map_err(|e| Error::invalid_legacy("month", e.reason(), e.to_string()))?;
+    let month = Month::parse(&request.month).map_err(|e| Error::invalid("month", e.message()))?;
     Ok(HandOver { request_id, enrollment_id, target_subsidy_id, month })
 }
 
@@ -69,8 +67,7 @@ pub fn end(request: &pb::EndEnrollmentRequest) -> Result<(Uuid, Month, EndReason
     let mut violations = Vec::new();
     let id = Uuid::parse_str(&request.enrollment_id)
         .map_err(|_| FieldViolation::new("enrollment_id", crate::msg!(ID_FORMAT_ENROLLMENT)));
-    let month =
-        Month::parse(&request.end_month).map_err(|e| FieldViolation::legacy("end_month", e.reason(), e.to_string()));
+    let month = Month::parse(&request.end_month).map_err(|e| FieldViolation::new("end_month", e.message()));
     let reason = match pb::EndReason::try_from(request.reason) {
         Ok(pb::EndReason::FundingStopped) => Ok(EndReason::FundingStopped),
         Ok(pb::EndReason::MovedAway) => Ok(EndReason::MovedAway),
@@ -103,7 +100,7 @@ pub fn confirm(request: &pb::ConfirmEnrollmentRequest, prefix: &str) -> Result<D
     let id = Uuid::parse_str(&request.enrollment_id)
         .map_err(|_| FieldViolation::new(format!("{prefix}enrollment_id"), crate::msg!(ID_FORMAT_ENROLLMENT)));
     let number = ParticipantNumber::parse(&request.participant_number)
-        .map_err(|e| FieldViolation::legacy(format!("{prefix}participant_number"), e.reason(), e.to_string()));
+        .map_err(|e| FieldViolation::new(format!("{prefix}participant_number"), e.message()));
     let start = crate::date::field(&format!("{prefix}protection_start"), &request.protection_start);
     match (id, number, start) {
         (Ok(id), Ok(number), Ok(start)) => Ok(Decision::Confirm { id, number, start }),
@@ -168,13 +165,13 @@ pub fn filter(request: &pb::ListEnrollmentsRequest) -> Result<Filter, Error> {
     if !request.month.is_empty() {
         match Month::parse(&request.month) {
             Ok(month) => filter.month = Some(month),
-            Err(e) => violations.push(FieldViolation::legacy("month", e.reason(), e.to_string())),
+            Err(e) => violations.push(FieldViolation::new("month", e.message())),
         }
     }
     if !request.area_code.is_empty() {
         match RegionCode::parse(&request.area_code) {
             Ok(area) => filter.area = Some(area),
-            Err(e) => violations.push(FieldViolation::legacy("area_code", e.reason(), e.to_string())),
+            Err(e) => violations.push(FieldViolation::new("area_code", e.message())),
         }
     }
     if violations.is_empty() { Ok(filter) } else { Err(Error::InvalidArgument(violations)) }

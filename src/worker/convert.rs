@@ -127,7 +127,7 @@ pub fn row_response(index: u64, client_ref: String, result: Upserted) -> pb::Ups
 pub fn death_report(request: &pb::ReportDeathRequest) -> Result<DeathReport, Error> {
     let mut violations = Vec::new();
     let nik = super::Nik::parse(&request.worker_nik)
-        .map_err(|e| violations.push(FieldViolation::legacy("worker_nik", e.reason(), e.to_string())))
+        .map_err(|e| violations.push(FieldViolation::new("worker_nik", e.message())))
         .ok();
     let died: Option<NaiveDate> = match crate::date::not_after("date_of_death", &request.date_of_death, today()) {
         Ok(date) => Some(date),
@@ -175,7 +175,7 @@ pub fn list_filter(request: &pb::ListWorkersRequest) -> Result<ListFilter, Error
         match RegionCode::parse(&request.area_code) {
             Ok(area) => Some(area),
             Err(e) => {
-                violations.push(FieldViolation::legacy("area_code", e.reason(), e.to_string()));
+                violations.push(FieldViolation::new("area_code", e.message()));
                 None
             }
         }
