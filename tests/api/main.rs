@@ -14,6 +14,7 @@ mod dates;
 mod enrollments;
 mod feed;
 mod json;
+mod messages;
 mod reconcile;
 mod serve;
 mod service;
