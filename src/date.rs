@@ -70,7 +70,7 @@ pub fn field(path: &str, value: &str) -> Result<NaiveDate, FieldViolation> {
 pub fn not_after(path: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, FieldViolation> {
     let date = field(path, value)?;
     if date > today {
-        return Err(FieldViolation::legacy(path, "DATE_IN_FUTURE", format!("must not be after today ({today})")));
+        return Err(FieldViolation::new(path, crate::msg!(DATE_IN_FUTURE, today = today)));
     }
     Ok(date)
 }

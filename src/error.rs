@@ -23,11 +23,6 @@ impl FieldViolation {
         Self { field: field.into(), reason: message.reason(), description: message.english(), message: Some(message) }
     }
 
-    /// A violation not yet in the catalogue: English only.
-    pub fn legacy(field: impl Into<String>, reason: &'static str, description: impl Into<String>) -> Self {
-        Self { field: field.into(), reason, description: description.into(), message: None }
-    }
-
     /// The description in `locale`.
     pub fn localized(&self, locale: Locale) -> String {
         self.message.as_ref().map_or_else(|| self.description.clone(), |m| m.render(locale))
@@ -69,11 +64,6 @@ impl Refusal {
             details: Vec::new(),
             localized: Some(message),
         }
-    }
-
-    /// A refusal not yet in the catalogue: English only.
-    pub fn legacy(rule: &'static str, reason: &'static str, message: impl Into<String>) -> Self {
-        Refusal { rule, reason, message: message.into(), details: Vec::new(), localized: None }
     }
 
     /// The message in `locale`.
@@ -154,11 +144,6 @@ pub const ERROR_DOMAIN: &str = "lindung";
 impl Error {
     pub fn invalid(field: impl Into<String>, message: Message) -> Self {
         Error::InvalidArgument(vec![FieldViolation::new(field, message)])
-    }
-
-    /// A violation not yet in the catalogue: English only.
-    pub fn invalid_legacy(field: impl Into<String>, reason: &'static str, description: impl Into<String>) -> Self {
-        Error::InvalidArgument(vec![FieldViolation::legacy(field, reason, description)])
     }
 
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {

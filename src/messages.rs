@@ -181,7 +181,7 @@ fn grouped(digits: &str, thousands: char, negative: bool) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(thousands);
         }
         out.push(c);
@@ -397,6 +397,71 @@ catalogue! {
     MONEY_NEGATIVE { en: "must not be negative", id: "tidak boleh negatif" }
     MONEY_PRECISION { en: "must have at most 2 decimal places (sen), like 16800.50", id: "paling banyak 2 angka desimal (sen), seperti 16800.50" }
     MONEY_TOO_LARGE { en: "must be at most Rp1000000000000000 (10^15)", id: "paling besar Rp1000000000000000 (10^15)" }
+
+    DATE_FORMAT_QUOTED as DATE_FORMAT { en: "{input} is not a date: expected YYYY-MM-DD, e.g. 1990-05-15", id: "{input} bukan tanggal: seharusnya YYYY-MM-DD, misalnya 1990-05-15" }
+    DATE_NOT_A_DAY_QUOTED as DATE_FORMAT { en: "{input} is not a calendar date", id: "{input} bukan tanggal yang ada di kalender" }
+    DATE_OUT_OF_RANGE_QUOTED as DATE_OUT_OF_RANGE { en: "{input} is out of range: dates run from 1900-01-01 to 2999-12-31", id: "{input} di luar rentang: tanggal berlaku dari 1900-01-01 sampai 2999-12-31" }
+    DATE_IN_FUTURE { en: "must not be after today ({today})", id: "tidak boleh setelah hari ini ({today})" }
+    INVALID_UNEXPECTED as INVALID { en: "{detail}", id: "tidak sah: {detail}" }
+    MESSAGE_UNDECODABLE { en: "the message is not valid protobuf for this RPC: {detail}", id: "pesan bukan protobuf yang sah untuk RPC ini: {detail}" }
+    EVENT_KIND_UNKNOWN { en: "{value} is not an event kind", id: "{value} bukan jenis peristiwa" }
+    LEVEL_PROVINCE { en: "province", id: "provinsi" }
+    LEVEL_REGENCY { en: "regency", id: "kabupaten/kota" }
+    LEVEL_DISTRICT { en: "district", id: "kecamatan" }
+    LEVEL_VILLAGE { en: "village", id: "desa/kelurahan" }
+    AREA_UNKNOWN { en: "area {area} is not in the Kemendagri area list", id: "wilayah {area} tidak ada dalam daftar wilayah Kemendagri" }
+    AREA_UNKNOWN_VILLAGE as AREA_UNKNOWN { en: "village {village} is not in the Kemendagri area list", id: "desa/kelurahan {village} tidak ada dalam daftar wilayah Kemendagri" }
+
+    // Workers (R5).
+    NAME_LENGTH { en: "must be at most {max} characters, got {length}", id: "paling banyak {max} karakter, tertulis {length}" }
+    NAME_CONTROL_CHARS { en: "must not contain control characters such as tabs or line breaks (character {position})", id: "tidak boleh berisi karakter kendali seperti tab atau baris baru (karakter ke-{position})" }
+    NAME_INVALID { en: "is required: 1–{max} printable characters", id: "wajib diisi: 1–{max} karakter yang dapat dicetak" }
+    OCCUPATION_DETAIL_LENGTH { en: "must be at most {max} characters, got {length}", id: "paling banyak {max} karakter, tertulis {length}" }
+    OCCUPATION_DETAIL_CONTROL_CHARS { en: "must not contain control characters such as tabs or line breaks (character {position})", id: "tidak boleh berisi karakter kendali seperti tab atau baris baru (karakter ke-{position})" }
+    OCCUPATION_DETAIL_REQUIRED { en: "is required when the occupation is other: say what the work is", id: "wajib diisi bila pekerjaannya lainnya: sebutkan pekerjaannya" }
+    SOURCE_LENGTH { en: "must be at most {max} characters, got {length}", id: "paling banyak {max} karakter, tertulis {length}" }
+    SOURCE_CONTROL_CHARS { en: "must not contain control characters such as tabs or line breaks (character {position})", id: "tidak boleh berisi karakter kendali seperti tab atau baris baru (karakter ke-{position})" }
+    BIRTH_DATE_TOO_EARLY { en: "must not be before 1900-01-01", id: "tidak boleh sebelum 1900-01-01" }
+    DECILE_RANGE { en: "decile {decile} is not valid (1–10)", id: "desil {decile} tidak sah (1–10)" }
+    DECILE_RANGE_FILTER as DECILE_RANGE { en: "decile {decile} is not valid (1–10, or 0 for no limit)", id: "desil {decile} tidak sah (1–10, atau 0 tanpa batas)" }
+    QUARTER_FORMAT { en: "{input} is not a quarter: expected YYYY-Qn with n from 1 to 4, e.g. 2025-Q3", id: "{input} bukan triwulan: seharusnya YYYY-Qn dengan n dari 1 sampai 4, misalnya 2025-Q3" }
+    QUARTER_IN_FUTURE { en: "{quarter} is after the current quarter ({current})", id: "{quarter} setelah triwulan berjalan ({current})" }
+    PHONE_CHARACTERS as PHONE_FORMAT { en: "must contain only digits, spaces, dashes and a leading +", id: "hanya boleh berisi angka, spasi, tanda hubung dan + di depan" }
+    PHONE_PREFIX as PHONE_FORMAT { en: "must be an Indonesian number starting with 0, 62 or +62", id: "harus nomor Indonesia yang diawali 0, 62 atau +62" }
+    PHONE_TRUNK_ZERO as PHONE_FORMAT { en: "must not have a 0 after the country code 62 (write +62812…, not +620812…)", id: "tidak boleh ada 0 setelah kode negara 62 (tulis +62812…, bukan +620812…)" }
+    PHONE_LENGTH as PHONE_FORMAT { en: "must have 9–15 digits counting the country code 62, got {count}", id: "harus 9–15 digit termasuk kode negara 62, tertulis {count}" }
+    DEATH_BEFORE_BIRTH_DATE as DEATH_BEFORE_BIRTH { en: "must not be before the birth date ({born})", id: "tidak boleh sebelum tanggal lahir ({born})" }
+    DEATH_ALREADY_REPORTED { en: "a death on {date} with another certificate or date is already recorded for this worker", id: "kematian pada {date} dengan akta atau tanggal lain sudah tercatat untuk pekerja ini" }
+
+    // Subsidies (R4).
+    LEGAL_BASIS_LENGTH { en: "must be at most {max} characters, got {length}", id: "paling banyak {max} karakter, tertulis {length}" }
+    LEGAL_BASIS_CONTROL_CHARS { en: "must not contain control characters such as tabs or line breaks (character {position})", id: "tidak boleh berisi karakter kendali seperti tab atau baris baru (karakter ke-{position})" }
+    MONTH_ORDER { en: "must not be before the first month {first}", id: "tidak boleh sebelum bulan pertama, {first}" }
+    MONTH_SPAN { en: "a subsidy may span at most {max} months; {first} to {last} is {months}", id: "subsidi paling lama {max} bulan; {first} sampai {last} adalah {months} bulan" }
+    QUOTA_RANGE { en: "must be from 1 to {max} workers, got {quota}", id: "harus 1 sampai {max} pekerja, tertulis {quota}" }
+    BUDGET_CEILING_ZERO { en: "must be more than zero", id: "harus lebih dari nol" }
+    CONTRIBUTION_ZERO { en: "JKK + JKM must be more than zero", id: "JKK + JKM harus lebih dari nol" }
+    FUNDER_KIND { en: "the insurer cannot fund a subsidy; only a city or province government can", id: "BPJS Ketenagakerjaan tidak dapat mendanai subsidi; hanya pemerintah kota atau provinsi yang dapat" }
+    AREA_CODE_LEVEL_SUBSIDY as AREA_CODE_LEVEL { en: "{area} is a {level} code; a subsidy covers a regency or province, e.g. 32.71 or 32", id: "{area} adalah kode tingkat {level}; subsidi mencakup kabupaten/kota atau provinsi, misalnya 32.71 atau 32" }
+    AREA_OUTSIDE_CITY as AREA_OUTSIDE_FUNDER { en: "{area} is outside the funder's area: a city funds only its own ({region})", id: "{area} di luar wilayah penyandang dana: kota hanya mendanai wilayahnya sendiri ({region})" }
+    AREA_OUTSIDE_PROVINCE as AREA_OUTSIDE_FUNDER { en: "{area} is outside the funder's province {region}", id: "{area} di luar provinsi penyandang dana, {region}" }
+    AREA_OUTSIDE_NONE as AREA_OUTSIDE_FUNDER { en: "{area} is outside the funder's area: the funder has none", id: "{area} di luar wilayah penyandang dana: penyandang dana tidak memiliki wilayah" }
+    BOUNDED_DECILE as DECILE_RANGE { en: "must be a decile from 1 to 10, got {value}", id: "harus desil 1 sampai 10, tertulis {value}" }
+    BOUNDED_AGE as AGE_RANGE { en: "must be an age of at most 100, got {value}", id: "harus usia paling tinggi 100, tertulis {value}" }
+    AGE_ORDER as AGE_RANGE { en: "must not be above the maximum age {max}", id: "tidak boleh di atas usia maksimum {max}" }
+    DECILE_AGE_RANGE { en: "must be at most 20 quarters (5 years), got {value}", id: "paling banyak 20 triwulan (5 tahun), tertulis {value}" }
+
+    // Contributions, claims and the audit trail (R1.5, R2, R3, R6.3).
+    MONTH_NOT_FUNDED as MONTH_OUTSIDE_SUBSIDY { en: "the subsidy funds {first} to {last}, not {month}", id: "subsidi mendanai {first} sampai {last}, bukan {month}" }
+    DATE_MISMATCH { en: "must fall on the accident date {date} (WIB)", id: "harus jatuh pada tanggal kecelakaan {date} (WIB)" }
+    JKK_CLAIM_LAPSED { en: "the right to claim JKK for an accident on {date} lapsed 5 years after it", id: "hak mengajukan klaim JKK atas kecelakaan pada {date} gugur 5 tahun setelahnya" }
+    CLAIM_STATUS { en: "cannot {action} a claim that is {status}", id: "tidak dapat melakukan {action} atas klaim berstatus {status}" }
+    CLAIM_PAID_UNDER_ANOTHER_REFERENCE as CLAIM_ALREADY_PAID { en: "the claim was paid on {date} under another reference", id: "klaim sudah dibayar pada {date} dengan referensi lain" }
+    NOT_COVERED { en: "the worker was not covered on {date}: {reason}", id: "pekerja tidak terlindungi pada {date}: {reason}" }
+    HEIRS_REQUIRED { en: "a death claim names at least one heir (R2.5)", id: "klaim kematian menyebutkan paling sedikit satu ahli waris (R2.5)" }
+    HEIR_ORDER { en: "R2.5: heirs {positions} are of group {group}, but an heir of group {first} is named: R2.5 passes to a later group only when no earlier one exists", id: "R2.5: ahli waris {positions} termasuk golongan {group}, padahal ahli waris golongan {first} disebutkan: R2.5 beralih ke golongan berikutnya hanya bila golongan sebelumnya tidak ada" }
+    AUDIT_RECORD_NOT_SEALED { en: "the record is not sealed yet; ask again in a few seconds", id: "catatan belum disegel; tanyakan lagi beberapa detik lagi" }
+    AUDIT_RECORD_NOT_CHECKPOINTED { en: "no checkpoint covers the record yet; ask again later", id: "belum ada checkpoint yang mencakup catatan ini; tanyakan lagi nanti" }
 
     // Enrollment (docs/RULES.md R1.9, R4, R5.5, R6.1).
     WORKER_NOT_REGISTERED { en: "the NIK is not in the registry: register the worker before enrolling them", id: "NIK tidak ada dalam registri: daftarkan pekerja sebelum mendaftarkannya ke subsidi" }

@@ -55,15 +55,11 @@ pub fn filing(request: &pb::FileClaimRequest) -> Result<Filing, Error> {
         match check_heirs(&relationships) {
             Ok(()) => {}
             Err(e @ HeirsError::Missing) => {
-                violations.push(FieldViolation::legacy("heirs", "HEIRS_REQUIRED", e.to_string()));
+                violations.push(FieldViolation::new("heirs", e.message()));
             }
             Err(ref e @ HeirsError::OutOfOrder { ref positions, .. }) => {
                 for i in positions {
-                    violations.push(FieldViolation::legacy(
-                        format!("heirs[{i}].relationship"),
-                        "HEIR_ORDER",
-                        format!("R2.5: {e}"),
-                    ));
+                    violations.push(FieldViolation::new(format!("heirs[{i}].relationship"), e.message()));
                 }
             }
         }
@@ -237,9 +233,7 @@ fn parse_notice(notice: &pb::AccidentNotice, prefix: &str) -> Result<Notice, Err
     let cause = text(&notice.cause, "cause");
     let notifier_name = text(&notice.notifier_name, "notifier_name");
     let phone = Phone::parse(&notice.notifier_phone)
-        .map_err(|e| {
-            violations.push(FieldViolation::legacy(format!("{prefix}.notifier_phone"), "PHONE_FORMAT", e.to_string()))
-        })
+        .map_err(|e| violations.push(FieldViolation::new(format!("{prefix}.notifier_phone"), e.message())))
         .ok();
     let occurred_at = match &notice.occurred_at {
         Some(ts) => match Utc.timestamp_opt(ts.seconds, ts.nanos.max(0) as u32).single() {

@@ -201,6 +201,21 @@ pub enum HeirsError {
     OutOfOrder { positions: Vec<usize>, group: u8, first: u8 },
 }
 
+impl HeirsError {
+    /// What is wrong, in the catalogue.
+    pub fn message(&self) -> crate::messages::Message {
+        match self {
+            HeirsError::Missing => crate::msg!(HEIRS_REQUIRED),
+            HeirsError::OutOfOrder { positions, group, first } => crate::msg!(
+                HEIR_ORDER,
+                positions = format!("{positions:?}"),
+                group = u32::from(*group),
+                first = u32::from(*first)
+            ),
+        }
+    }
+}
+
 /// R2.5: the heirs are all of the first group present.
 pub fn check_heirs(heirs: &[Relationship]) -> Result<(), HeirsError> {
     let first = heirs.iter().map(|r| r.group()).min().ok_or(HeirsError::Missing)?;
@@ -332,7 +347,7 @@ pub fn check_notice_day(occurred_at: DateTime<Utc>, date: NaiveDate, field: &str
     if wib_date(occurred_at) == date {
         Ok(())
     } else {
-        Err(FieldViolation::legacy(field, "DATE_MISMATCH", format!("must fall on the accident date {date} (WIB)")))
+        Err(FieldViolation::new(field, crate::msg!(DATE_MISMATCH, date = date)))
     }
 }
 
@@ -376,29 +391,17 @@ pub mod refuse {
 
     /// R3.8: the right to claim JKK for an accident on `date` lapsed.
     pub fn jkk_lapsed(date: NaiveDate) -> Refusal {
-        Refusal::legacy(
-            "R3.8",
-            "JKK_CLAIM_LAPSED",
-            format!("the right to claim JKK for an accident on {date} lapsed 5 years after it"),
-        )
+        Refusal::new("R3.8", crate::msg!(JKK_CLAIM_LAPSED, date = date))
     }
 
     /// R2.6: `action` is not possible in `status`.
     pub fn status(status: Status, action: Action) -> Refusal {
-        Refusal::legacy(
-            "R2.6",
-            "CLAIM_STATUS",
-            format!("cannot {} a claim that is {}", action.verb(), status.code().to_uppercase()),
-        )
+        Refusal::new("R2.6", crate::msg!(CLAIM_STATUS, action = action.verb(), status = status.code().to_uppercase()))
     }
 
     /// R2.6: a claim is paid once; it was paid on `paid_on` under another reference.
     pub fn paid_under_another_reference(paid_on: Option<NaiveDate>) -> Refusal {
-        Refusal::legacy(
-            "R2.6",
-            "CLAIM_ALREADY_PAID",
-            format!("the claim was paid on {} under another reference", paid_on.unwrap_or_default()),
-        )
+        Refusal::new("R2.6", crate::msg!(CLAIM_PAID_UNDER_ANOTHER_REFERENCE, date = paid_on.unwrap_or_default()))
     }
 
     /// R2.6: a payment raced another and the store refused the second.
@@ -413,8 +416,7 @@ pub mod refuse {
 
     /// R1.5: no benefit without coverage on the event date; the reason travels as `coverage_reason`.
     pub fn not_covered(reason: NotCovered, date: NaiveDate) -> Refusal {
-        let mut refusal =
-            Refusal::legacy("R1.5", "NOT_COVERED", format!("the worker was not covered on {date}: {}", reason.code()));
+        let mut refusal = Refusal::new("R1.5", crate::msg!(NOT_COVERED, date = date, reason = reason.code()));
         refusal.details.push(("coverage_reason", reason.code().to_owned()));
         refusal
     }

@@ -710,11 +710,15 @@ mod tests {
         );
         check(
             Refusal::quota_exhausted(7_894),
-            ("R4.4", "QUOTA_EXHAUSTED", "the subsidy's quota of 7894 workers is reached"),
+            ("R4.4", "QUOTA_EXHAUSTED", "the subsidy's quota of 7,894 workers is reached"),
         );
         check(
             Refusal::budget_exhausted(Rupiah::from_whole(132_619_200)),
-            ("R4.4", "BUDGET_EXHAUSTED", "funding the worker would exceed the subsidy's budget ceiling of Rp132619200"),
+            (
+                "R4.4",
+                "BUDGET_EXHAUSTED",
+                "funding the worker would exceed the subsidy's budget ceiling of Rp132,619,200",
+            ),
         );
     }
 

@@ -13,10 +13,9 @@ pub fn kinds(asked: &[i32]) -> Result<Vec<Kind>, Error> {
     for (i, &value) in asked.iter().enumerate() {
         match pb::EventKind::try_from(value).ok().and_then(kind_from_proto) {
             Some(kind) => kinds.push(kind),
-            None => violations.push(FieldViolation::legacy(
+            None => violations.push(FieldViolation::new(
                 format!("kinds[{i}]"),
-                "EVENT_KIND_UNKNOWN",
-                format!("{value} is not an event kind"),
+                crate::msg!(EVENT_KIND_UNKNOWN, value = value.to_string()),
             )),
         }
     }

@@ -15,7 +15,7 @@ pub fn start(message: Option<pb::ReconcileRequest>) -> Result<Start, Error> {
         return Err(Error::invalid("start", crate::msg!(START_FIRST)));
     };
     let mut check = Checker::new();
-    check.rule(!start.subsidy_ids.is_empty(), "start.subsidy_ids", "REQUIRED", || "name at least one subsidy".into());
+    check.rule(!start.subsidy_ids.is_empty(), "start.subsidy_ids", || crate::msg!(REQUIRED_SUBSIDIES));
     let mut ids = Vec::new();
     for (i, id) in start.subsidy_ids.iter().enumerate() {
         if let Some(id) = check.collect(parse_id(id, &format!("start.subsidy_ids[{i}]"))) {

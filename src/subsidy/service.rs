@@ -26,11 +26,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: SubsidyInput, requ
     let subsidy = Subsidy::parse(input, Uuid::new_v4(), &caller.agency).map_err(refusal)?;
     let mut w = state.write(caller).await?;
     if !area::store::exists(&mut *w, &subsidy.area).await? {
-        return Err(Error::invalid_legacy(
-            "subsidy.area_code",
-            "AREA_UNKNOWN",
-            format!("area {} is not in the Kemendagri area list", subsidy.area),
-        ));
+        return Err(Error::invalid("subsidy.area_code", crate::msg!(AREA_UNKNOWN, area = subsidy.area.to_string())));
     }
     let id = store::insert(&mut w, &subsidy, request_id).await?;
     let row = store::get(&mut *w, id).await?.ok_or_else(|| Error::internal(anyhow::anyhow!("subsidy vanished")))?;

@@ -184,11 +184,7 @@ pub fn list_filter(request: &pb::ListWorkersRequest) -> Result<ListFilter, Error
         0 => None,
         d @ 1..=10 => Some(d as i16),
         d => {
-            violations.push(FieldViolation::legacy(
-                "max_decile",
-                "DECILE_RANGE",
-                format!("decile {d} is not valid (1–10, or 0 for no limit)"),
-            ));
+            violations.push(FieldViolation::new("max_decile", crate::msg!(DECILE_RANGE_FILTER, decile = d)));
             None
         }
     };

@@ -81,10 +81,9 @@ pub async fn upsert(
     for (i, (parsed, village)) in parsed.into_iter().zip(&village_codes).enumerate() {
         let unknown_village = shaped.contains(&village.as_str()) && !known_villages.contains(village);
         let unknown_village = unknown_village.then(|| {
-            FieldViolation::legacy(
+            FieldViolation::new(
                 "domicile_village_code",
-                "AREA_UNKNOWN",
-                format!("village {village} is not in the Kemendagri area list"),
+                crate::msg!(AREA_UNKNOWN_VILLAGE, village = village.to_string()),
             )
         });
         let refusal = match parsed {
@@ -250,13 +249,9 @@ pub async fn record_death(
 ) -> Result<Death, Error> {
     let (recorded, now) = store::record_death(w, nik.as_str(), died, certificate, by).await?;
     if recorded.date_of_death != died || recorded.certificate_number != certificate {
-        return Err(Error::Refused(vec![Refusal::legacy(
+        return Err(Error::Refused(vec![Refusal::new(
             "R2",
-            "DEATH_ALREADY_REPORTED",
-            format!(
-                "a death on {} with another certificate or date is already recorded for this worker",
-                recorded.date_of_death
-            ),
+            crate::msg!(DEATH_ALREADY_REPORTED, date = recorded.date_of_death),
         )]));
     }
     // A resend ends and refunds nothing more: the first report left nothing to end.
