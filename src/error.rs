@@ -88,8 +88,8 @@ pub enum Error {
     PermissionDenied(Message),
 
     /// Nothing by that key in the caller's view: NOT_FOUND.
-    #[error("{0}")]
-    NotFound(String),
+    #[error("{}", .0.english())]
+    NotFound(Message),
 
     /// Business rules refuse the request as it stands: FAILED_PRECONDITION with a `google.rpc.PreconditionFailure`
     /// naming every rule broken (`type` the rule id from docs/RULES.md, `subject` the stable reason) and a
@@ -229,11 +229,13 @@ impl Error {
     fn localized(&self, locale: Locale) -> Option<String> {
         match self {
             Error::InvalidArgument(violations) => Some(summarize_in(violations, locale)),
-            Error::Unauthenticated(message) | Error::PermissionDenied(message) => Some(message.render(locale)),
+            Error::Unauthenticated(message) | Error::PermissionDenied(message) | Error::NotFound(message) => {
+                Some(message.render(locale))
+            }
             Error::Refused(refusals) => {
                 Some(refusals.iter().map(|r| r.localized(locale)).collect::<Vec<_>>().join("; "))
             }
-            Error::NotFound(_) | Error::Replayed(_) | Error::Unavailable(_) | Error::Internal(_) => None,
+            Error::Replayed(_) | Error::Unavailable(_) | Error::Internal(_) => None,
         }
     }
 }
@@ -459,6 +461,57 @@ mod tests {
         assert_eq!(error.code(), tonic::Code::Internal);
         let io_alone = Error::Internal(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());
         assert_eq!(io_alone.code(), tonic::Code::Internal, "only store errors are classified");
+    }
+
+    fn localized_messages(status: &tonic_types::pb::Status) -> Vec<(String, String)> {
+        use prost::Message as _;
+        status
+            .details
+            .iter()
+            .filter(|d| d.type_url == LOCALIZED_MESSAGE_TYPE)
+            .map(|d| tonic_types::pb::LocalizedMessage::decode(d.value.as_slice()).unwrap())
+            .map(|m| (m.locale, m.message))
+            .collect()
+    }
+
+    fn decoded(status: tonic::Status) -> tonic_types::pb::Status {
+        <tonic_types::pb::Status as prost::Message>::decode(status.details()).unwrap()
+    }
+
+    #[test]
+    fn a_kept_refusal_is_answered_again_in_the_language_of_the_resend() {
+        let refusal = Refusal::new("R4.4", crate::msg!(QUOTA_EXHAUSTED, quota = 7894_u32));
+        let stored = stored_refusal(std::slice::from_ref(&refusal));
+        let kept = <tonic_types::pb::Status as prost::Message>::decode(stored.as_slice()).unwrap();
+        assert_eq!(localized_messages(&kept).len(), 2, "both languages are kept");
+
+        let answer = |locale| decoded(status_in(replay(&stored).unwrap(), locale));
+        let indonesian = answer(Locale::Id);
+        assert_eq!(indonesian.message, "the subsidy's quota of 7,894 workers is reached");
+        assert_eq!(
+            localized_messages(&indonesian),
+            [("id-ID".to_owned(), "kuota subsidi sebanyak 7.894 pekerja sudah terpenuhi".to_owned())]
+        );
+        let english = answer(Locale::En);
+        assert_eq!(
+            localized_messages(&english),
+            [("en-US".to_owned(), "the subsidy's quota of 7,894 workers is reached".to_owned())]
+        );
+        // A refusal kept before messages were localized has none, and is answered as it was.
+        let old = tonic_types::pb::Status { code: 9, message: "old".into(), details: Vec::new() };
+        assert_eq!(decoded(status_in(Error::Replayed(old.clone()), Locale::Id)), old);
+    }
+
+    #[tokio::test]
+    async fn a_streamed_row_is_answered_in_the_locale_of_its_call() {
+        let refusal = || Error::Refused(vec![Refusal::new("R6.1", crate::msg!(WORKER_NOT_REGISTERED))]);
+        let row = messages::scope(Locale::Id, async { to_rpc_status(refusal()) }).await;
+        let [(locale, message)] = localized_messages(&row).try_into().unwrap();
+        assert_eq!(locale, "id-ID");
+        assert!(message.starts_with("NIK tidak ada dalam registri"), "{message}");
+        assert!(row.message.starts_with("the NIK is not in the registry"), "the status message stays English");
+        let outside = to_rpc_status(refusal());
+        assert_eq!(localized_messages(&outside)[0].0, "en-US", "English outside a call");
     }
 
     #[test]

@@ -485,6 +485,22 @@ catalogue! {
     ENROLLMENT_NOT_OPEN { en: "the enrollment is {status}; only a pending or active one can end", id: "pendaftaran berstatus {status}; hanya pendaftaran yang menunggu atau aktif yang dapat diakhiri" }
     ENROLLMENT_ALREADY_HANDED_OVER { en: "the enrollment was already handed over under another request id", id: "pendaftaran sudah dialihkan dengan request id lain" }
 
+    // Nothing by that key in the caller's view (NOT_FOUND carries no reason of its own).
+    NO_ENROLLMENT as NOT_FOUND { en: "no enrollment {id}", id: "tidak ada pendaftaran {id}" }
+    NO_ENROLLMENT_IN_VIEW as NOT_FOUND { en: "no enrollment {id} in your view", id: "tidak ada pendaftaran {id} dalam cakupan Anda" }
+    NO_ENROLLMENT_OF_YOURS as NOT_FOUND { en: "no enrollment {id} of yours", id: "tidak ada pendaftaran {id} milik Anda" }
+    NO_SUBSIDY_OF_YOURS as NOT_FOUND { en: "no subsidy {id} of yours ({field})", id: "tidak ada subsidi {id} milik Anda ({field})" }
+    NO_SUBSIDY_FIELD as NOT_FOUND { en: "no subsidy {id} ({field})", id: "tidak ada subsidi {id} ({field})" }
+    NO_SUBSIDY_IN_VIEW as NOT_FOUND { en: "no subsidy {id} in your view", id: "tidak ada subsidi {id} dalam cakupan Anda" }
+    NO_WORKER_IN_VIEW as NOT_FOUND { en: "no worker with this NIK in your view", id: "tidak ada pekerja dengan NIK ini dalam cakupan Anda" }
+    NO_WORKER_FUNDED as NOT_FOUND { en: "no worker with this NIK among the workers you fund", id: "tidak ada pekerja dengan NIK ini di antara pekerja yang Anda danai" }
+    NO_WORKER_FUNDED_BY_CALLER as NOT_FOUND { en: "no worker with this NIK is funded by the caller", id: "tidak ada pekerja dengan NIK ini yang didanai pemanggil" }
+    NO_WORKER_IDENTIFIED as NOT_FOUND { en: "no worker with this identifier", id: "tidak ada pekerja dengan pengenal ini" }
+    NO_WORKER_IDENTIFIED_FUNDED as NOT_FOUND { en: "no worker with this identifier among the workers you fund", id: "tidak ada pekerja dengan pengenal ini di antara pekerja yang Anda danai" }
+    NO_CLAIM as NOT_FOUND { en: "no claim {id}", id: "tidak ada klaim {id}" }
+    NO_CLAIM_IN_VIEW as NOT_FOUND { en: "no claim {id} in your view", id: "tidak ada klaim {id} dalam cakupan Anda" }
+    NO_AUDIT_RECORD as NOT_FOUND { en: "no such audit record in the caller's view", id: "tidak ada catatan audit tersebut dalam cakupan pemanggil" }
+
     // Who may call what.
     API_KEY_MISSING { en: "missing `authorization: Bearer <API key>` metadata", id: "metadata `authorization: Bearer <API key>` tidak ada" }
     API_KEY_NOT_TEXT as API_KEY_MALFORMED { en: "the authorization metadata is not readable text", id: "metadata authorization bukan teks yang dapat dibaca" }

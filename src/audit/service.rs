@@ -273,7 +273,7 @@ pub async fn subject_access_report(
 ) -> Result<Page<Entry>, Error> {
     let mut read = state.read(caller).await?;
     if caller.scope != Scope::All && !enrollment::store::funds(&mut *read, caller.agency_id(), nik).await? {
-        return Err(Error::NotFound("no worker with this NIK is funded by the caller".to_owned()));
+        return Err(Error::NotFound(crate::msg!(NO_WORKER_FUNDED_BY_CALLER)));
     }
     read.touch(nik);
     let subject = state.pseudonymizer.subject(nik);
@@ -301,7 +301,7 @@ pub async fn inclusion_proof(
         RecordKey::Seq(seq) => (Some(seq), None),
         RecordKey::Id(id) => (None, Some(id)),
     };
-    let not_found = || Error::NotFound("no such audit record in the caller's view".to_owned());
+    let not_found = || Error::NotFound(crate::msg!(NO_AUDIT_RECORD));
     let (entry, _) = store::get(&mut *read, seq, id).await?.ok_or_else(not_found)?;
     let visible = caller.scope == Scope::All
         || entry.record.agency_id == Some(caller.agency_id())

@@ -39,7 +39,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: SubsidyInput, requ
 pub async fn visible(state: &AppState, caller: &Caller, id: Uuid) -> Result<Stored, Error> {
     match store::get(&state.pool, id).await? {
         Some(row) if caller.scope == Scope::All || row.funder_id == caller.agency_id() => stored(row),
-        _ => Err(Error::NotFound(format!("no subsidy {id} in your view"))),
+        _ => Err(Error::NotFound(crate::msg!(NO_SUBSIDY_IN_VIEW, id = id.to_string()))),
     }
 }
 

@@ -150,7 +150,7 @@ pub async fn get(state: &AppState, caller: &Caller, nik: &Nik) -> Result<StoredW
     let visible = match store::get(&mut *read, nik.as_str()).await? {
         Some(w) if covers_village(caller, &w.domicile_village_code) => w,
         // A worker outside the caller's view is answered as absent: existence is personal data too.
-        _ => return Err(Error::NotFound("no worker with this NIK in your view".to_owned())),
+        _ => return Err(Error::NotFound(crate::msg!(NO_WORKER_IN_VIEW))),
     };
     read.touch(nik);
     read.finish().await?;
@@ -201,7 +201,7 @@ pub async fn report_death(state: &AppState, caller: &Caller, report: DeathReport
     };
     let worker = match worker {
         Some(worker) if visible => worker,
-        _ => return Err(Error::NotFound("no worker with this NIK among the workers you fund".to_owned())),
+        _ => return Err(Error::NotFound(crate::msg!(NO_WORKER_FUNDED))),
     };
     if died < worker.birth_date {
         return Err(Error::invalid("date_of_death", crate::msg!(DEATH_BEFORE_BIRTH)));
