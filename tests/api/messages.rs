@@ -4,7 +4,7 @@
 
 use lindung::proto::v1::{self as pb, coverage_service_client::CoverageServiceClient};
 use tonic::{Code, Request};
-use tonic_types::StatusExt;
+use tonic_types::{RpcStatusExt, StatusExt};
 
 use crate::helpers::{Bearer, TestApp};
 
@@ -89,5 +89,67 @@ async fn the_json_face_carries_the_localized_message_in_the_language_asked_for()
     let body = curl_json(&app, None).await;
     assert_eq!(localized(&body)["locale"], "en-US");
     assert_eq!(localized(&body)["message"], "nik: must be exactly 16 digits, got 3");
+    app.stop().await;
+}
+
+fn localized_of(status: &tonic_types::pb::Status) -> (String, String) {
+    let localized = status.get_details_localized_message().expect("a LocalizedMessage");
+    (localized.locale, localized.message)
+}
+
+fn in_language<T>(message: T, language: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert("accept-language", language.parse().unwrap());
+    request
+}
+
+#[tokio::test]
+async fn a_resend_and_a_streamed_row_are_answered_in_the_language_of_their_call() {
+    use crate::{
+        enrollments::{create_subsidy_between, enrollments, submission},
+        helpers::bogor_worker,
+    };
+
+    let app = TestApp::spawn().await;
+    let mut worker = bogor_worker(1);
+    worker.welfare.as_mut().unwrap().decile = 5;
+    app.workers(&app.keys.bogor).await.upsert_worker(pb::UpsertWorkerRequest { worker: Some(worker) }).await.unwrap();
+    let city = create_subsidy_between(&app, &app.keys.bogor, "32.71", 10, "1000000000", "2025-09", "2025-12").await;
+    let mut client = enrollments(&app, &app.keys.bogor).await;
+    let indonesian = ("id-ID".to_owned(), "desil 5 di atas batas subsidi, 4".to_owned());
+    let english = ("en-US".to_owned(), "decile 5 is above the subsidy's maximum 4".to_owned());
+
+    let first = client.submit_enrollment(in_language(submission("r-1".into(), &city, 1), "id")).await.unwrap_err();
+    assert_eq!(first.get_details_error_info().unwrap().reason, "DECILE_TOO_HIGH");
+    assert_eq!(first.message(), english.1, "the status message stays English");
+    let as_status = |s: &tonic::Status| tonic_types::pb::Status {
+        code: s.code() as i32,
+        message: s.message().to_owned(),
+        details: Vec::new(),
+    };
+    let localized = first.get_details_localized_message().unwrap();
+    assert_eq!((localized.locale, localized.message), indonesian.clone());
+
+    // The resend is answered from what was kept, in the resend's language.
+    let again = client.submit_enrollment(in_language(submission("r-1".into(), &city, 1), "en")).await.unwrap_err();
+    assert_eq!(again.message(), first.message());
+    let localized = again.get_details_localized_message().unwrap();
+    assert_eq!((localized.locale, localized.message), english.clone(), "{:?}", as_status(&again));
+    let again = client.submit_enrollment(in_language(submission("r-1".into(), &city, 1), "id")).await.unwrap_err();
+    let localized = again.get_details_localized_message().unwrap();
+    assert_eq!((localized.locale, localized.message), indonesian.clone());
+
+    // A refused row of a stream carries the language of the stream's call.
+    let rows = vec![pb::SubmitEnrollmentsRequest { submission: Some(submission("r-2".into(), &city, 1)) }];
+    let mut replies = client
+        .submit_enrollments(in_language(tokio_stream::iter(rows), "id-ID;q=0.9, en;q=0.1"))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = replies.message().await.unwrap().expect("one answer");
+    let Some(pb::submit_enrollments_response::Result::Error(status)) = reply.result else {
+        panic!("refused: {reply:?}");
+    };
+    assert_eq!(localized_of(&status), indonesian);
     app.stop().await;
 }
