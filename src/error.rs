@@ -15,17 +15,17 @@ pub struct FieldViolation {
     /// What is wrong and what the rule is, for a person to read (in English).
     pub description: String,
     /// The same words in the catalogue, for the caller's language.
-    pub message: Option<Message>,
+    pub message: Message,
 }
 
 impl FieldViolation {
     pub fn new(field: impl Into<String>, message: Message) -> Self {
-        Self { field: field.into(), reason: message.reason(), description: message.english(), message: Some(message) }
+        Self { field: field.into(), reason: message.reason(), description: message.english(), message }
     }
 
     /// The description in `locale`.
     pub fn localized(&self, locale: Locale) -> String {
-        self.message.as_ref().map_or_else(|| self.description.clone(), |m| m.render(locale))
+        self.message.render(locale)
     }
 
     /// The same violation about the field at `path` (for violations built before their field is known).
@@ -52,23 +52,17 @@ pub struct Refusal {
     /// Non-personal facts a client may act on (sent as `ErrorInfo` metadata), e.g. the conflicting subsidy.
     pub details: Vec<(&'static str, String)>,
     /// The message in the catalogue, for the caller's language.
-    pub localized: Option<Message>,
+    pub localized: Message,
 }
 
 impl Refusal {
     pub fn new(rule: &'static str, message: Message) -> Self {
-        Refusal {
-            rule,
-            reason: message.reason(),
-            message: message.english(),
-            details: Vec::new(),
-            localized: Some(message),
-        }
+        Refusal { rule, reason: message.reason(), message: message.english(), details: Vec::new(), localized: message }
     }
 
     /// The message in `locale`.
     pub fn localized(&self, locale: Locale) -> String {
-        self.localized.as_ref().map_or_else(|| self.message.clone(), |m| m.render(locale))
+        self.localized.render(locale)
     }
 }
 
@@ -269,9 +263,9 @@ fn status_in(error: Error, locale: Locale) -> tonic::Status {
                         field: v.field.clone(),
                         description: v.description.clone(),
                         reason: v.reason.to_owned(),
-                        localized_message: v.message.as_ref().map(|m| tonic_types::LocalizedMessage {
+                        localized_message: Some(tonic_types::LocalizedMessage {
                             locale: locale.tag().to_owned(),
-                            message: m.render(locale),
+                            message: v.message.render(locale),
                         }),
                     })
                     .collect::<Vec<_>>(),

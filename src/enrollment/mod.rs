@@ -561,7 +561,7 @@ mod tests {
                 reason: "WORKER_NOT_REGISTERED",
                 message: "the NIK is not in the registry: register the worker before enrolling them".into(),
                 details: vec![],
-                localized: Some(crate::msg!(WORKER_NOT_REGISTERED)),
+                localized: crate::msg!(WORKER_NOT_REGISTERED),
             }]
         );
     }

@@ -112,11 +112,9 @@ fn stored(row: store::SubsidyRow) -> Result<Stored, Error> {
 /// answered as every other one; anything else is an invalid argument under `subsidy`.
 fn refusal(violations: Vec<FieldViolation>) -> Error {
     match violations.iter().find(|v| v.reason == "AREA_OUTSIDE_FUNDER") {
-        Some(outside) => Error::PermissionDenied(crate::msg!(
-            OUTSIDE_AGENCY_AREA_SUBSIDY,
-            detail =
-                outside.message.clone().map_or_else(|| outside.description.clone().into(), crate::messages::Arg::from)
-        )),
+        Some(outside) => {
+            Error::PermissionDenied(crate::msg!(OUTSIDE_AGENCY_AREA_SUBSIDY, detail = outside.message.clone()))
+        }
         None => Error::InvalidArgument(violations.into_iter().map(|v| v.nested("subsidy")).collect()),
     }
 }
