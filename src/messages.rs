@@ -403,6 +403,7 @@ catalogue! {
     DATE_OUT_OF_RANGE_QUOTED as DATE_OUT_OF_RANGE { en: "{input} is out of range: dates run from 1900-01-01 to 2999-12-31", id: "{input} di luar rentang: tanggal berlaku dari 1900-01-01 sampai 2999-12-31" }
     DATE_IN_FUTURE { en: "must not be after today ({today})", id: "tidak boleh setelah hari ini ({today})" }
     INVALID_UNEXPECTED as INVALID { en: "{detail}", id: "tidak sah: {detail}" }
+    JSON_INVALID { en: "not a JSON request of this RPC: {problem}", id: "bukan permintaan JSON untuk RPC ini: {problem}" }
     MESSAGE_UNDECODABLE { en: "the message is not valid protobuf for this RPC: {detail}", id: "pesan bukan protobuf yang sah untuk RPC ini: {detail}" }
     EVENT_KIND_UNKNOWN { en: "{value} is not an event kind", id: "{value} bukan jenis peristiwa" }
     LEVEL_PROVINCE { en: "province", id: "provinsi" }
