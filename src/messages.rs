@@ -315,7 +315,7 @@ impl Message {
     }
 }
 
-/// A [`Message`] of `CODE` with named parameters: `msg!(MONTH_OUTSIDE_SUBSIDY, month = m, first = f)`.
+/// A [`Message`] of `CODE` with named parameters: `msg!(MONTH_BEFORE_SUBSIDY, month = m, first = f)`.
 #[macro_export]
 macro_rules! msg {
     ($code:ident $(, $name:ident = $value:expr)* $(,)?) => {
@@ -596,6 +596,65 @@ mod tests {
                 "{}: the reason is not SCREAMING_SNAKE_CASE",
                 code.key()
             );
+        }
+    }
+
+    /// The arguments of every `msg!(KEY, name = value, …)` in `src/`, by key (a site's text, read as boundaries.rs
+    /// reads it).
+    fn sites() -> Vec<(String, String, BTreeSet<String>)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("messages.rs") {
+                    out.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let mut sites = Vec::new();
+        for (file, text) in files {
+            for (at, _) in text.match_indices("msg!(") {
+                let body = &text[at + 5..];
+                let (mut depth, mut parts, mut start) = (0, Vec::new(), 0);
+                for (i, c) in body.char_indices() {
+                    match c {
+                        '(' | '[' | '{' => depth += 1,
+                        ')' | ']' | '}' if depth == 0 => {
+                            parts.push(&body[start..i]);
+                            break;
+                        }
+                        ')' | ']' | '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            parts.push(&body[start..i]);
+                            start = i + 1;
+                        }
+                        _ => {}
+                    }
+                }
+                let key = parts[0].trim().to_owned();
+                let names = parts[1..]
+                    .iter()
+                    .filter_map(|p| p.split_once('=').map(|(name, _)| name.trim().to_owned()))
+                    .filter(|name| !name.is_empty())
+                    .collect();
+                sites.push((file.clone(), key, names));
+            }
+        }
+        sites
+    }
+
+    #[test]
+    fn every_site_gives_its_message_exactly_the_parameters_it_names() {
+        let sites = sites();
+        assert!(sites.len() > 100, "the sites are found");
+        for (file, key, given) in sites {
+            let code = Code::ALL.iter().find(|c| c.key() == key).unwrap_or_else(|| panic!("{file}: no entry {key}"));
+            let wanted: BTreeSet<String> =
+                parameters(code.template(Locale::En)).into_iter().map(str::to_owned).collect();
+            assert_eq!(given, wanted, "{file}: msg!({key}, …)");
         }
     }
 
