@@ -512,7 +512,7 @@ catalogue! {
     OUTSIDE_AGENCY_AREA { en: "village {village} is outside the area of {agency} ({region})", id: "desa/kelurahan {village} berada di luar wilayah {agency} ({region})" }
     OUTSIDE_AGENCY_AREA_SUBSIDY as OUTSIDE_AGENCY_AREA { en: "subsidy.area_code: {detail}", id: "pada subsidy.area_code: {detail}" }
 
-
+    // Field rules of requests, alphabetically.
     AMOUNT_POSITIVE { en: "must be more than zero", id: "harus lebih dari nol" }
     BANK_ACCOUNT_REQUIRED { en: "the bank name and account where the benefit is paid are required (R2.6)", id: "nama bank dan nomor rekening tempat santunan dibayarkan wajib diisi (R2.6)" }
     CERTIFICATE_FORMAT { en: "must be 1–100 printable characters", id: "harus 1–100 karakter yang dapat dicetak" }
