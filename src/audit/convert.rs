@@ -76,6 +76,7 @@ pub fn entry_to_proto(entry: &Entry) -> pb::AuditRecord {
         }),
         method: record.method.clone(),
         request_id: record.request_id.clone(),
+        correlation_id: record.correlation_id.clone().unwrap_or_default(),
         outcome: record.outcome.clone(),
         subject_hash: record.subject.map(|s| s.0.to_vec()).unwrap_or_default(),
     }
@@ -143,6 +144,7 @@ pub fn proof_from_proto(response: &pb::GetInclusionProofResponse) -> Option<Incl
             agency_id,
             method: record.method.clone(),
             request_id: record.request_id.clone(),
+            correlation_id: Some(record.correlation_id.clone()).filter(|c| !c.is_empty()),
             outcome: record.outcome.clone(),
             subject,
         },
