@@ -307,7 +307,10 @@ impl CallIds {
             }
         };
         let request_id = read("x-request-id").map_err(|()| {
-            Error::invalid("x-request-id", crate::msg!(REQUEST_ID_FORMAT, header = "x-request-id", max = MAX_CALL_ID_LEN))
+            Error::invalid(
+                "x-request-id",
+                crate::msg!(REQUEST_ID_HEADER, header = "x-request-id", max = MAX_CALL_ID_LEN),
+            )
         })?;
         let correlation_id = read("x-correlation-id").map_err(|()| {
             let message = crate::msg!(CORRELATION_ID_FORMAT, header = "x-correlation-id", max = MAX_CALL_ID_LEN);

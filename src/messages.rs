@@ -503,7 +503,7 @@ catalogue! {
     NO_AUDIT_RECORD as NOT_FOUND { en: "no such audit record in the caller's view", id: "tidak ada catatan audit tersebut dalam cakupan pemanggil" }
 
     // Who may call what.
-    REQUEST_ID_FORMAT { en: "`{header}` must be 1 to {max} visible ASCII characters, without spaces", id: "`{header}` harus 1 sampai {max} karakter ASCII yang terlihat, tanpa spasi" }
+    REQUEST_ID_HEADER as REQUEST_ID_FORMAT { en: "`{header}` must be 1 to {max} visible ASCII characters, without spaces", id: "`{header}` harus 1 sampai {max} karakter ASCII yang terlihat, tanpa spasi" }
     CORRELATION_ID_FORMAT { en: "`{header}` must be 1 to {max} visible ASCII characters, without spaces", id: "`{header}` harus 1 sampai {max} karakter ASCII yang terlihat, tanpa spasi" }
     API_KEY_MISSING { en: "missing `authorization: Bearer <API key>` metadata", id: "metadata `authorization: Bearer <API key>` tidak ada" }
     API_KEY_NOT_TEXT as API_KEY_MALFORMED { en: "the authorization metadata is not readable text", id: "metadata authorization bukan teks yang dapat dibaca" }
