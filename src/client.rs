@@ -41,7 +41,8 @@ impl Interceptor for CallHeaders {
 pub async fn connect(args: &ServerArgs) -> anyhow::Result<Authed> {
     let key = args.key.as_ref().context("an API key is needed: give --key or set LINDUNG_KEY")?;
     let bearer = format!("Bearer {}", key.expose_secret()).parse().context("--key is not a valid header value")?;
-    let mut endpoint = Endpoint::from_shared(args.server.clone()).with_context(|| format!("--server {}", args.server))?;
+    let mut endpoint =
+        Endpoint::from_shared(args.server.clone()).with_context(|| format!("--server {}", args.server))?;
     if args.server.starts_with("https://") {
         let mut tls = ClientTlsConfig::new();
         tls = match &args.ca_cert {
@@ -174,7 +175,8 @@ mod tests {
                 localized_message: None,
             }],
         };
-        let localized = tonic_types::pb::LocalizedMessage { locale: "id-ID".into(), message: "NIK terlalu pendek".into() };
+        let localized =
+            tonic_types::pb::LocalizedMessage { locale: "id-ID".into(), message: "NIK terlalu pendek".into() };
         let status = tonic_types::pb::Status {
             code: 3,
             message: "nik: too short".into(),

@@ -7,7 +7,10 @@ use lindung::{
     app::{App, ServerSettings},
     area::RegionCode,
     attestation, audit,
-    config::{AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, LogFormat, StoreConfig, WorkersCommand},
+    config::{
+        AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, LogFormat, StoreConfig,
+        WorkersCommand,
+    },
     database::{self, Database},
     listener::ConnectionLimits,
     state::AppState,

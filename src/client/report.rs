@@ -1,6 +1,9 @@
 //! What a bulk command leaves for the clerk: a progress bar while it runs and a per-row result file after.
 
-use std::{io::IsTerminal, path::{Path, PathBuf}};
+use std::{
+    io::IsTerminal,
+    path::{Path, PathBuf},
+};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -32,7 +35,8 @@ pub fn result_path(input: &Path, given: Option<&Path>) -> PathBuf {
 /// Writes the CSV at `path` (with a `.csv` extension), and the same as XLSX beside it when `xlsx`; answers the files.
 pub fn write(path: &Path, lines: &[Line], xlsx: bool) -> anyhow::Result<Vec<PathBuf>> {
     let csv_path = path.with_extension("csv");
-    let mut writer = csv::Writer::from_path(&csv_path).with_context(|| format!("cannot write {}", csv_path.display()))?;
+    let mut writer =
+        csv::Writer::from_path(&csv_path).with_context(|| format!("cannot write {}", csv_path.display()))?;
     writer.write_record(HEADER)?;
     for l in lines {
         writer.write_record([&l.row.to_string(), &l.nik, &l.outcome, &l.reason, &l.message_en, &l.message_id])?;
@@ -110,7 +114,10 @@ mod tests {
         let written = write(&path, std::slice::from_ref(&line), true).unwrap();
         assert_eq!(written.len(), 2);
         let text = std::fs::read_to_string(&written[0]).unwrap();
-        assert_eq!(text, "row,nik,outcome,reason,message,pesan\n2,************0001,refused,NIK_LENGTH,too short,terlalu pendek\n");
+        assert_eq!(
+            text,
+            "row,nik,outcome,reason,message,pesan\n2,************0001,refused,NIK_LENGTH,too short,terlalu pendek\n"
+        );
         let sheet = super::super::sheet::Sheet::read(
             &written[1],
             &[super::super::sheet::Column { name: "pesan", aliases: &["pesan"], required: true }],

@@ -35,11 +35,7 @@ const DATE_OF_DEATH: usize = 11;
 pub const COLUMNS: &[Column] = &[
     Column { name: "NIK", aliases: &["nik", "noktp", "nikktp", "nomorktp", "nomorindukkependudukan"], required: true },
     Column { name: "full name", aliases: &["nama", "namalengkap", "fullname", "name"], required: true },
-    Column {
-        name: "birth date",
-        aliases: &["tanggallahir", "tgllahir", "birthdate", "dateofbirth"],
-        required: true,
-    },
+    Column { name: "birth date", aliases: &["tanggallahir", "tgllahir", "birthdate", "dateofbirth"], required: true },
     Column { name: "sex", aliases: &["jeniskelamin", "jk", "sex", "gender", "kelamin"], required: true },
     Column {
         name: "village code",
@@ -128,7 +124,8 @@ fn check(entry: &Entry, today: chrono::NaiveDate) -> Line {
 }
 
 fn line(row: usize, nik: String, outcome: &str, refusal: Option<Refusal>) -> Line {
-    let refusal = refusal.unwrap_or(Refusal { reason: String::new(), message_en: String::new(), message_id: String::new() });
+    let refusal =
+        refusal.unwrap_or(Refusal { reason: String::new(), message_en: String::new(), message_id: String::new() });
     Line {
         row,
         nik,
@@ -281,7 +278,18 @@ mod tests {
     #[test]
     fn clerks_values_are_mapped_to_the_rpc() {
         let cells = [
-            "3271 0145 0590 0001", "Siti", "13/05/1990", "P", "32.71.01.1001", "tukang pijat", "", "2", "", "", "", "",
+            "3271 0145 0590 0001",
+            "Siti",
+            "13/05/1990",
+            "P",
+            "32.71.01.1001",
+            "tukang pijat",
+            "",
+            "2",
+            "",
+            "",
+            "",
+            "",
         ];
         let w = to_worker(|c| cells[c], "2025-Q3");
         assert_eq!(w.nik, "3271014505900001");

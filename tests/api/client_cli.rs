@@ -12,7 +12,8 @@ const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
 fn workbook(path: &std::path::Path, rows: u32) -> (BTreeSet<usize>, BTreeSet<usize>) {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    let header = ["No. KTP", "Nama Lengkap", "Tanggal Lahir", "Jenis Kelamin", "Kode Desa", "Pekerjaan", "Desil", "No HP"];
+    let header =
+        ["No. KTP", "Nama Lengkap", "Tanggal Lahir", "Jenis Kelamin", "Kode Desa", "Pekerjaan", "Desil", "No HP"];
     for (c, h) in header.iter().enumerate() {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
@@ -20,7 +21,8 @@ fn workbook(path: &std::path::Path, rows: u32) -> (BTreeSet<usize>, BTreeSet<usi
     for n in 0..rows {
         let w = bogor_worker(n);
         let line = n as usize + 2;
-        let (mut nik, mut name, mut village, mut decile) = (w.nik.clone(), w.full_name.clone(), w.domicile_village_code, 2.0);
+        let (mut nik, mut name, mut village, mut decile) =
+            (w.nik.clone(), w.full_name.clone(), w.domicile_village_code, 2.0);
         match (n % 1_117 == 5).then_some(n / 1_117 % 4) {
             Some(0) => nik.truncate(15),
             Some(1) => name.clear(),
