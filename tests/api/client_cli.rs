@@ -123,15 +123,9 @@ async fn import_a_spreadsheet(rows: u32) {
     app.stop().await;
 }
 
+/// The figure: 22,474 rows, imported three times (a dry run, the import, a re-run).
 #[tokio::test]
-async fn importing_a_spreadsheet_refuses_exactly_its_invalid_rows_and_a_dry_run_changes_nothing() {
-    import_a_spreadsheet(2_500).await;
-}
-
-/// The figure; run with `cargo test --test api -- client_cli:: --ignored`.
-#[tokio::test]
-#[ignore = "22,474 rows: slow in a debug build"]
-async fn importing_the_22474_workers_of_kota_bogor_and_jawa_barat() {
+async fn importing_22474_workers_refuses_exactly_the_invalid_rows_and_a_dry_run_changes_nothing() {
     import_a_spreadsheet(22_474).await;
 }
 
