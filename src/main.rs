@@ -7,7 +7,10 @@ use lindung::{
     app::{App, ServerSettings},
     area::RegionCode,
     attestation, audit,
-    config::{AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, LogFormat, StoreConfig},
+    config::{
+        AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, LogFormat, StoreConfig,
+        WorkersCommand,
+    },
     database::{self, Database},
     listener::ConnectionLimits,
     state::AppState,
@@ -87,6 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Agency(command) => agency_command(command, &store).await,
         Command::Attestation(command) => attestation_command(command, &store).await,
         Command::Audit(AuditCommand::Verify { public_key }) => audit_verify(public_key.as_deref(), &store).await,
+        Command::Workers(WorkersCommand::Import(args)) => lindung::client::workers::import(args).await,
     }
 }
 
