@@ -115,9 +115,17 @@ fn check(entry: &Entry, today: chrono::NaiveDate) -> Line {
         Err(violations) => {
             let mut reasons: Vec<&str> = violations.iter().map(|v| v.reason).collect();
             reasons.dedup();
-            let message: Vec<String> = violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect();
-            let message = message.join("; ");
-            let refusal = Refusal { reason: reasons.join(", "), message_en: message.clone(), message_id: message };
+            // The same catalogue the server answers from, so a dry run's words match the real run's.
+            let words = |locale: crate::messages::Locale| {
+                let parts: Vec<String> =
+                    violations.iter().map(|v| format!("{}: {}", v.field, v.message.render(locale))).collect();
+                parts.join("; ")
+            };
+            let refusal = Refusal {
+                reason: reasons.join(", "),
+                message_en: words(crate::messages::Locale::En),
+                message_id: words(crate::messages::Locale::Id),
+            };
             line(entry.row, nik, "refused", Some(refusal))
         }
     }
