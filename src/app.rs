@@ -172,6 +172,8 @@ impl App {
             // A client's own correlation id comes back as it was sent (and is in the span and the audit trail).
             .layer(PropagateHeaderLayer::new(HeaderName::from_static("x-correlation-id")))
             .layer(ServerTimingLayer)
+            // The caller's language, before anything can answer (an unauthenticated call, a JSON call).
+            .layer(crate::locale::LocaleLayer)
             // A JSON call becomes the gRPC call it stands for before the trace, the handlers and the store gate see
             // it, so they treat both alike; gRPC-Web likewise, for browsers.
             .layer(connect::JsonLayer::new(max))

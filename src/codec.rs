@@ -82,11 +82,7 @@ pub fn undecodable(error: &prost::DecodeError) -> FieldViolation {
         rest = tail;
     }
     fields.reverse();
-    FieldViolation::new(
-        fields.join("."),
-        "MESSAGE_UNDECODABLE",
-        format!("the message is not valid protobuf for this RPC: {rest}"),
-    )
+    FieldViolation::new(fields.join("."), crate::msg!(MESSAGE_UNDECODABLE, detail = rest))
 }
 
 #[cfg(test)]

@@ -37,6 +37,49 @@ pub enum Command {
     /// Checks the tamper-evident audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Client commands for a running server: the workers of a spreadsheet (CSV or XLSX).
+    #[command(subcommand)]
+    Workers(WorkersCommand),
+}
+
+/// Which server a client command talks to, and as whom.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// URL of the lindung server; an `https://` URL is reached over TLS.
+    #[arg(long, env = "LINDUNG_SERVER", default_value = "http://127.0.0.1:50051")]
+    pub server: String,
+
+    /// The agency's API key (as `lindung agency add` printed it).
+    #[arg(long, env = "LINDUNG_KEY", hide_env_values = true, value_parser = secret)]
+    pub key: Option<SecretString>,
+
+    /// PEM file of the certificate authority that signed the server's certificate; the system's roots when absent.
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkersCommand {
+    /// Registers the workers of a CSV or XLSX file (creates them or updates their fields) and writes a result file
+    /// with one line per row. Re-running the same file is safe: an unchanged worker is left as it is.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The spreadsheet: `.csv` or `.xlsx` (the first sheet), with a header row (see README, "From a spreadsheet").
+    pub file: PathBuf,
+
+    /// Checks every row with lindung's own rules and sends nothing: the store is not changed.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where the per-row result goes (CSV; an XLSX beside it when the input is XLSX). Default: `<FILE>.result.csv`.
+    #[arg(long)]
+    pub result: Option<PathBuf>,
 }
 
 /// Where the PostgreSQL store is. Every option is global: `lindung --data-dir X agency list` and

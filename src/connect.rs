@@ -321,19 +321,9 @@ fn json_response(status: StatusCode, body: Bytes) -> Response<Body> {
 /// A body that is not JSON of the method's input: the same answer a gRPC client gets for an undecodable message,
 /// with the parser's words as the field violation.
 fn bad_json(problem: &str) -> Response<Body> {
-    let violation = tonic_types::pb::BadRequest {
-        field_violations: vec![tonic_types::pb::bad_request::FieldViolation {
-            field: "body".to_owned(),
-            description: format!("not a JSON request of this RPC: {problem}"),
-            reason: "JSON_INVALID".to_owned(),
-            ..Default::default()
-        }],
-    };
-    let any = prost_types::Any {
-        type_url: "type.googleapis.com/google.rpc.BadRequest".to_owned(),
-        value: violation.encode_to_vec(),
-    };
-    error_response(Code::InvalidArgument, "the request body is not valid JSON for this RPC", &[any])
+    let error = crate::error::Error::invalid("body", crate::msg!(JSON_INVALID, problem = problem));
+    let details = crate::error::to_rpc_status(error).details;
+    error_response(Code::InvalidArgument, "the request body is not valid JSON for this RPC", &details)
 }
 
 /// A Connect error: `{"code": "invalid_argument", "message": "…", "details": [{"type", "value", "debug"}]}`, with

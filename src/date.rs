@@ -34,9 +34,18 @@ impl DateError {
         }
     }
 
+    /// What is wrong, in the catalogue.
+    pub fn message(self) -> crate::messages::Message {
+        match self {
+            DateError::Format => crate::msg!(DATE_FORMAT),
+            DateError::NotADay => crate::msg!(DATE_NOT_A_DAY),
+            DateError::OutOfRange => crate::msg!(DATE_OUT_OF_RANGE),
+        }
+    }
+
     /// The violation of the field at `path`.
     pub fn at(self, path: impl Into<String>) -> FieldViolation {
-        FieldViolation::new(path, self.reason(), self.to_string())
+        FieldViolation::new(path, self.message())
     }
 }
 
@@ -61,7 +70,7 @@ pub fn field(path: &str, value: &str) -> Result<NaiveDate, FieldViolation> {
 pub fn not_after(path: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, FieldViolation> {
     let date = field(path, value)?;
     if date > today {
-        return Err(FieldViolation::new(path, "DATE_IN_FUTURE", format!("must not be after today ({today})")));
+        return Err(FieldViolation::new(path, crate::msg!(DATE_IN_FUTURE, today = today)));
     }
     Ok(date)
 }

@@ -3,6 +3,8 @@
 //! Handlers and stores return [`Error`]; only [`From<Error> for tonic::Status`] decides what a client sees,
 //! and it is the only place that logs internal failures with their cause chain.
 
+use crate::messages::{self, Locale, Message};
+
 /// One field of a request that broke a rule: becomes a `google.rpc.BadRequest.FieldViolation`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
@@ -10,13 +12,20 @@ pub struct FieldViolation {
     pub field: String,
     /// Stable SCREAMING_SNAKE_CASE code a client can branch on, e.g. `NIK_BIRTH_DAY`.
     pub reason: &'static str,
-    /// What is wrong and what the rule is, for a person to read.
+    /// What is wrong and what the rule is, for a person to read (in English).
     pub description: String,
+    /// The same words in the catalogue, for the caller's language.
+    pub message: Message,
 }
 
 impl FieldViolation {
-    pub fn new(field: impl Into<String>, reason: &'static str, description: impl Into<String>) -> Self {
-        Self { field: field.into(), reason, description: description.into() }
+    pub fn new(field: impl Into<String>, message: Message) -> Self {
+        Self { field: field.into(), reason: message.reason(), description: message.english(), message }
+    }
+
+    /// The description in `locale`.
+    pub fn localized(&self, locale: Locale) -> String {
+        self.message.render(locale)
     }
 
     /// The same violation about the field at `path` (for violations built before their field is known).
@@ -42,11 +51,18 @@ pub struct Refusal {
     pub message: String,
     /// Non-personal facts a client may act on (sent as `ErrorInfo` metadata), e.g. the conflicting subsidy.
     pub details: Vec<(&'static str, String)>,
+    /// The message in the catalogue, for the caller's language.
+    pub localized: Message,
 }
 
 impl Refusal {
-    pub fn new(rule: &'static str, reason: &'static str, message: impl Into<String>) -> Self {
-        Refusal { rule, reason, message: message.into(), details: Vec::new() }
+    pub fn new(rule: &'static str, message: Message) -> Self {
+        Refusal { rule, reason: message.reason(), message: message.english(), details: Vec::new(), localized: message }
+    }
+
+    /// The message in `locale`.
+    pub fn localized(&self, locale: Locale) -> String {
+        self.localized.render(locale)
     }
 }
 
@@ -58,16 +74,16 @@ pub enum Error {
     InvalidArgument(Vec<FieldViolation>),
 
     /// No usable API key: UNAUTHENTICATED.
-    #[error("{message}")]
-    Unauthenticated { reason: &'static str, message: &'static str },
+    #[error("{}", .0.english())]
+    Unauthenticated(Message),
 
     /// The caller's agency may not do this: PERMISSION_DENIED with a `google.rpc.ErrorInfo`.
-    #[error("{message}")]
-    PermissionDenied { reason: &'static str, message: String },
+    #[error("{}", .0.english())]
+    PermissionDenied(Message),
 
     /// Nothing by that key in the caller's view: NOT_FOUND.
-    #[error("{0}")]
-    NotFound(String),
+    #[error("{}", .0.english())]
+    NotFound(Message),
 
     /// Business rules refuse the request as it stands: FAILED_PRECONDITION with a `google.rpc.PreconditionFailure`
     /// naming every rule broken (`type` the rule id from docs/RULES.md, `subject` the stable reason) and a
@@ -120,8 +136,8 @@ pub const RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 pub const ERROR_DOMAIN: &str = "lindung";
 
 impl Error {
-    pub fn invalid(field: impl Into<String>, reason: &'static str, description: impl Into<String>) -> Self {
-        Error::InvalidArgument(vec![FieldViolation::new(field, reason, description)])
+    pub fn invalid(field: impl Into<String>, message: Message) -> Self {
+        Error::InvalidArgument(vec![FieldViolation::new(field, message)])
     }
 
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
@@ -132,8 +148,8 @@ impl Error {
     pub fn code(&self) -> tonic::Code {
         match self {
             Error::InvalidArgument(_) => tonic::Code::InvalidArgument,
-            Error::Unauthenticated { .. } => tonic::Code::Unauthenticated,
-            Error::PermissionDenied { .. } => tonic::Code::PermissionDenied,
+            Error::Unauthenticated(_) => tonic::Code::Unauthenticated,
+            Error::PermissionDenied(_) => tonic::Code::PermissionDenied,
             Error::NotFound(_) => tonic::Code::NotFound,
             Error::Refused(_) => tonic::Code::FailedPrecondition,
             Error::Replayed(status) => tonic::Code::from(status.code),
@@ -190,74 +206,136 @@ fn caused_by_store_loss(cause: &anyhow::Error) -> bool {
 }
 
 fn summarize(violations: &[FieldViolation]) -> String {
-    let mut parts: Vec<String> = violations.iter().take(3).map(|v| format!("{}: {}", v.field, v.description)).collect();
+    summarize_in(violations, Locale::En)
+}
+
+fn summarize_in(violations: &[FieldViolation], locale: Locale) -> String {
+    let mut parts: Vec<String> =
+        violations.iter().take(3).map(|v| format!("{}: {}", v.field, v.localized(locale))).collect();
     if violations.len() > 3 {
-        parts.push(format!("and {} more", violations.len() - 3));
+        parts.push(crate::msg!(AND_MORE, count = violations.len() - 3).render(locale));
     }
     parts.join("; ")
 }
 
-impl From<Error> for tonic::Status {
-    fn from(error: Error) -> Self {
-        use tonic_types::{ErrorDetails, StatusExt};
-
-        let error = error.classified();
-        let code = error.code();
-        if let Error::Replayed(status) = error {
-            let message = status.message.clone();
-            return tonic::Status::with_details(code, message, prost::Message::encode_to_vec(&status).into());
-        }
-        let mut details = ErrorDetails::new();
-        match &error {
-            Error::InvalidArgument(violations) => {
-                details.set_bad_request(
-                    violations
-                        .iter()
-                        .map(|v| tonic_types::FieldViolation {
-                            field: v.field.clone(),
-                            description: v.description.clone(),
-                            reason: v.reason.to_owned(),
-                            localized_message: None,
-                        })
-                        .collect::<Vec<_>>(),
-                );
-            }
-            Error::Unauthenticated { reason, .. } | Error::PermissionDenied { reason, .. } => {
-                details.set_error_info(*reason, ERROR_DOMAIN, []);
+impl Error {
+    /// The whole message in `locale`, when the catalogue has it (the status message itself stays English).
+    fn localized(&self, locale: Locale) -> Option<String> {
+        match self {
+            Error::InvalidArgument(violations) => Some(summarize_in(violations, locale)),
+            Error::Unauthenticated(message) | Error::PermissionDenied(message) | Error::NotFound(message) => {
+                Some(message.render(locale))
             }
             Error::Refused(refusals) => {
-                if let Some(first) = refusals.first() {
-                    let metadata = std::iter::once(("rule".to_owned(), first.rule.to_owned())).chain(
-                        refusals.iter().flat_map(|r| r.details.iter()).map(|(k, v)| ((*k).to_owned(), v.clone())),
-                    );
-                    details.set_error_info(
-                        first.reason,
-                        ERROR_DOMAIN,
-                        metadata.collect::<std::collections::HashMap<_, _>>(),
-                    );
-                }
-                for refusal in refusals {
-                    details.add_precondition_failure_violation(refusal.rule, refusal.reason, refusal.message.clone());
-                }
+                Some(refusals.iter().map(|r| r.localized(locale)).collect::<Vec<_>>().join("; "))
             }
-            Error::NotFound(_) | Error::Replayed(_) => {}
-            Error::Unavailable(cause) => {
-                tracing::warn!(error = format!("{cause:#}"), "store unavailable");
-                details.set_retry_info(Some(RETRY_DELAY));
-            }
-            Error::Internal(cause) => {
-                // The only place internal causes are logged; the client learns nothing of them.
-                tracing::error!(error = format!("{cause:#}"), "internal error");
-            }
+            Error::Replayed(_) | Error::Unavailable(_) | Error::Internal(_) => None,
         }
-        tonic::Status::with_error_details(code, error.to_string(), details)
     }
 }
 
+impl From<Error> for tonic::Status {
+    /// The answer in the locale of the call ([`messages::current`]).
+    fn from(error: Error) -> Self {
+        status_in(error, messages::current())
+    }
+}
+
+/// The answer to `error` for a caller reading `locale`: the English message, and the `google.rpc.LocalizedMessage`
+/// detail (and each field violation's `localized_message`) in `locale`.
+fn status_in(error: Error, locale: Locale) -> tonic::Status {
+    use tonic_types::{ErrorDetails, StatusExt};
+
+    let error = error.classified();
+    let code = error.code();
+    if let Error::Replayed(status) = error {
+        let status = localize(status, locale);
+        let message = status.message.clone();
+        return tonic::Status::with_details(code, message, prost::Message::encode_to_vec(&status).into());
+    }
+    let mut details = ErrorDetails::new();
+    match &error {
+        Error::InvalidArgument(violations) => {
+            details.set_bad_request(
+                violations
+                    .iter()
+                    .map(|v| tonic_types::FieldViolation {
+                        field: v.field.clone(),
+                        description: v.description.clone(),
+                        reason: v.reason.to_owned(),
+                        localized_message: Some(tonic_types::LocalizedMessage {
+                            locale: locale.tag().to_owned(),
+                            message: v.message.render(locale),
+                        }),
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        Error::Unauthenticated(message) | Error::PermissionDenied(message) => {
+            details.set_error_info(message.reason(), ERROR_DOMAIN, []);
+        }
+        Error::Refused(refusals) => {
+            if let Some(first) = refusals.first() {
+                let metadata = std::iter::once(("rule".to_owned(), first.rule.to_owned()))
+                    .chain(refusals.iter().flat_map(|r| r.details.iter()).map(|(k, v)| ((*k).to_owned(), v.clone())));
+                details.set_error_info(
+                    first.reason,
+                    ERROR_DOMAIN,
+                    metadata.collect::<std::collections::HashMap<_, _>>(),
+                );
+            }
+            for refusal in refusals {
+                details.add_precondition_failure_violation(refusal.rule, refusal.reason, refusal.message.clone());
+            }
+        }
+        Error::NotFound(_) | Error::Replayed(_) => {}
+        Error::Unavailable(cause) => {
+            tracing::warn!(error = format!("{cause:#}"), "store unavailable");
+            details.set_retry_info(Some(RETRY_DELAY));
+        }
+        Error::Internal(cause) => {
+            // The only place internal causes are logged; the client learns nothing of them.
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+    }
+    if let Some(message) = error.localized(locale) {
+        details.set_localized_message(locale.tag(), message);
+    }
+    tonic::Status::with_error_details(code, error.to_string(), details)
+}
+
+const LOCALIZED_MESSAGE_TYPE: &str = "type.googleapis.com/google.rpc.LocalizedMessage";
+
+/// `status` with only the `LocalizedMessage` of `locale` among those it carries (a kept answer carries one per
+/// language). A status that has none for `locale` keeps what it has.
+fn localize(mut status: tonic_types::pb::Status, locale: Locale) -> tonic_types::pb::Status {
+    use prost::Message;
+    let locale_of = |any: &prost_types::Any| {
+        (any.type_url == LOCALIZED_MESSAGE_TYPE)
+            .then(|| tonic_types::pb::LocalizedMessage::decode(any.value.as_slice()).ok())
+            .flatten()
+            .map(|m| Locale::from_tag(&m.locale))
+    };
+    if status.details.iter().any(|d| locale_of(d) == Some(Some(locale))) {
+        status.details.retain(|d| locale_of(d).is_none_or(|l| l == Some(locale)));
+    }
+    status
+}
+
 /// A refusal as it is kept to be answered again (`enrollment_requests.refusal` keeps the answer of a first send, so
-/// that a resend is answered exactly as it was): the encoded `google.rpc.Status` it is answered with.
+/// that a resend is answered exactly as it was): the encoded `google.rpc.Status` it is answered with, carrying its
+/// `LocalizedMessage` in every language, so that a resend is answered in the language of the resend.
 pub fn stored_refusal(refusals: &[Refusal]) -> Vec<u8> {
-    prost::Message::encode_to_vec(&to_rpc_status(Error::Refused(refusals.to_vec())))
+    use prost::Message;
+    let in_locale = |locale| {
+        let status = status_in(Error::Refused(refusals.to_vec()), locale);
+        tonic_types::pb::Status::decode(status.details()).unwrap_or_default()
+    };
+    let mut kept = in_locale(Locale::En);
+    for locale in Locale::ALL.into_iter().filter(|l| *l != Locale::En) {
+        kept.details.extend(in_locale(locale).details.into_iter().filter(|d| d.type_url == LOCALIZED_MESSAGE_TYPE));
+    }
+    kept.encode_to_vec()
 }
 
 /// A refusal kept by [`stored_refusal`], to be answered again as it was.
@@ -269,7 +347,7 @@ pub fn replay(stored: &[u8]) -> Result<Error, Error> {
 pub fn to_rpc_status(error: Error) -> tonic_types::pb::Status {
     use prost::Message;
     if let Error::Replayed(status) = error {
-        return status;
+        return localize(status, messages::current());
     }
     let status = tonic::Status::from(error);
     tonic_types::pb::Status::decode(status.details()).unwrap_or_else(|_| tonic_types::pb::Status {
@@ -377,6 +455,57 @@ mod tests {
         assert_eq!(error.code(), tonic::Code::Internal);
         let io_alone = Error::Internal(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());
         assert_eq!(io_alone.code(), tonic::Code::Internal, "only store errors are classified");
+    }
+
+    fn localized_messages(status: &tonic_types::pb::Status) -> Vec<(String, String)> {
+        use prost::Message as _;
+        status
+            .details
+            .iter()
+            .filter(|d| d.type_url == LOCALIZED_MESSAGE_TYPE)
+            .map(|d| tonic_types::pb::LocalizedMessage::decode(d.value.as_slice()).unwrap())
+            .map(|m| (m.locale, m.message))
+            .collect()
+    }
+
+    fn decoded(status: tonic::Status) -> tonic_types::pb::Status {
+        <tonic_types::pb::Status as prost::Message>::decode(status.details()).unwrap()
+    }
+
+    #[test]
+    fn a_kept_refusal_is_answered_again_in_the_language_of_the_resend() {
+        let refusal = Refusal::new("R4.4", crate::msg!(QUOTA_EXHAUSTED, quota = 7894_u32));
+        let stored = stored_refusal(std::slice::from_ref(&refusal));
+        let kept = <tonic_types::pb::Status as prost::Message>::decode(stored.as_slice()).unwrap();
+        assert_eq!(localized_messages(&kept).len(), 2, "both languages are kept");
+
+        let answer = |locale| decoded(status_in(replay(&stored).unwrap(), locale));
+        let indonesian = answer(Locale::Id);
+        assert_eq!(indonesian.message, "the subsidy's quota of 7,894 workers is reached");
+        assert_eq!(
+            localized_messages(&indonesian),
+            [("id-ID".to_owned(), "kuota subsidi sebanyak 7.894 pekerja sudah terpenuhi".to_owned())]
+        );
+        let english = answer(Locale::En);
+        assert_eq!(
+            localized_messages(&english),
+            [("en-US".to_owned(), "the subsidy's quota of 7,894 workers is reached".to_owned())]
+        );
+        // A refusal kept before messages were localized has none, and is answered as it was.
+        let old = tonic_types::pb::Status { code: 9, message: "old".into(), details: Vec::new() };
+        assert_eq!(decoded(status_in(Error::Replayed(old.clone()), Locale::Id)), old);
+    }
+
+    #[tokio::test]
+    async fn a_streamed_row_is_answered_in_the_locale_of_its_call() {
+        let refusal = || Error::Refused(vec![Refusal::new("R6.1", crate::msg!(WORKER_NOT_REGISTERED))]);
+        let row = messages::scope(Locale::Id, async { to_rpc_status(refusal()) }).await;
+        let [(locale, message)] = localized_messages(&row).try_into().unwrap();
+        assert_eq!(locale, "id-ID");
+        assert!(message.starts_with("NIK tidak ada dalam registri"), "{message}");
+        assert!(row.message.starts_with("the NIK is not in the registry"), "the status message stays English");
+        let outside = to_rpc_status(refusal());
+        assert_eq!(localized_messages(&outside)[0].0, "en-US", "English outside a call");
     }
 
     #[test]

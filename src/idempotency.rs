@@ -20,10 +20,10 @@ pub fn parse_request_id(id: &str, field: &str) -> Result<String, Error> {
 /// The rule a request id must meet, as a violation without its field.
 pub fn check(id: &str) -> Result<&str, FieldViolation> {
     if id.is_empty() {
-        return Err(FieldViolation::new("", "REQUIRED", "is required: a client-chosen id that makes resending safe"));
+        return Err(FieldViolation::new("", crate::msg!(REQUIRED_REQUEST_ID)));
     }
     if id.chars().count() > 100 || id.chars().any(char::is_control) {
-        return Err(FieldViolation::new("", "REQUEST_ID_FORMAT", "must be 1–100 printable characters"));
+        return Err(FieldViolation::new("", crate::msg!(REQUEST_ID_FORMAT)));
     }
     Ok(id)
 }

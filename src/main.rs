@@ -9,7 +9,7 @@ use lindung::{
     attestation, audit,
     config::{
         AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, DemoConfig, LogFormat,
-        ServeConfig, StoreConfig,
+        ServeConfig, StoreConfig, WorkersCommand,
     },
     database::{self, Database},
     demo,
@@ -71,6 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Agency(command) => agency_command(command, &store).await,
         Command::Attestation(command) => attestation_command(command, &store).await,
         Command::Audit(AuditCommand::Verify { public_key }) => audit_verify(public_key.as_deref(), &store).await,
+        Command::Workers(WorkersCommand::Import(args)) => lindung::client::workers::import(args).await,
     }
 }
 

@@ -138,6 +138,12 @@ impl Sum for Rupiah {
     }
 }
 
+impl From<Rupiah> for crate::messages::Arg {
+    fn from(amount: Rupiah) -> Self {
+        crate::messages::Arg::Rupiah(amount.0)
+    }
+}
+
 impl fmt::Display for Rupiah {
     /// The wire form: no trailing zeros, no separators, no currency sign (`16800`, `16800.5`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -153,6 +159,16 @@ impl MoneyError {
             MoneyError::Negative => "MONEY_NEGATIVE",
             MoneyError::Precision => "MONEY_PRECISION",
             MoneyError::TooLarge => "MONEY_TOO_LARGE",
+        }
+    }
+
+    /// What is wrong, in the catalogue.
+    pub fn message(&self) -> crate::messages::Message {
+        match self {
+            MoneyError::Format => crate::msg!(MONEY_FORMAT),
+            MoneyError::Negative => crate::msg!(MONEY_NEGATIVE),
+            MoneyError::Precision => crate::msg!(MONEY_PRECISION),
+            MoneyError::TooLarge => crate::msg!(MONEY_TOO_LARGE),
         }
     }
 }

@@ -102,6 +102,12 @@ impl Month {
     }
 }
 
+impl From<Month> for crate::messages::Arg {
+    fn from(month: Month) -> Self {
+        crate::messages::Arg::Month { year: month.year, month: month.month }
+    }
+}
+
 impl fmt::Display for Month {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}", self.year, self.month)
@@ -112,6 +118,11 @@ impl MonthError {
     /// Stable code for `google.rpc.BadRequest.FieldViolation.reason`.
     pub fn reason(&self) -> &'static str {
         "MONTH_FORMAT"
+    }
+
+    /// What is wrong, in the catalogue.
+    pub fn message(&self) -> crate::messages::Message {
+        crate::msg!(MONTH_FORMAT)
     }
 }
 

@@ -200,6 +200,29 @@ impl NikError {
     }
 }
 
+impl NikError {
+    /// What is wrong, in the catalogue.
+    pub fn message(&self) -> crate::messages::Message {
+        let two = |n: &u32| format!("{n:02}");
+        match self {
+            NikError::Length(n) => crate::msg!(NIK_LENGTH, count = *n),
+            NikError::NotDigits { position, character } => {
+                crate::msg!(NIK_NOT_DIGITS, position = *position, character = format!("{character:?}"))
+            }
+            NikError::Province(code) => crate::msg!(NIK_PROVINCE, code = two(code)),
+            NikError::Regency(code) => crate::msg!(NIK_REGENCY, code = two(code)),
+            NikError::District => crate::msg!(NIK_DISTRICT),
+            NikError::BirthDay(day) => crate::msg!(NIK_BIRTH_DAY, day = two(day)),
+            NikError::BirthMonth(month) => crate::msg!(NIK_BIRTH_MONTH, month = two(month)),
+            NikError::BirthDate { day, month, year_2 } if (*day, *month) == (29, 2) => {
+                crate::msg!(NIK_BIRTH_DATE_LEAP, year = two(year_2))
+            }
+            NikError::BirthDate { day, month, .. } => crate::msg!(NIK_BIRTH_DATE, day = two(day), month = two(month)),
+            NikError::Serial => crate::msg!(NIK_SERIAL),
+        }
+    }
+}
+
 /// Why February 29 fails: the clerk should see it is the year, not the day, that is wrong.
 fn leap_note(day: u32, month: u32, year_2: u32) -> String {
     if (day, month) == (29, 2) { format!(" of year ..{year_2:02}, which is not a leap year") } else { String::new() }

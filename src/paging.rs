@@ -52,7 +52,7 @@ pub fn after_time(tag: &str, page: &pb::PageRequest) -> Result<Option<(DateTime<
 }
 
 pub fn invalid_token() -> Error {
-    Error::invalid("page.page_token", "PAGE_TOKEN_INVALID", "not a token from a previous response of this list")
+    Error::invalid("page.page_token", crate::msg!(PAGE_TOKEN_INVALID))
 }
 
 /// One page of a list as a service answers it: the items and the token of the page after it (empty for the last).

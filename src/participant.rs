@@ -25,6 +25,11 @@ impl ParticipantNumberError {
     pub fn reason(&self) -> &'static str {
         "PARTICIPANT_NUMBER_FORMAT"
     }
+
+    /// What is wrong, in the catalogue.
+    pub fn message(&self) -> crate::messages::Message {
+        crate::msg!(PARTICIPANT_NUMBER_FORMAT)
+    }
 }
 
 #[cfg(test)]

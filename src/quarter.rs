@@ -56,3 +56,10 @@ impl fmt::Display for Quarter {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} is not a quarter: expected YYYY-Qn with n from 1 to 4, e.g. 2025-Q3", shown(.0))]
 pub struct QuarterError(String);
+
+impl QuarterError {
+    /// What is wrong, in the catalogue.
+    pub fn message(&self) -> crate::messages::Message {
+        crate::msg!(QUARTER_FORMAT, input = shown(&self.0))
+    }
+}

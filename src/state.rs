@@ -33,24 +33,24 @@ pub struct AppState {
 impl AppState {
     /// Authenticates the caller's API key and authorizes it for `rpc` (see [`crate::auth::TABLE`]).
     pub async fn authorize<T>(&self, request: &tonic::Request<T>, rpc: Rpc) -> Result<Caller, tonic::Status> {
-        let request_id = request
-            .metadata()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let ids = auth::CallIds::from_metadata(request.metadata())?;
         let key = auth::bearer_key(request.metadata())?;
         let agency = agency::store::find_by_key_hash(&self.pool, &agency::hash_api_key(key))
             .await
             .map_err(Error::from)?
-            .ok_or(Error::Unauthenticated { reason: "API_KEY_UNKNOWN", message: "unknown or revoked API key" })?;
+            .ok_or(Error::Unauthenticated(crate::msg!(API_KEY_UNKNOWN)))?;
         tracing::Span::current().record("agency", agency.name.as_str());
         let agency_id = agency.id;
-        match auth::authorize(agency, rpc, request_id.clone()) {
+        match auth::authorize(agency, rpc, ids.clone()) {
             Ok(caller) => Ok(caller),
             Err(error) => {
                 // A refused RPC is audited too: who tried what matters as much as who did it.
-                let actor = audit::Actor { agency_id, method: rpc.method(), request_id: &request_id };
+                let actor = audit::Actor {
+                    agency_id,
+                    method: rpc.method(),
+                    request_id: &ids.request_id,
+                    correlation_id: ids.correlation_id.as_deref(),
+                };
                 self.audit_refusal(actor, &error).await;
                 Err(error.into())
             }
@@ -105,6 +105,7 @@ struct Audit {
     agency_id: uuid::Uuid,
     method: &'static str,
     request_id: String,
+    correlation_id: Option<String>,
     pseudonymizer: Pseudonymizer,
     subjects: Vec<Subject>,
     /// People looked at for parts of the change that were refused (a batch's refused rows), audited apart.
@@ -117,6 +118,7 @@ impl Audit {
             agency_id: caller.agency_id(),
             method: caller.rpc.method(),
             request_id: caller.request_id.clone(),
+            correlation_id: caller.correlation_id.clone(),
             pseudonymizer: state.pseudonymizer.clone(),
             subjects: Vec::new(),
             refused: Vec::new(),
@@ -141,7 +143,12 @@ impl Audit {
     }
 
     fn actor(&self) -> audit::Actor<'_> {
-        audit::Actor { agency_id: self.agency_id, method: self.method, request_id: &self.request_id }
+        audit::Actor {
+            agency_id: self.agency_id,
+            method: self.method,
+            request_id: &self.request_id,
+            correlation_id: self.correlation_id.as_deref(),
+        }
     }
 
     async fn record(&self, conn: &mut PgConnection) -> Result<(), Error> {

@@ -44,5 +44,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    tokio::spawn(future.instrument(tracing::Span::current()))
+    // The task answers in the language of the call that spawned it.
+    let locale = crate::messages::current();
+    tokio::spawn(crate::messages::scope(locale, future).instrument(tracing::Span::current()))
 }

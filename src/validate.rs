@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::{
     date::DateError,
     error::{Error, FieldViolation},
+    messages::{Code, Message},
     money::Rupiah,
     month::Month,
 };
@@ -52,13 +53,38 @@ pub fn quoted_date(s: &str) -> Result<NaiveDate, QuotedDateError> {
             DateError::NotADay => format!("{s} is not a calendar date"),
             DateError::OutOfRange => format!("{s} is out of range: dates run from 1900-01-01 to 2999-12-31"),
         };
-        QuotedDateError(error, text)
+        // The input as the message quotes it (a long one is not echoed, R6.3).
+        let quoted = if error == DateError::Format { shown(s) } else { s.to_owned() };
+        QuotedDateError(error, text, quoted)
     })
 }
 
 /// A date parser's error with its message quoting the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuotedDateError(pub DateError, pub String);
+pub struct QuotedDateError(pub DateError, pub String, String);
+
+impl QuotedDateError {
+    /// What is wrong, in the catalogue, quoting the input as the English text does.
+    pub fn message(&self) -> Message {
+        match self.0 {
+            DateError::Format => crate::msg!(DATE_FORMAT_QUOTED, input = self.2.as_str()),
+            DateError::NotADay => crate::msg!(DATE_NOT_A_DAY_QUOTED, input = self.2.as_str()),
+            DateError::OutOfRange => crate::msg!(DATE_OUT_OF_RANGE_QUOTED, input = self.2.as_str()),
+        }
+    }
+}
+
+impl TextError {
+    /// What is wrong, in the catalogue: a blank text is `REQUIRED`, the others are the field's own `length` and
+    /// `control` codes (their messages say `{max}`, `{length}` and `{position}`).
+    pub fn message(&self, length: Code, control: Code) -> Message {
+        match self {
+            TextError::Empty => crate::msg!(REQUIRED),
+            TextError::TooLong { max, length: got } => Message::new(length).arg("max", *max).arg("length", *got),
+            TextError::ControlCharacter { position } => Message::new(control).arg("position", *position),
+        }
+    }
+}
 
 impl fmt::Display for QuotedDateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -75,7 +101,7 @@ pub fn printable(value: &str, max: usize) -> bool {
 
 /// An id lindung answered (a UUID).
 pub fn parse_id(id: &str, field: &str) -> Result<Uuid, Error> {
-    Uuid::parse_str(id).map_err(|_| Error::invalid(field, "ID_FORMAT", "must be an id (UUID) lindung answered"))
+    Uuid::parse_str(id).map_err(|_| Error::invalid(field, crate::msg!(ID_FORMAT)))
 }
 
 /// Keeps a value, or moves its field violations into `violations`, so that one answer names every bad field. The
@@ -88,7 +114,7 @@ pub fn collect<T>(violations: &mut Vec<FieldViolation>, result: Result<T, Error>
             None
         }
         Err(other) => {
-            violations.push(FieldViolation::new("", "INVALID", other.to_string()));
+            violations.push(FieldViolation::new("", crate::msg!(INVALID_UNEXPECTED, detail = other.to_string())));
             None
         }
     }
@@ -113,49 +139,44 @@ impl Checker {
         Checker::default()
     }
 
-    pub fn violation(&mut self, field: &str, reason: &'static str, description: impl Into<String>) {
-        self.violations.push(FieldViolation::new(field, reason, description));
+    pub fn violation(&mut self, field: &str, message: Message) {
+        self.violations.push(FieldViolation::new(field, message));
     }
 
     /// Records a violation unless `ok`; answers `ok`.
-    pub fn rule(&mut self, ok: bool, field: &str, reason: &'static str, description: impl FnOnce() -> String) -> bool {
+    pub fn rule(&mut self, ok: bool, field: &str, message: impl FnOnce() -> Message) -> bool {
         if !ok {
-            self.violation(field, reason, description());
+            self.violation(field, message());
         }
         ok
     }
 
-    /// The parsed value, or a violation whose reason comes from the error.
-    pub fn take<T, E: fmt::Display>(
-        &mut self,
-        field: &str,
-        result: Result<T, E>,
-        reason: impl FnOnce(&E) -> &'static str,
-    ) -> Option<T> {
-        result.map_err(|e| self.violation(field, reason(&e), e.to_string())).ok()
+    /// The parsed value, or a violation with the error's message.
+    pub fn take<T, E>(&mut self, field: &str, result: Result<T, E>, message: impl FnOnce(&E) -> Message) -> Option<T> {
+        result.map_err(|e| self.violation(field, message(&e))).ok()
     }
 
     /// A value that must not be blank.
     pub fn required<'a>(&mut self, field: &str, value: &'a str) -> Option<&'a str> {
         let value = value.trim();
-        self.rule(!value.is_empty(), field, "REQUIRED", || "is required".to_owned()).then_some(value)
+        self.rule(!value.is_empty(), field, || crate::msg!(REQUIRED)).then_some(value)
     }
 
     /// A value that must not be blank, answered as given (untrimmed: its parser decides about spaces).
     pub fn given<'a>(&mut self, field: &str, value: &'a str) -> Option<&'a str> {
-        self.rule(!value.trim().is_empty(), field, "REQUIRED", || "is required".to_owned()).then_some(value)
+        self.rule(!value.trim().is_empty(), field, || crate::msg!(REQUIRED)).then_some(value)
     }
 
     pub fn present<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
-        self.rule(value.is_some(), field, "REQUIRED", || "is required".to_owned());
+        self.rule(value.is_some(), field, || crate::msg!(REQUIRED));
         value
     }
 
     /// Trimmed text of 1 to `max` printable characters.
-    pub fn text(&mut self, field: &str, value: &str, max: usize, reason: &'static str) -> Option<String> {
+    /// `code`'s messages say `{max}`.
+    pub fn text(&mut self, field: &str, value: &str, max: usize, code: Code) -> Option<String> {
         let ok = printable(value, max);
-        self.rule(ok, field, reason, || format!("is required: 1–{max} printable characters"))
-            .then(|| value.trim().to_owned())
+        self.rule(ok, field, || Message::new(code).arg("max", max)).then(|| value.trim().to_owned())
     }
 
     /// A free text parsed by `result` (see [`bounded_text`]), with this field's reasons for its length and its
@@ -164,14 +185,10 @@ impl Checker {
         &mut self,
         field: &str,
         result: Result<T, TextError>,
-        length_reason: &'static str,
-        control_reason: &'static str,
+        length: Code,
+        control: Code,
     ) -> Option<T> {
-        self.take(field, result, |e| match e {
-            TextError::Empty => "REQUIRED",
-            TextError::TooLong { .. } => length_reason,
-            TextError::ControlCharacter { .. } => control_reason,
-        })
+        self.take(field, result, |e| e.message(length, control))
     }
 
     /// Trimmed text of 1 to `max` characters without control characters, with this field's reasons.
@@ -180,17 +197,16 @@ impl Checker {
         field: &str,
         value: &str,
         max: usize,
-        length_reason: &'static str,
-        control_reason: &'static str,
+        length: Code,
+        control: Code,
     ) -> Option<String> {
-        self.text_parsed(field, bounded_text(value, max), length_reason, control_reason)
+        self.text_parsed(field, bounded_text(value, max), length, control)
     }
 
     /// A date not after `today`, its messages quoting the input ([`quoted_date`]).
     pub fn past_date(&mut self, field: &str, value: &str, today: NaiveDate) -> Option<NaiveDate> {
-        let date = self.take(field, quoted_date(value), |e| e.0.reason())?;
-        let description = || format!("must not be after today ({today})");
-        self.rule(date <= today, field, "DATE_IN_FUTURE", description).then_some(date)
+        let date = self.take(field, quoted_date(value), QuotedDateError::message)?;
+        self.rule(date <= today, field, || crate::msg!(DATE_IN_FUTURE, today = today)).then_some(date)
     }
 
     /// A date in the one strict format ([`crate::date`]), not after `today`.
@@ -199,7 +215,7 @@ impl Checker {
     }
 
     pub fn month(&mut self, field: &str, value: &str) -> Option<Month> {
-        Month::parse(value).map_err(|e| self.violation(field, e.reason(), e.to_string())).ok()
+        Month::parse(value).map_err(|e| self.violation(field, e.message())).ok()
     }
 
     /// A month that must be given.
@@ -209,7 +225,7 @@ impl Checker {
     }
 
     pub fn money(&mut self, field: &str, value: &str) -> Option<Rupiah> {
-        Rupiah::parse(value).map_err(|e| self.violation(field, e.reason(), e.to_string())).ok()
+        Rupiah::parse(value).map_err(|e| self.violation(field, e.message())).ok()
     }
 
     /// An amount, or `default` when blank.
@@ -225,7 +241,7 @@ impl Checker {
     /// `value` when no rule was broken, else every violation.
     pub fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T, Vec<FieldViolation>> {
         if self.violations.is_empty() {
-            value().ok_or_else(|| vec![FieldViolation::new("", "INVALID", "is not valid")])
+            value().ok_or_else(|| vec![FieldViolation::new("", crate::msg!(INVALID))])
         } else {
             Err(self.violations)
         }

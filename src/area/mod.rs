@@ -37,6 +37,16 @@ pub enum AreaCodeError {
 }
 
 impl AreaLevel {
+    /// The level's name, in the catalogue.
+    pub fn message(self) -> crate::messages::Message {
+        match self {
+            AreaLevel::Province => crate::msg!(LEVEL_PROVINCE),
+            AreaLevel::Regency => crate::msg!(LEVEL_REGENCY),
+            AreaLevel::District => crate::msg!(LEVEL_DISTRICT),
+            AreaLevel::Village => crate::msg!(LEVEL_VILLAGE),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AreaLevel::Province => "province",
@@ -155,6 +165,21 @@ impl AreaCodeError {
         match self {
             AreaCodeError::Format(_) | AreaCodeError::ProvinceZero => "AREA_CODE_FORMAT",
             AreaCodeError::Level { .. } => "AREA_CODE_LEVEL",
+        }
+    }
+
+    /// What is wrong, in the catalogue.
+    pub fn message(&self) -> crate::messages::Message {
+        match self {
+            AreaCodeError::Format(input) => crate::msg!(AREA_CODE_FORMAT, input = shown(input)),
+            AreaCodeError::ProvinceZero => crate::msg!(AREA_CODE_PROVINCE_ZERO),
+            AreaCodeError::Level { code, expected, actual } => crate::msg!(
+                AREA_CODE_LEVEL,
+                code = code.as_str(),
+                actual = actual.message(),
+                expected = expected.message(),
+                example = example(*expected)
+            ),
         }
     }
 }

@@ -46,8 +46,7 @@ impl pb::attestation_service_server::AttestationService for AttestationGrpc {
             if token.trim().is_empty() {
                 return Err(Error::InvalidArgument(vec![FieldViolation::new(
                     "attestation",
-                    "REQUIRED",
-                    "is required: the token VerifyCoverage returned",
+                    crate::msg!(REQUIRED_ATTESTATION),
                 )]));
             }
             Ok(convert::check_to_proto(service::check(&self.state, &caller, &token).await?))

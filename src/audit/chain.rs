@@ -20,8 +20,12 @@ pub type Hash = [u8; 32];
 /// The chain value before the first batch.
 pub const GENESIS: Hash = [0; 32];
 
-/// Version of the canonical record encoding; a new encoding gets a new number and old leaves keep theirs.
+/// Version of the canonical record encoding; a new encoding gets a new number and old leaves keep theirs. A record
+/// without a correlation id encodes as version 1 (so every leaf sealed before correlation ids existed still
+/// verifies); one with a correlation id as version 2, which adds it after the outcome. The version byte comes
+/// first, so the two never encode alike.
 const RECORD_V1: u8 = 1;
+const RECORD_V2: u8 = 2;
 const CHECKPOINT_V1: &[u8] = b"lindung audit checkpoint v1\n";
 
 /// One audit record as it is sealed.
@@ -32,6 +36,8 @@ pub struct Record {
     pub agency_id: Option<Uuid>,
     pub method: String,
     pub request_id: String,
+    /// The client's `x-correlation-id`, when it sent one.
+    pub correlation_id: Option<String>,
     pub outcome: String,
     pub subject: Option<Subject>,
 }
@@ -71,7 +77,7 @@ pub struct Checkpoint {
 /// texts length-prefixed (u32), optional fields behind a presence byte. No two records encode alike.
 pub fn encode(seq: i64, record: &Record) -> Vec<u8> {
     let mut out = Vec::with_capacity(128);
-    out.push(RECORD_V1);
+    out.push(if record.correlation_id.is_some() { RECORD_V2 } else { RECORD_V1 });
     out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(&record.id.to_be_bytes());
     out.extend_from_slice(&record.at.timestamp_micros().to_be_bytes());
@@ -82,7 +88,8 @@ pub fn encode(seq: i64, record: &Record) -> Vec<u8> {
         }
         None => out.push(0),
     }
-    for text in [&record.method, &record.request_id, &record.outcome] {
+    let correlation = record.correlation_id.as_ref();
+    for text in [&record.method, &record.request_id, &record.outcome].into_iter().chain(correlation) {
         out.extend_from_slice(&(text.len() as u32).to_be_bytes());
         out.extend_from_slice(text.as_bytes());
     }
@@ -466,6 +473,7 @@ mod tests {
             agency_id: Some(Uuid::from_u128(7)),
             method: "/lindung.v1.WorkerService/GetWorker".into(),
             request_id: format!("req-{id}"),
+            correlation_id: None,
             outcome: "OK".into(),
             subject: (id % 2 == 0).then_some(Subject([id as u8; 32])),
         }
@@ -522,7 +530,7 @@ mod tests {
         let base = record(2);
         let original = leaf(5, &base);
         assert_ne!(leaf(6, &base), original);
-        let changes: [fn(&mut Record); 8] = [
+        let changes: [fn(&mut Record); 9] = [
             |r| r.id += 1,
             |r| r.at += chrono::Duration::microseconds(1),
             |r| r.agency_id = None,
@@ -530,6 +538,7 @@ mod tests {
             |r| r.request_id.push('x'),
             |r| r.outcome = "NOT_FOUND".into(),
             |r| r.subject = None,
+            |r| r.correlation_id = Some(String::new()),
             // Moving a byte from one text to the next: the length prefixes tell them apart.
             |r| {
                 let last = r.method.pop().unwrap();
@@ -541,6 +550,45 @@ mod tests {
             change(&mut changed);
             assert_ne!(leaf(5, &changed), original, "change {i}");
         }
+    }
+
+    #[test]
+    fn a_correlation_id_changes_the_leaf_and_cannot_pass_for_another_field() {
+        let mut base = record(2);
+        base.correlation_id = Some("SPM-2025-10-0042".into());
+        let original = leaf(5, &base);
+        let changes: [fn(&mut Record); 3] = [
+            |r| r.correlation_id = None,
+            |r| r.correlation_id.as_mut().unwrap().push('x'),
+            |r| {
+                let first = r.correlation_id.as_mut().unwrap().remove(0);
+                r.outcome.push(first);
+            },
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            let mut changed = base.clone();
+            change(&mut changed);
+            assert_ne!(leaf(5, &changed), original, "change {i}");
+        }
+    }
+
+    #[test]
+    fn a_record_without_a_correlation_id_keeps_the_first_encoding() {
+        // Spelled out byte by byte, so that leaves sealed before correlation ids existed keep verifying.
+        let r = record(2);
+        let mut expected = vec![1u8];
+        expected.extend_from_slice(&5i64.to_be_bytes());
+        expected.extend_from_slice(&2i64.to_be_bytes());
+        expected.extend_from_slice(&r.at.timestamp_micros().to_be_bytes());
+        expected.push(1);
+        expected.extend_from_slice(Uuid::from_u128(7).as_bytes());
+        for text in ["/lindung.v1.WorkerService/GetWorker", "req-2", "OK"] {
+            expected.extend_from_slice(&(text.len() as u32).to_be_bytes());
+            expected.extend_from_slice(text.as_bytes());
+        }
+        expected.push(1);
+        expected.extend_from_slice(&[2; 32]);
+        assert_eq!(encode(5, &r), expected);
     }
 
     struct Log {

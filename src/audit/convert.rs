@@ -24,7 +24,7 @@ pub fn listing(range: Option<&pb::TimeRange>, page: Option<&pb::PageRequest>) ->
         Some(ts) => {
             let at = u32::try_from(ts.nanos).ok().and_then(|nanos| DateTime::<Utc>::from_timestamp(ts.seconds, nanos));
             if at.is_none() {
-                violations.push(FieldViolation::new(field, "TIMESTAMP_INVALID", "not a valid timestamp"));
+                violations.push(FieldViolation::new(field, crate::msg!(TIMESTAMP_INVALID)));
             }
             at
         }
@@ -37,11 +37,7 @@ pub fn listing(range: Option<&pb::TimeRange>, page: Option<&pb::PageRequest>) ->
         token => {
             let after = service::after(token);
             if after.is_none() {
-                violations.push(FieldViolation::new(
-                    "page.page_token",
-                    "PAGE_TOKEN_INVALID",
-                    "not a token from a previous response of this list",
-                ));
+                violations.push(FieldViolation::new("page.page_token", crate::msg!(PAGE_TOKEN_INVALID)));
             }
             after
         }
@@ -53,7 +49,7 @@ pub fn listing(range: Option<&pb::TimeRange>, page: Option<&pb::PageRequest>) ->
 }
 
 pub fn nik(value: &str) -> Result<Nik, Error> {
-    Nik::parse(value).map_err(|e| Error::invalid("nik", e.reason(), e.to_string()))
+    Nik::parse(value).map_err(|e| Error::invalid("nik", e.message()))
 }
 
 pub fn record_key(request: &pb::GetInclusionProofRequest) -> Result<RecordKey, Error> {
@@ -61,9 +57,9 @@ pub fn record_key(request: &pb::GetInclusionProofRequest) -> Result<RecordKey, E
     match request.record {
         Some(Which::Seq(seq)) if seq >= 0 => Ok(RecordKey::Seq(seq)),
         Some(Which::Id(id)) if id > 0 => Ok(RecordKey::Id(id)),
-        Some(Which::Seq(_)) => Err(Error::invalid("seq", "SEQ_NEGATIVE", "a position in the chain is 0 or more")),
-        Some(Which::Id(_)) => Err(Error::invalid("id", "ID_NOT_POSITIVE", "a record id is 1 or more")),
-        None => Err(Error::invalid("record", "REQUIRED", "give the record's seq or its id")),
+        Some(Which::Seq(_)) => Err(Error::invalid("seq", crate::msg!(SEQ_NEGATIVE))),
+        Some(Which::Id(_)) => Err(Error::invalid("id", crate::msg!(ID_NOT_POSITIVE))),
+        None => Err(Error::invalid("record", crate::msg!(REQUIRED_RECORD))),
     }
 }
 
@@ -80,6 +76,7 @@ pub fn entry_to_proto(entry: &Entry) -> pb::AuditRecord {
         }),
         method: record.method.clone(),
         request_id: record.request_id.clone(),
+        correlation_id: record.correlation_id.clone().unwrap_or_default(),
         outcome: record.outcome.clone(),
         subject_hash: record.subject.map(|s| s.0.to_vec()).unwrap_or_default(),
     }
@@ -147,6 +144,7 @@ pub fn proof_from_proto(response: &pb::GetInclusionProofResponse) -> Option<Incl
             agency_id,
             method: record.method.clone(),
             request_id: record.request_id.clone(),
+            correlation_id: Some(record.correlation_id.clone()).filter(|c| !c.is_empty()),
             outcome: record.outcome.clone(),
             subject,
         },

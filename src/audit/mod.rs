@@ -18,12 +18,13 @@ use sha2::Sha256;
 
 use crate::nik::Nik;
 
-/// Who made a call: the agency, the method and the request id.
+/// Who made a call: the agency, the method, the request id and the client's correlation id.
 #[derive(Debug, Clone, Copy)]
 pub struct Actor<'a> {
     pub agency_id: uuid::Uuid,
     pub method: &'a str,
     pub request_id: &'a str,
+    pub correlation_id: Option<&'a str>,
 }
 
 /// A record as the AuditService lists it: the record, its position once sealed, and the calling agency.

@@ -273,7 +273,7 @@ pub async fn subject_access_report(
 ) -> Result<Page<Entry>, Error> {
     let mut read = state.read(caller).await?;
     if caller.scope != Scope::All && !enrollment::store::funds(&mut *read, caller.agency_id(), nik).await? {
-        return Err(Error::NotFound("no worker with this NIK is funded by the caller".to_owned()));
+        return Err(Error::NotFound(crate::msg!(NO_WORKER_FUNDED_BY_CALLER)));
     }
     read.touch(nik);
     let subject = state.pseudonymizer.subject(nik);
@@ -301,7 +301,7 @@ pub async fn inclusion_proof(
         RecordKey::Seq(seq) => (Some(seq), None),
         RecordKey::Id(id) => (None, Some(id)),
     };
-    let not_found = || Error::NotFound("no such audit record in the caller's view".to_owned());
+    let not_found = || Error::NotFound(crate::msg!(NO_AUDIT_RECORD));
     let (entry, _) = store::get(&mut *read, seq, id).await?.ok_or_else(not_found)?;
     let visible = caller.scope == Scope::All
         || entry.record.agency_id == Some(caller.agency_id())
@@ -312,15 +312,15 @@ pub async fn inclusion_proof(
     if !visible {
         return Err(not_found());
     }
-    let not_yet = |reason: &'static str, message: &str| Error::Refused(vec![Refusal::new("R6.3", reason, message)]);
+    let not_yet = |message| Error::Refused(vec![Refusal::new("R6.3", message)]);
     let Some(seq) = entry.seq else {
-        return Err(not_yet("AUDIT_RECORD_NOT_SEALED", "the record is not sealed yet; ask again in a few seconds"));
+        return Err(not_yet(crate::msg!(AUDIT_RECORD_NOT_SEALED)));
     };
     let batch = store::batch_of(&mut *read, seq)
         .await?
         .ok_or_else(|| Error::internal(anyhow::anyhow!("sealed audit record seq {seq} has no batch")))?;
     let Some(checkpoint) = store::checkpoint_covering(&mut *read, batch.batch).await? else {
-        return Err(not_yet("AUDIT_RECORD_NOT_CHECKPOINTED", "no checkpoint covers the record yet; ask again later"));
+        return Err(not_yet(crate::msg!(AUDIT_RECORD_NOT_CHECKPOINTED)));
     };
     let leaves = store::leaves(&mut *read, batch.first_seq, batch.last_seq).await?;
     let index = usize::try_from(seq - batch.first_seq).unwrap_or(usize::MAX);

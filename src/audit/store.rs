@@ -21,12 +21,13 @@ pub async fn record(
     let hashes: Vec<Vec<u8>> = subjects.iter().map(|s| s.0.to_vec()).collect();
     // One statement whatever the number of subjects: unnest gives a row per hash, or one row of NULL for none.
     sqlx::query!(
-        "insert into audit_log (agency_id, method, request_id, outcome, subject_hash)
-         select $1, $2, $3, $4, s.h
-         from (select unnest($5::bytea[]) as h union all select null where cardinality($5::bytea[]) = 0) s",
+        "insert into audit_log (agency_id, method, request_id, correlation_id, outcome, subject_hash)
+         select $1, $2, $3, $4, $5, s.h
+         from (select unnest($6::bytea[]) as h union all select null where cardinality($6::bytea[]) = 0) s",
         actor.agency_id,
         actor.method,
         actor.request_id,
+        actor.correlation_id,
         outcome,
         &hashes[..],
     )
@@ -65,7 +66,7 @@ pub async fn head(executor: impl PgExecutor<'_>) -> sqlx::Result<Option<Batch>> 
 /// Up to `limit` committed records not sealed yet, in id order.
 pub async fn unsealed(executor: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Record>> {
     let rows = sqlx::query!(
-        "select id, at, agency_id, method, request_id, outcome, subject_hash
+        "select id, at, agency_id, method, request_id, correlation_id, outcome, subject_hash
          from audit_log where seq is null order by id limit $1",
         limit,
     )
@@ -79,6 +80,7 @@ pub async fn unsealed(executor: impl PgExecutor<'_>, limit: i64) -> sqlx::Result
                 agency_id: r.agency_id,
                 method: r.method,
                 request_id: r.request_id,
+                correlation_id: r.correlation_id,
                 outcome: r.outcome,
                 subject: subject(r.subject_hash)?,
             })
@@ -139,7 +141,8 @@ pub async fn insert_checkpoint(executor: impl PgExecutor<'_>, checkpoint: &Check
 /// Up to `limit` sealed records after position `after`, in seq order (a keyset page of the chain).
 pub async fn sealed_page(executor: impl PgExecutor<'_>, after: i64, limit: i64) -> sqlx::Result<Vec<Sealed>> {
     let rows = sqlx::query!(
-        r#"select seq as "seq!", leaf as "leaf!", id, at, agency_id, method, request_id, outcome, subject_hash
+        r#"select seq as "seq!", leaf as "leaf!", id, at, agency_id, method, request_id, correlation_id, outcome,
+                  subject_hash
          from audit_log where seq > $1 order by seq limit $2"#,
         after,
         limit,
@@ -157,6 +160,7 @@ pub async fn sealed_page(executor: impl PgExecutor<'_>, after: i64, limit: i64) 
                     agency_id: r.agency_id,
                     method: r.method,
                     request_id: r.request_id,
+                    correlation_id: r.correlation_id,
                     outcome: r.outcome,
                     subject: subject(r.subject_hash)?,
                 },
@@ -241,7 +245,8 @@ pub async fn list(
     };
     let (after_at, after_id) = after.unzip();
     let rows = sqlx::query!(
-        r#"select l.id, l.at, l.agency_id, l.method, l.request_id, l.outcome, l.subject_hash, l.seq,
+        r#"select l.id, l.at, l.agency_id, l.method, l.request_id, l.correlation_id, l.outcome, l.subject_hash,
+                  l.seq,
                   a.name as "agency_name?", a.kind as "agency_kind?: AgencyKind"
          from audit_log l left join agencies a on a.id = l.agency_id
          where ($1::uuid is null or l.agency_id = $1)
@@ -272,6 +277,7 @@ pub async fn list(
                     agency_id: r.agency_id,
                     method: r.method,
                     request_id: r.request_id,
+                    correlation_id: r.correlation_id,
                     outcome: r.outcome,
                     subject: subject(r.subject_hash)?,
                 },
@@ -287,7 +293,8 @@ pub async fn get(
     id: Option<i64>,
 ) -> sqlx::Result<Option<(Entry, Option<Hash>)>> {
     let row = sqlx::query!(
-        r#"select l.id, l.at, l.agency_id, l.method, l.request_id, l.outcome, l.subject_hash, l.seq, l.leaf,
+        r#"select l.id, l.at, l.agency_id, l.method, l.request_id, l.correlation_id, l.outcome, l.subject_hash,
+                  l.seq, l.leaf,
                   a.name as "agency_name?", a.kind as "agency_kind?: AgencyKind"
          from audit_log l left join agencies a on a.id = l.agency_id
          where l.seq = $1 or l.id = $2"#,
@@ -306,6 +313,7 @@ pub async fn get(
                 agency_id: r.agency_id,
                 method: r.method,
                 request_id: r.request_id,
+                correlation_id: r.correlation_id,
                 outcome: r.outcome,
                 subject: subject(r.subject_hash)?,
             },

@@ -34,7 +34,7 @@ fn required_event(
     match event {
         Some(event) => collect(violations, parse_event(event).map_err(|e| nest(e, "event"))),
         None => {
-            violations.push(FieldViolation::new("event", "REQUIRED", "is required"));
+            violations.push(FieldViolation::new("event", crate::msg!(REQUIRED)));
             None
         }
     }
@@ -55,27 +55,23 @@ pub fn filing(request: &pb::FileClaimRequest) -> Result<Filing, Error> {
         match check_heirs(&relationships) {
             Ok(()) => {}
             Err(e @ HeirsError::Missing) => {
-                violations.push(FieldViolation::new("heirs", "HEIRS_REQUIRED", e.to_string()));
+                violations.push(FieldViolation::new("heirs", e.message()));
             }
             Err(ref e @ HeirsError::OutOfOrder { ref positions, .. }) => {
                 for i in positions {
-                    violations.push(FieldViolation::new(
-                        format!("heirs[{i}].relationship"),
-                        "HEIR_ORDER",
-                        format!("R2.5: {e}"),
-                    ));
+                    violations.push(FieldViolation::new(format!("heirs[{i}].relationship"), e.message()));
                 }
             }
         }
     } else if !request.heirs.is_empty() {
-        violations.push(FieldViolation::new("heirs", "NOT_FOR_EVENT", "are named only for a death"));
+        violations.push(FieldViolation::new("heirs", crate::msg!(NOT_FOR_EVENT)));
     }
     let notice = if !request.notice_id.is_empty() {
         collect(&mut violations, parse_id(&request.notice_id, "notice_id")).map(NoticeRef::Existing)
     } else if let Some(notice) = &request.notice {
         collect(&mut violations, parse_notice(notice, "notice")).map(|n| NoticeRef::New(Some(n)))
     } else if kind.is_some_and(Event::is_jkk) {
-        violations.push(FieldViolation::new("notice", "REQUIRED", "is required for a work accident (R3.7)"));
+        violations.push(FieldViolation::new("notice", crate::msg!(REQUIRED_NOTICE_ACCIDENT)));
         None
     } else {
         Some(NoticeRef::New(None))
@@ -89,11 +85,7 @@ pub fn filing(request: &pb::FileClaimRequest) -> Result<Filing, Error> {
     let death_certificate = if certificate.is_empty() {
         None
     } else if !printable(certificate, 100) {
-        violations.push(FieldViolation::new(
-            "death_certificate_number",
-            "CERTIFICATE_FORMAT",
-            "must be 1–100 printable characters",
-        ));
+        violations.push(FieldViolation::new("death_certificate_number", crate::msg!(CERTIFICATE_FORMAT)));
         None
     } else {
         Some(certificate.to_owned())
@@ -124,7 +116,7 @@ pub fn accident_notice(request: &pb::FileAccidentNoticeRequest) -> Result<Accide
     let notice = match &request.notice {
         Some(notice) => collect(&mut violations, parse_notice(notice, "notice")),
         None => {
-            violations.push(FieldViolation::new("notice", "REQUIRED", "is required (R3.7)"));
+            violations.push(FieldViolation::new("notice", crate::msg!(REQUIRED_NOTICE)));
             None
         }
     };
@@ -168,7 +160,7 @@ pub fn list_query(request: &pb::ListClaimsRequest) -> Result<ListQuery, Error> {
         Ok(pb::ClaimStatus::Unspecified) => None,
         Ok(status) => Some(status_from_proto(status)),
         Err(_) => {
-            violations.push(FieldViolation::new("status", "ENUM_UNKNOWN", "is not a ClaimStatus"));
+            violations.push(FieldViolation::new("status", crate::msg!(ENUM_UNKNOWN_CLAIM_STATUS)));
             None
         }
     };
@@ -176,7 +168,7 @@ pub fn list_query(request: &pb::ListClaimsRequest) -> Result<ListQuery, Error> {
         None
     } else {
         Nik::parse(&request.worker_nik)
-            .map_err(|e| violations.push(FieldViolation::new("worker_nik", e.reason(), e.to_string())))
+            .map_err(|e| violations.push(FieldViolation::new("worker_nik", e.message())))
             .ok()
     };
     if !violations.is_empty() {
@@ -203,11 +195,8 @@ pub fn documents(documents: &[i32]) -> Result<Vec<Document>, Error> {
     for (i, document) in documents.iter().enumerate() {
         match pb::ClaimDocument::try_from(*document).ok().and_then(document_from_proto) {
             Some(d) => parsed.push(d),
-            None => violations.push(FieldViolation::new(
-                format!("documents[{i}]"),
-                "ENUM_UNKNOWN",
-                "is not a ClaimDocument",
-            )),
+            None => violations
+                .push(FieldViolation::new(format!("documents[{i}]"), crate::msg!(ENUM_UNKNOWN_CLAIM_DOCUMENT))),
         }
     }
     parsed.sort();
@@ -217,17 +206,11 @@ pub fn documents(documents: &[i32]) -> Result<Vec<Document>, Error> {
 
 fn identifier(nik: &str, number: &str) -> Result<Who, Error> {
     match (nik.is_empty(), number.is_empty()) {
-        (false, true) => {
-            Nik::parse(nik).map(Who::Nik).map_err(|e| Error::invalid("worker_nik", e.reason(), e.to_string()))
-        }
+        (false, true) => Nik::parse(nik).map(Who::Nik).map_err(|e| Error::invalid("worker_nik", e.message())),
         (true, false) => ParticipantNumber::parse(number)
             .map(Who::Number)
-            .map_err(|e| Error::invalid("participant_number", e.reason(), e.to_string())),
-        _ => Err(Error::invalid(
-            "worker_nik",
-            "IDENTIFIER_REQUIRED",
-            "give exactly one of worker_nik and participant_number",
-        )),
+            .map_err(|e| Error::invalid("participant_number", e.message())),
+        _ => Err(Error::invalid("worker_nik", crate::msg!(IDENTIFIER_REQUIRED_CLAIM))),
     }
 }
 
@@ -242,11 +225,7 @@ fn parse_notice(notice: &pb::AccidentNotice, prefix: &str) -> Result<Notice, Err
     let mut text = |value: &str, field: &str| {
         let value = value.trim();
         if !printable(value, 200) {
-            violations.push(FieldViolation::new(
-                format!("{prefix}.{field}"),
-                "TEXT_FORMAT",
-                "is required: 1–200 printable characters (R3.7)",
-            ));
+            violations.push(FieldViolation::new(format!("{prefix}.{field}"), crate::msg!(TEXT_FORMAT_NOTICE)));
         }
         value.to_owned()
     };
@@ -254,24 +233,18 @@ fn parse_notice(notice: &pb::AccidentNotice, prefix: &str) -> Result<Notice, Err
     let cause = text(&notice.cause, "cause");
     let notifier_name = text(&notice.notifier_name, "notifier_name");
     let phone = Phone::parse(&notice.notifier_phone)
-        .map_err(|e| {
-            violations.push(FieldViolation::new(format!("{prefix}.notifier_phone"), "PHONE_FORMAT", e.to_string()))
-        })
+        .map_err(|e| violations.push(FieldViolation::new(format!("{prefix}.notifier_phone"), e.message())))
         .ok();
     let occurred_at = match &notice.occurred_at {
         Some(ts) => match Utc.timestamp_opt(ts.seconds, ts.nanos.max(0) as u32).single() {
             Some(at) if at <= clock::now() => Some(at),
             _ => {
-                violations.push(FieldViolation::new(
-                    format!("{prefix}.occurred_at"),
-                    "TIME_INVALID",
-                    "must be a valid time, not in the future",
-                ));
+                violations.push(FieldViolation::new(format!("{prefix}.occurred_at"), crate::msg!(TIME_INVALID)));
                 None
             }
         },
         None => {
-            violations.push(FieldViolation::new(format!("{prefix}.occurred_at"), "REQUIRED", "is required (R3.7)"));
+            violations.push(FieldViolation::new(format!("{prefix}.occurred_at"), crate::msg!(REQUIRED_NOTICE)));
             None
         }
     };
@@ -288,11 +261,11 @@ fn parse_event(event: &pb::Event) -> Result<(Event, NaiveDate, Claimed), Error> 
     let mut violations = Vec::new();
     let kind = event_kind(event.kind);
     if kind.is_none() {
-        violations.push(FieldViolation::new("kind", "REQUIRED", "is required: a ClaimEvent"));
+        violations.push(FieldViolation::new("kind", crate::msg!(REQUIRED_EVENT_KIND)));
     }
     let date = collect(&mut violations, parse_date(&event.date, "date"));
     if kind == Some(Event::Accident) && event.accident_costs.is_none() {
-        violations.push(FieldViolation::new("accident_costs", "REQUIRED", "is required for an accident"));
+        violations.push(FieldViolation::new("accident_costs", crate::msg!(REQUIRED_ACCIDENT_COSTS)));
     }
     let claimed = kind.and_then(|kind| match claimed(kind, &event.children, event.accident_costs.as_ref()) {
         Ok(claimed) => Some(claimed),
@@ -328,11 +301,7 @@ fn claimed(
         let birth_date = collect(&mut violations, parse_date(&child.birth_date, &format!("children[{i}].birth_date")));
         let level = pb::EducationLevel::try_from(child.level).ok().and_then(level_from_proto);
         if level.is_none() {
-            violations.push(FieldViolation::new(
-                format!("children[{i}].level"),
-                "REQUIRED",
-                "is required: an EducationLevel",
-            ));
+            violations.push(FieldViolation::new(format!("children[{i}].level"), crate::msg!(REQUIRED_EDUCATION_LEVEL)));
         }
         if let (Some(birth_date), Some(level)) = (birth_date, level) {
             parsed.push(benefit::Child { birth_date, level });
@@ -343,7 +312,7 @@ fn claimed(
         Event::AccidentDeath => Claimed::AccidentDeath { children: parsed },
         Event::Accident => {
             if !children.is_empty() {
-                violations.push(FieldViolation::new("children", "NOT_FOR_EVENT", "are named only for a death"));
+                violations.push(FieldViolation::new("children", crate::msg!(NOT_FOR_EVENT)));
             }
             let costs = costs.cloned().unwrap_or_default();
             Claimed::Accident(collect(&mut violations, accident_claim(&costs)).unwrap_or_default())
@@ -357,9 +326,7 @@ fn accident_claim(costs: &pb::AccidentCosts) -> Result<benefit::AccidentClaim, E
     let amount = |violations: &mut Vec<FieldViolation>, value: &Option<pb::Rupiah>, field: String| match value {
         None => Rupiah::ZERO,
         Some(r) => Rupiah::parse(&r.amount)
-            .map_err(|e| {
-                violations.push(FieldViolation::new(format!("accident_costs.{field}"), e.reason(), e.to_string()))
-            })
+            .map_err(|e| violations.push(FieldViolation::new(format!("accident_costs.{field}"), e.message())))
             .unwrap_or_default(),
     };
     let medical = amount(&mut violations, &costs.medical, "medical".to_owned());
@@ -371,8 +338,7 @@ fn accident_claim(costs: &pb::AccidentCosts) -> Result<benefit::AccidentClaim, E
             Some(mode) => transport.push((mode, value)),
             None => violations.push(FieldViolation::new(
                 format!("accident_costs.transport[{i}].mode"),
-                "REQUIRED",
-                "is required: a Transport",
+                crate::msg!(REQUIRED_TRANSPORT),
             )),
         }
     }
@@ -397,11 +363,7 @@ fn accident_claim(costs: &pb::AccidentCosts) -> Result<benefit::AccidentClaim, E
         (false, "") => None,
         (true, "") => Some(benefit::Disability::Total),
         (true, _) => {
-            violations.push(FieldViolation::new(
-                "accident_costs.partial_disability_percent",
-                "EXCLUSIVE",
-                "must be empty when total_disability is set",
-            ));
+            violations.push(FieldViolation::new("accident_costs.partial_disability_percent", crate::msg!(EXCLUSIVE)));
             None
         }
         (false, percent) => match percent.parse::<Decimal>() {
@@ -409,11 +371,8 @@ fn accident_claim(costs: &pb::AccidentCosts) -> Result<benefit::AccidentClaim, E
                 Some(benefit::Disability::Partial { percent: p })
             }
             _ => {
-                violations.push(FieldViolation::new(
-                    "accident_costs.partial_disability_percent",
-                    "PERCENT_RANGE",
-                    "must be a percentage above 0 and below 100, like 12.5",
-                ));
+                violations
+                    .push(FieldViolation::new("accident_costs.partial_disability_percent", crate::msg!(PERCENT_RANGE)));
                 None
             }
         },
@@ -438,25 +397,18 @@ fn parse_heirs(heirs: &[pb::Heir]) -> Result<Vec<Heir>, Error> {
     for (i, heir) in heirs.iter().enumerate() {
         let name = heir.full_name.trim();
         if !printable(name, 150) {
-            violations.push(FieldViolation::new(
-                format!("heirs[{i}].full_name"),
-                "TEXT_FORMAT",
-                "is required: 1–150 printable characters",
-            ));
+            violations.push(FieldViolation::new(format!("heirs[{i}].full_name"), crate::msg!(TEXT_FORMAT_NAME)));
         }
         let nik = match heir.nik.as_str() {
             "" => None,
             nik => Nik::parse(nik)
-                .map_err(|e| violations.push(FieldViolation::new(format!("heirs[{i}].nik"), e.reason(), e.to_string())))
+                .map_err(|e| violations.push(FieldViolation::new(format!("heirs[{i}].nik"), e.message())))
                 .ok(),
         };
         let account_ok = |s: &str| printable(s, 100);
         if !account_ok(&heir.bank_name) || !account_ok(&heir.bank_account) {
-            violations.push(FieldViolation::new(
-                format!("heirs[{i}].bank_account"),
-                "BANK_ACCOUNT_REQUIRED",
-                "the bank name and account where the benefit is paid are required (R2.6)",
-            ));
+            violations
+                .push(FieldViolation::new(format!("heirs[{i}].bank_account"), crate::msg!(BANK_ACCOUNT_REQUIRED)));
         }
         let relationship = pb::Relationship::try_from(heir.relationship).ok().and_then(relationship_from_proto);
         match relationship {
@@ -467,11 +419,8 @@ fn parse_heirs(heirs: &[pb::Heir]) -> Result<Vec<Heir>, Error> {
                 bank_name: heir.bank_name.trim().to_owned(),
                 bank_account: heir.bank_account.trim().to_owned(),
             }),
-            None => violations.push(FieldViolation::new(
-                format!("heirs[{i}].relationship"),
-                "REQUIRED",
-                "is required: a Relationship (R2.5)",
-            )),
+            None => violations
+                .push(FieldViolation::new(format!("heirs[{i}].relationship"), crate::msg!(REQUIRED_RELATIONSHIP))),
         }
     }
     if violations.is_empty() { Ok(parsed) } else { Err(Error::InvalidArgument(violations)) }

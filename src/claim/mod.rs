@@ -201,6 +201,21 @@ pub enum HeirsError {
     OutOfOrder { positions: Vec<usize>, group: u8, first: u8 },
 }
 
+impl HeirsError {
+    /// What is wrong, in the catalogue.
+    pub fn message(&self) -> crate::messages::Message {
+        match self {
+            HeirsError::Missing => crate::msg!(HEIRS_REQUIRED),
+            HeirsError::OutOfOrder { positions, group, first } => crate::msg!(
+                HEIR_ORDER,
+                positions = format!("{positions:?}"),
+                group = u32::from(*group),
+                first = u32::from(*first)
+            ),
+        }
+    }
+}
+
 /// R2.5: the heirs are all of the first group present.
 pub fn check_heirs(heirs: &[Relationship]) -> Result<(), HeirsError> {
     let first = heirs.iter().map(|r| r.group()).min().ok_or(HeirsError::Missing)?;
@@ -304,14 +319,10 @@ pub fn jkk_claim_lapsed(accident: NaiveDate, today: NaiveDate) -> bool {
 /// which bounds every amount computed from it.
 pub fn check_inability_period(from: NaiveDate, to: NaiveDate) -> Result<(), FieldViolation> {
     if to < from {
-        return Err(FieldViolation::new("accident_costs.unable_to", "RANGE_ORDER", "must not be before unable_from"));
+        return Err(FieldViolation::new("accident_costs.unable_to", crate::msg!(RANGE_ORDER)));
     }
     if jkk_claim_lapsed(from, to) {
-        return Err(FieldViolation::new(
-            "accident_costs.unable_to",
-            "PERIOD_TOO_LONG",
-            "the period of inability to work is at most 5 years (R3.8)",
-        ));
+        return Err(FieldViolation::new("accident_costs.unable_to", crate::msg!(PERIOD_TOO_LONG)));
     }
     Ok(())
 }
@@ -336,7 +347,7 @@ pub fn check_notice_day(occurred_at: DateTime<Utc>, date: NaiveDate, field: &str
     if wib_date(occurred_at) == date {
         Ok(())
     } else {
-        Err(FieldViolation::new(field, "DATE_MISMATCH", format!("must fall on the accident date {date} (WIB)")))
+        Err(FieldViolation::new(field, crate::msg!(DATE_MISMATCH, date = date)))
     }
 }
 
@@ -357,15 +368,9 @@ impl Decision {
             && reason.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
         match (approve, reason.is_empty()) {
             (true, true) => Ok(Decision::Approve),
-            (true, false) => {
-                Err(FieldViolation::new("rejection_reason", "NOT_WITH_APPROVAL", "must be empty to approve"))
-            }
+            (true, false) => Err(FieldViolation::new("rejection_reason", crate::msg!(NOT_WITH_APPROVAL))),
             (false, _) if code => Ok(Decision::Reject(reason.to_owned())),
-            (false, _) => Err(FieldViolation::new(
-                "rejection_reason",
-                "REASON_CODE_FORMAT",
-                "is required to reject: an upper-case code like NOT_WORK_RELATED (1–50 of A-Z, 0-9, _)",
-            )),
+            (false, _) => Err(FieldViolation::new("rejection_reason", crate::msg!(REASON_CODE_FORMAT))),
         }
     }
 
@@ -386,49 +391,32 @@ pub mod refuse {
 
     /// R3.8: the right to claim JKK for an accident on `date` lapsed.
     pub fn jkk_lapsed(date: NaiveDate) -> Refusal {
-        Refusal::new(
-            "R3.8",
-            "JKK_CLAIM_LAPSED",
-            format!("the right to claim JKK for an accident on {date} lapsed 5 years after it"),
-        )
+        Refusal::new("R3.8", crate::msg!(JKK_CLAIM_LAPSED, date = date))
     }
 
     /// R2.6: `action` is not possible in `status`.
     pub fn status(status: Status, action: Action) -> Refusal {
-        Refusal::new(
-            "R2.6",
-            "CLAIM_STATUS",
-            format!("cannot {} a claim that is {}", action.verb(), status.code().to_uppercase()),
-        )
+        Refusal::new("R2.6", crate::msg!(CLAIM_STATUS, action = action.verb(), status = status.code().to_uppercase()))
     }
 
     /// R2.6: a claim is paid once; it was paid on `paid_on` under another reference.
     pub fn paid_under_another_reference(paid_on: Option<NaiveDate>) -> Refusal {
-        Refusal::new(
-            "R2.6",
-            "CLAIM_ALREADY_PAID",
-            format!("the claim was paid on {} under another reference", paid_on.unwrap_or_default()),
-        )
+        Refusal::new("R2.6", crate::msg!(CLAIM_PAID_UNDER_ANOTHER_REFERENCE, date = paid_on.unwrap_or_default()))
     }
 
     /// R2.6: a payment raced another and the store refused the second.
     pub fn already_paid() -> Refusal {
-        Refusal::new("R2.6", "CLAIM_ALREADY_PAID", "the claim is already paid")
+        Refusal::new("R2.6", crate::msg!(CLAIM_ALREADY_PAID))
     }
 
     /// R2: a death benefit is paid once per worker.
     pub fn death_already_claimed() -> Refusal {
-        Refusal::new(
-            "R2",
-            "DEATH_ALREADY_CLAIMED",
-            "a death claim for this worker is already filed (the death benefit is paid once)",
-        )
+        Refusal::new("R2", crate::msg!(DEATH_ALREADY_CLAIMED))
     }
 
     /// R1.5: no benefit without coverage on the event date; the reason travels as `coverage_reason`.
     pub fn not_covered(reason: NotCovered, date: NaiveDate) -> Refusal {
-        let mut refusal =
-            Refusal::new("R1.5", "NOT_COVERED", format!("the worker was not covered on {date}: {}", reason.code()));
+        let mut refusal = Refusal::new("R1.5", crate::msg!(NOT_COVERED, date = date, reason = reason.code()));
         refusal.details.push(("coverage_reason", reason.code().to_owned()));
         refusal
     }
@@ -677,7 +665,7 @@ impl Claim {
     /// the notice, Ok(true) when it repeats the filing that did.
     pub fn completes_notice(&self, nik: &Nik, event: Event) -> Result<bool, Error> {
         if self.worker_nik != *nik || !event.is_jkk() {
-            return Err(Error::invalid("notice_id", "NOTICE_MISMATCH", "is a notice about another worker or event"));
+            return Err(Error::invalid("notice_id", crate::msg!(NOTICE_MISMATCH)));
         }
         match self.status {
             Status::Filed if self.event == event => Ok(true),

@@ -54,11 +54,7 @@ pub async fn file_claim(state: &AppState, caller: &Caller, filing: Filing) -> Re
             (Some((_, recorded)), _) => recorded.clone(),
             (None, Some(certificate)) => certificate.clone(),
             (None, None) => {
-                return Err(Error::invalid(
-                    "death_certificate_number",
-                    "REQUIRED",
-                    "is required when the death was not reported yet",
-                ));
+                return Err(Error::invalid("death_certificate_number", crate::msg!(REQUIRED_CERTIFICATE)));
             }
         };
         worker::service::record_death(&mut w, &worker.nik, filing.date, &certificate, caller.agency_id()).await?;
@@ -223,9 +219,7 @@ pub async fn pay(state: &AppState, caller: &Caller, id: Uuid, payment: Payment) 
     store::pay(&mut w, id, total, &payment.reference, payment.paid_on, caller.agency_id()).await.map_err(|e| {
         match constraint(&e) {
             Some("claim_payments_pkey") => refused(refuse::already_paid()),
-            Some("claim_payments_reference_unique") => {
-                Error::invalid("reference", "REFERENCE_REUSED", "was already used for another claim's payment")
-            }
+            Some("claim_payments_reference_unique") => Error::invalid("reference", crate::msg!(REFERENCE_REUSED_CLAIM)),
             _ => Error::from(e),
         }
     })?;
@@ -326,7 +320,7 @@ fn refused(refusal: Refusal) -> Error {
 }
 
 fn not_funded() -> Error {
-    Error::NotFound("no worker with this identifier among the workers you fund".to_owned())
+    Error::NotFound(crate::msg!(NO_WORKER_IDENTIFIED_FUNDED))
 }
 
 fn viewer(caller: &Caller) -> Viewer {
@@ -344,7 +338,7 @@ fn visible(state: &AppState, caller: &Caller, id: Uuid, row: Option<store::Claim
         Some(row) if caller.scope == Scope::All || row.funder_id == Some(caller.agency_id()) => {
             Ok(open(&state.sealer(), row)?.seen_by(viewer(caller), today()))
         }
-        _ => Err(Error::NotFound(format!("no claim {id} in your view"))),
+        _ => Err(Error::NotFound(crate::msg!(NO_CLAIM_IN_VIEW, id = id.to_string()))),
     }
 }
 
@@ -393,9 +387,9 @@ fn open(sealer: &Sealer, row: store::ClaimRow) -> Result<Claim, Error> {
 /// A claim locked for a change of state until the transaction ends.
 async fn locked(conn: &mut PgConnection, sealer: &Sealer, id: Uuid) -> Result<Claim, Error> {
     if !store::lock(&mut *conn, id).await? {
-        return Err(Error::NotFound(format!("no claim {id}")));
+        return Err(Error::NotFound(crate::msg!(NO_CLAIM, id = id.to_string())));
     }
-    let row = store::get(conn, id).await?.ok_or_else(|| Error::NotFound(format!("no claim {id}")))?;
+    let row = store::get(conn, id).await?.ok_or_else(|| Error::NotFound(crate::msg!(NO_CLAIM, id = id.to_string())))?;
     open(sealer, row)
 }
 
@@ -404,13 +398,13 @@ async fn find_worker(conn: &mut PgConnection, who: &Who) -> Result<store::Worker
         Who::Nik(nik) => (Some(nik), None),
         Who::Number(number) => (None, Some(number)),
     };
-    store::worker(conn, nik, number).await?.ok_or_else(|| Error::NotFound("no worker with this identifier".to_owned()))
+    store::worker(conn, nik, number).await?.ok_or_else(|| Error::NotFound(crate::msg!(NO_WORKER_IDENTIFIED)))
 }
 
 /// The one coverage judgement of the worker on `date`, as VerifyCoverage makes it.
 async fn judged(conn: &mut PgConnection, nik: &Nik, date: NaiveDate) -> Result<Result<Covered, NotCovered>, Error> {
     let Some(row) = coverage::store::worker(&mut *conn, Some(nik.as_str()), None).await? else {
-        return Err(Error::NotFound("no worker with this identifier".to_owned()));
+        return Err(Error::NotFound(crate::msg!(NO_WORKER_IDENTIFIED)));
     };
     let (verdict, _) = coverage::service::judge(conn, &row, date).await?;
     Ok(verdict)

@@ -79,9 +79,7 @@ impl pb::contribution_service_server::ContributionService for ContributionGrpc {
             let worker = if request.worker_nik.is_empty() {
                 Ok(None)
             } else {
-                Nik::parse(&request.worker_nik)
-                    .map(Some)
-                    .map_err(|e| Error::invalid("worker_nik", e.reason(), e.to_string()))
+                Nik::parse(&request.worker_nik).map(Some).map_err(|e| Error::invalid("worker_nik", e.message()))
             };
             let arrears = service::arrears(&self.state, &caller, subsidy, worker).await?;
             Ok(arrears_to_proto(&arrears))
@@ -123,7 +121,7 @@ impl pb::contribution_service_server::ContributionService for ContributionGrpc {
 }
 
 fn month(value: &str) -> Result<Month, Error> {
-    Month::parse(value).map_err(|e| Error::invalid("month", e.reason(), e.to_string()))
+    Month::parse(value).map_err(|e| Error::invalid("month", e.message()))
 }
 
 fn bill_to_proto(bill: &Bill) -> pb::Bill {
@@ -155,15 +153,15 @@ fn parse_payment(request: &pb::RecordPaymentRequest) -> Result<Payment, Error> {
     let amount = match request.amount.as_ref().map(|r| Rupiah::parse(&r.amount)) {
         Some(Ok(amount)) if amount > Rupiah::ZERO => Some(amount),
         Some(Ok(_)) => {
-            violations.push(FieldViolation::new("amount", "AMOUNT_POSITIVE", "must be more than zero"));
+            violations.push(FieldViolation::new("amount", crate::msg!(AMOUNT_POSITIVE)));
             None
         }
         Some(Err(e)) => {
-            violations.push(FieldViolation::new("amount", e.reason(), e.to_string()));
+            violations.push(FieldViolation::new("amount", e.message()));
             None
         }
         None => {
-            violations.push(FieldViolation::new("amount", "REQUIRED", "is required"));
+            violations.push(FieldViolation::new("amount", crate::msg!(REQUIRED)));
             None
         }
     };

@@ -52,8 +52,7 @@ pub fn billable(subsidy: &Subsidy, month: Month) -> Result<(), Error> {
     }
     Err(Error::Refused(vec![Refusal::new(
         "R1.5",
-        "MONTH_OUTSIDE_SUBSIDY",
-        format!("the subsidy funds {} to {}, not {month}", subsidy.first_month, subsidy.last_month),
+        crate::msg!(MONTH_NOT_FUNDED, first = subsidy.first_month, last = subsidy.last_month, month = month),
     )]))
 }
 

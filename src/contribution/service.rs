@@ -59,11 +59,7 @@ pub async fn record_payment(
     )
     .await?;
     if stored.amount != payment.amount || stored.paid_on != payment.paid_on {
-        return Err(Error::invalid(
-            "reference",
-            "REFERENCE_REUSED",
-            "was already recorded for a payment of another amount or date",
-        ));
+        return Err(Error::invalid("reference", crate::msg!(REFERENCE_REUSED)));
     }
     if recorded_now {
         w.emit(NewEvent::payment_recorded(stored.id, subsidy.id));

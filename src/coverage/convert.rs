@@ -17,18 +17,16 @@ pub fn question(request: &pb::VerifyCoverageRequest) -> Result<Question, Error> 
     let number =
         (!request.participant_number.is_empty()).then(|| ParticipantNumber::parse(&request.participant_number));
     match (&nik, &number) {
-        (None, None) | (Some(_), Some(_)) => violations.push(FieldViolation::new(
-            "nik",
-            "IDENTIFIER_REQUIRED",
-            "give exactly one of nik and participant_number",
-        )),
+        (None, None) | (Some(_), Some(_)) => {
+            violations.push(FieldViolation::new("nik", crate::msg!(IDENTIFIER_REQUIRED)))
+        }
         _ => {}
     }
     if let Some(Err(e)) = &nik {
-        violations.push(FieldViolation::new("nik", e.reason(), e.to_string()));
+        violations.push(FieldViolation::new("nik", e.message()));
     }
     if let Some(Err(e)) = &number {
-        violations.push(FieldViolation::new("participant_number", e.reason(), e.to_string()));
+        violations.push(FieldViolation::new("participant_number", e.message()));
     }
     let date = crate::date::field("date", &request.date);
     if let Err(violation) = &date {
@@ -38,11 +36,7 @@ pub fn question(request: &pb::VerifyCoverageRequest) -> Result<Question, Error> 
         Ok(pb::Programme::Jkk) => Some(Programme::Jkk),
         Ok(pb::Programme::Jkm) => Some(Programme::Jkm),
         _ => {
-            violations.push(FieldViolation::new(
-                "programme",
-                "REQUIRED",
-                "is required: PROGRAMME_JKK or PROGRAMME_JKM",
-            ));
+            violations.push(FieldViolation::new("programme", crate::msg!(REQUIRED_PROGRAMME)));
             None
         }
     };

@@ -36,10 +36,9 @@ fn submission(request: &pb::SubmitEnrollmentRequest, prefix: Option<&str>) -> Re
         Err(other) => return Err(other),
     };
     let subsidy_id = Uuid::parse_str(&request.subsidy_id)
-        .map_err(|_| FieldViolation::new("subsidy_id", "ID_FORMAT", "must be the id (UUID) of one of your subsidies"));
-    let nik = Nik::parse(&request.worker_nik).map_err(|e| FieldViolation::new("worker_nik", e.reason(), e.to_string()));
-    let first_month =
-        Month::parse(&request.first_month).map_err(|e| FieldViolation::new("first_month", e.reason(), e.to_string()));
+        .map_err(|_| FieldViolation::new("subsidy_id", crate::msg!(ID_FORMAT_YOUR_SUBSIDY)));
+    let nik = Nik::parse(&request.worker_nik).map_err(|e| FieldViolation::new("worker_nik", e.message()));
+    let first_month = Month::parse(&request.first_month).map_err(|e| FieldViolation::new("first_month", e.message()));
     violations.extend(subsidy_id.as_ref().err().cloned());
     violations.extend(nik.as_ref().err().cloned());
     violations.extend(first_month.as_ref().err().cloned());
@@ -59,7 +58,7 @@ pub fn hand_over(request: &pb::HandOverEnrollmentRequest) -> Result<HandOver, Er
     let request_id = crate::idempotency::parse_request_id(&request.request_id, "request_id")?;
     let enrollment_id = parse_id(&request.enrollment_id, "enrollment_id")?;
     let target_subsidy_id = parse_id(&request.target_subsidy_id, "target_subsidy_id")?;
-    let month = Month::parse(&request.month).map_err(|e| Error::invalid("month", e.reason(), e.to_string()))?;
+    let month = Month::parse(&request.month).map_err(|e| Error::invalid("month", e.message()))?;
     Ok(HandOver { request_id, enrollment_id, target_subsidy_id, month })
 }
 
@@ -67,20 +66,15 @@ pub fn hand_over(request: &pb::HandOverEnrollmentRequest) -> Result<HandOver, Er
 pub fn end(request: &pb::EndEnrollmentRequest) -> Result<(Uuid, Month, EndReason), Error> {
     let mut violations = Vec::new();
     let id = Uuid::parse_str(&request.enrollment_id)
-        .map_err(|_| FieldViolation::new("enrollment_id", "ID_FORMAT", "must be an enrollment id (UUID)"));
-    let month =
-        Month::parse(&request.end_month).map_err(|e| FieldViolation::new("end_month", e.reason(), e.to_string()));
+        .map_err(|_| FieldViolation::new("enrollment_id", crate::msg!(ID_FORMAT_ENROLLMENT)));
+    let month = Month::parse(&request.end_month).map_err(|e| FieldViolation::new("end_month", e.message()));
     let reason = match pb::EndReason::try_from(request.reason) {
         Ok(pb::EndReason::FundingStopped) => Ok(EndReason::FundingStopped),
         Ok(pb::EndReason::MovedAway) => Ok(EndReason::MovedAway),
         Ok(pb::EndReason::Died) => Ok(EndReason::Died),
         Ok(pb::EndReason::Other) => Ok(EndReason::Other),
-        Ok(pb::EndReason::HandedOver) => Err(FieldViolation::new(
-            "reason",
-            "END_REASON_RESERVED",
-            "END_REASON_HANDED_OVER is set by HandOverEnrollment",
-        )),
-        _ => Err(FieldViolation::new("reason", "REQUIRED", "is required")),
+        Ok(pb::EndReason::HandedOver) => Err(FieldViolation::new("reason", crate::msg!(END_REASON_RESERVED))),
+        _ => Err(FieldViolation::new("reason", crate::msg!(REQUIRED))),
     };
     violations.extend(id.as_ref().err().cloned());
     violations.extend(month.as_ref().err().cloned());
@@ -97,17 +91,16 @@ pub fn decision(request: pb::DecideEnrollmentsRequest) -> Result<Decision, Error
     match request.decision {
         Some(Wire::Confirm(c)) => confirm(&c, "confirm."),
         Some(Wire::Refuse(r)) => refuse(&r, "refuse."),
-        None => Err(Error::invalid("decision", "REQUIRED", "is required: confirm or refuse")),
+        None => Err(Error::invalid("decision", crate::msg!(REQUIRED_DECISION))),
     }
 }
 
 /// A confirmation; `prefix` is where its fields sit (`confirm.` in a stream).
 pub fn confirm(request: &pb::ConfirmEnrollmentRequest, prefix: &str) -> Result<Decision, Error> {
-    let id = Uuid::parse_str(&request.enrollment_id).map_err(|_| {
-        FieldViolation::new(format!("{prefix}enrollment_id"), "ID_FORMAT", "must be an enrollment id (UUID)")
-    });
+    let id = Uuid::parse_str(&request.enrollment_id)
+        .map_err(|_| FieldViolation::new(format!("{prefix}enrollment_id"), crate::msg!(ID_FORMAT_ENROLLMENT)));
     let number = ParticipantNumber::parse(&request.participant_number)
-        .map_err(|e| FieldViolation::new(format!("{prefix}participant_number"), e.reason(), e.to_string()));
+        .map_err(|e| FieldViolation::new(format!("{prefix}participant_number"), e.message()));
     let start = crate::date::field(&format!("{prefix}protection_start"), &request.protection_start);
     match (id, number, start) {
         (Ok(id), Ok(number), Ok(start)) => Ok(Decision::Confirm { id, number, start }),
@@ -120,31 +113,22 @@ pub fn confirm(request: &pb::ConfirmEnrollmentRequest, prefix: &str) -> Result<D
 /// A refusal by the insurer; `prefix` is where its fields sit (`refuse.` in a stream).
 pub fn refuse(request: &pb::RefuseEnrollmentRequest, prefix: &str) -> Result<Decision, Error> {
     let mut violations = Vec::new();
-    let id = Uuid::parse_str(&request.enrollment_id).map_err(|_| {
-        FieldViolation::new(format!("{prefix}enrollment_id"), "ID_FORMAT", "must be an enrollment id (UUID)")
-    });
+    let id = Uuid::parse_str(&request.enrollment_id)
+        .map_err(|_| FieldViolation::new(format!("{prefix}enrollment_id"), crate::msg!(ID_FORMAT_ENROLLMENT)));
     let reason = match pb::InsurerRefusal::try_from(request.reason) {
         Ok(pb::InsurerRefusal::AlreadyActiveElsewhere) => Ok(InsurerRefusal::AlreadyActiveElsewhere),
         Ok(pb::InsurerRefusal::DeceasedPerCivilRegistry) => Ok(InsurerRefusal::DeceasedPerCivilRegistry),
         Ok(pb::InsurerRefusal::NikNotFound) => Ok(InsurerRefusal::NikNotFound),
         Ok(pb::InsurerRefusal::Age) => Ok(InsurerRefusal::Age),
         Ok(pb::InsurerRefusal::Other) => Ok(InsurerRefusal::Other),
-        _ => Err(FieldViolation::new(format!("{prefix}reason"), "REQUIRED", "is required")),
+        _ => Err(FieldViolation::new(format!("{prefix}reason"), crate::msg!(REQUIRED))),
     };
     let detail = request.detail.trim();
     if detail.chars().count() > 500 {
-        violations.push(FieldViolation::new(
-            format!("{prefix}detail"),
-            "DETAIL_LENGTH",
-            "must be at most 500 characters",
-        ));
+        violations.push(FieldViolation::new(format!("{prefix}detail"), crate::msg!(DETAIL_LENGTH)));
     }
     if matches!(reason, Ok(InsurerRefusal::Other)) && detail.is_empty() {
-        violations.push(FieldViolation::new(
-            format!("{prefix}detail"),
-            "REQUIRED",
-            "is required when the reason is INSURER_REFUSAL_OTHER",
-        ));
+        violations.push(FieldViolation::new(format!("{prefix}detail"), crate::msg!(REQUIRED_DETAIL)));
     }
     violations.extend(id.as_ref().err().cloned());
     violations.extend(reason.as_ref().err().cloned());
@@ -163,7 +147,7 @@ pub fn filter(request: &pb::ListEnrollmentsRequest) -> Result<Filter, Error> {
     if !request.subsidy_id.is_empty() {
         match Uuid::parse_str(&request.subsidy_id) {
             Ok(id) => filter.subsidy = Some(id),
-            Err(_) => violations.push(FieldViolation::new("subsidy_id", "ID_FORMAT", "must be a subsidy id (UUID)")),
+            Err(_) => violations.push(FieldViolation::new("subsidy_id", crate::msg!(ID_FORMAT_SUBSIDY))),
         }
     }
     filter.status = match pb::EnrollmentStatus::try_from(request.status) {
@@ -174,20 +158,20 @@ pub fn filter(request: &pb::ListEnrollmentsRequest) -> Result<Filter, Error> {
         Ok(pb::EnrollmentStatus::Ended) => Some(Listed::Stored(Status::Ended)),
         Ok(pb::EnrollmentStatus::Lapsed) => Some(Listed::Lapsed),
         Err(_) => {
-            violations.push(FieldViolation::new("status", "ENUM_UNKNOWN", "is not an EnrollmentStatus"));
+            violations.push(FieldViolation::new("status", crate::msg!(ENUM_UNKNOWN_ENROLLMENT_STATUS)));
             None
         }
     };
     if !request.month.is_empty() {
         match Month::parse(&request.month) {
             Ok(month) => filter.month = Some(month),
-            Err(e) => violations.push(FieldViolation::new("month", e.reason(), e.to_string())),
+            Err(e) => violations.push(FieldViolation::new("month", e.message())),
         }
     }
     if !request.area_code.is_empty() {
         match RegionCode::parse(&request.area_code) {
             Ok(area) => filter.area = Some(area),
-            Err(e) => violations.push(FieldViolation::new("area_code", e.reason(), e.to_string())),
+            Err(e) => violations.push(FieldViolation::new("area_code", e.message())),
         }
     }
     if violations.is_empty() { Ok(filter) } else { Err(Error::InvalidArgument(violations)) }

@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    agency::AgencyKind, area::RegionCode, money::Rupiah, month::Month, nik::Nik, quarter::Quarter, subsidy::Subsidy,
+    agency::AgencyKind, area::RegionCode, messages::Message, money::Rupiah, month::Month, nik::Nik, quarter::Quarter,
+    subsidy::Subsidy,
 };
 
 /// PENDING → ACTIVE | REJECTED;  PENDING | ACTIVE → ENDED. (R6.1)
@@ -87,58 +88,52 @@ pub enum EndReason {
 /// covered for it (R1.8 refunds only the months after).
 pub fn check(subsidy: &Subsidy, worker: Option<&WorkerFacts>, first_month: Month) -> Vec<Refusal> {
     let Some(worker) = worker else {
-        let message = "the NIK is not in the registry: register the worker before enrolling them";
-        return vec![Refusal::new("R6.1", "WORKER_NOT_REGISTERED", message)];
+        return vec![Refusal::new("R6.1", crate::msg!(WORKER_NOT_REGISTERED))];
     };
     // A worker outside the subsidy's area is outside the funder's view: nothing else about them (decile, age,
     // death, village) is told, only that they cannot be funded here (R6.3, data minimisation).
     if !subsidy.area.contains(&worker.domicile) {
-        let message = format!("the worker is not domiciled in the subsidy's area {}", subsidy.area);
-        return vec![Refusal::new("R4.3", "OUTSIDE_SUBSIDY_AREA", message)];
+        return vec![Refusal::new("R4.3", crate::msg!(OUTSIDE_SUBSIDY_AREA, area = subsidy.area.to_string()))];
     }
     let mut refusals = Vec::new();
-    let mut refuse = |refused: bool, rule, reason, message: &dyn Fn() -> String| {
+    let mut refuse = |refused: bool, rule, message: &dyn Fn() -> Message| {
         if refused {
-            refusals.push(Refusal::new(rule, reason, message()));
+            refusals.push(Refusal::new(rule, message()));
         }
     };
     let eligibility = &subsidy.eligibility;
     let start = first_month.first_day();
 
     let (first, last) = (subsidy.first_month, subsidy.last_month);
-    refuse(first_month < first, "R1.9", "MONTH_OUTSIDE_SUBSIDY", &|| {
-        format!("{first_month} is before the subsidy's first funded month {first}")
-    });
-    refuse(first_month > last, "R1.9", "MONTH_OUTSIDE_SUBSIDY", &|| {
-        format!("{first_month} is after the subsidy's last funded month {last}")
-    });
+    refuse(first_month < first, "R1.9", &|| crate::msg!(MONTH_BEFORE_SUBSIDY, month = first_month, first = first));
+    refuse(first_month > last, "R1.9", &|| crate::msg!(MONTH_AFTER_SUBSIDY, month = first_month, last = last));
 
     if let Some(died) = worker.date_of_death {
-        refuse(died < start, "R4.3", "WORKER_DECEASED", &|| {
-            format!("the worker died on {died}, before the first funded month {first_month}")
-        });
+        refuse(died < start, "R4.3", &|| crate::msg!(WORKER_DECEASED, died = died, month = first_month));
     }
 
     let max_decile = eligibility.max_decile;
-    refuse(worker.decile > max_decile, "R4.1", "DECILE_TOO_HIGH", &|| {
-        format!("decile {} is above the subsidy's maximum {max_decile}", worker.decile)
+    refuse(worker.decile > max_decile, "R4.1", &|| {
+        crate::msg!(DECILE_TOO_HIGH, decile = u32::from(worker.decile), max = u32::from(max_decile))
     });
     let funded_quarter = Quarter::from_date(start);
     let age_quarters = quarter_index(funded_quarter) - quarter_index(worker.decile_as_of);
     let max_quarters = eligibility.max_decile_age_quarters;
-    refuse(age_quarters > i32::from(max_quarters), "R4.1", "DECILE_STALE", &|| {
-        format!(
-            "the decile is as of {}, more than {max_quarters} quarters before {funded_quarter} (the quarter of \
-             {first_month}): update it from DTSEN",
-            worker.decile_as_of
+    refuse(age_quarters > i32::from(max_quarters), "R4.1", &|| {
+        crate::msg!(
+            DECILE_STALE,
+            as_of = worker.decile_as_of.to_string(),
+            max = u32::from(max_quarters),
+            quarter = funded_quarter.to_string(),
+            month = first_month
         )
     });
 
     // Someone born after the first day is not yet of any age: 0 years.
     let age = start.years_since(worker.birth_date).unwrap_or(0);
     let (min_age, max_age) = (eligibility.min_age, eligibility.max_age);
-    refuse(!(u32::from(min_age)..=u32::from(max_age)).contains(&age), "R4.2", "AGE_OUTSIDE_RANGE", &|| {
-        format!("aged {age} on {start}, outside {min_age}–{max_age}")
+    refuse(!(u32::from(min_age)..=u32::from(max_age)).contains(&age), "R4.2", &|| {
+        crate::msg!(AGE_OUTSIDE_RANGE, age = age, date = start, min = u32::from(min_age), max = u32::from(max_age))
     });
 
     refusals
@@ -369,12 +364,12 @@ impl Refusal {
     /// Another subsidy already pays for the worker in one of the months asked for: one funder per month (R1.9).
     pub fn double_funding(funder_kind: AgencyKind, subsidy_id: Uuid) -> Refusal {
         let funder = match funder_kind {
-            AgencyKind::City => "a city government",
-            AgencyKind::Province => "a province government",
-            AgencyKind::Insurer => "the insurer",
+            AgencyKind::City => crate::msg!(FUNDER_CITY),
+            AgencyKind::Province => crate::msg!(FUNDER_PROVINCE),
+            AgencyKind::Insurer => crate::msg!(FUNDER_INSURER),
         };
-        let message = format!("already funded for an overlapping month by {funder} (subsidy {subsidy_id})");
-        let mut refusal = Refusal::new("R1.9", "DOUBLE_FUNDING", message);
+        let message = crate::msg!(DOUBLE_FUNDING, funder = funder, subsidy = subsidy_id.to_string());
+        let mut refusal = Refusal::new("R1.9", message);
         // What the funder may act on, and nothing personal of the other side.
         let kind = match funder_kind {
             AgencyKind::City => "AGENCY_KIND_CITY",
@@ -389,24 +384,24 @@ impl Refusal {
     /// The funder itself already funds the worker in one of the months asked for (a resubmission under a new
     /// request id): still one funder per month (R1.9), but told as what it is, with the enrollment to look at.
     pub fn already_enrolled_by_you(enrollment_id: Uuid, subsidy_id: Uuid) -> Refusal {
-        let message = format!(
-            "already enrolled by you for an overlapping month (enrollment {enrollment_id} of subsidy {subsidy_id})"
+        let message = crate::msg!(
+            ALREADY_ENROLLED_BY_YOU,
+            enrollment = enrollment_id.to_string(),
+            subsidy = subsidy_id.to_string()
         );
-        let mut refusal = Refusal::new("R1.9", "ALREADY_ENROLLED_BY_YOU", message);
+        let mut refusal = Refusal::new("R1.9", message);
         refusal.details = vec![("enrollment_id", enrollment_id.to_string()), ("subsidy_id", subsidy_id.to_string())];
         refusal
     }
 
     /// The subsidy funds as many workers as its quota allows (R4.4).
     pub fn quota_exhausted(quota: u32) -> Refusal {
-        let message = format!("the subsidy's quota of {quota} workers is reached");
-        Refusal::new("R4.4", "QUOTA_EXHAUSTED", message)
+        Refusal::new("R4.4", crate::msg!(QUOTA_EXHAUSTED, quota = quota))
     }
 
     /// Funding the worker would commit more than the subsidy's budget ceiling (R4.4).
     pub fn budget_exhausted(ceiling: Rupiah) -> Refusal {
-        let message = format!("funding the worker would exceed the subsidy's budget ceiling of Rp{ceiling}");
-        Refusal::new("R4.4", "BUDGET_EXHAUSTED", message)
+        Refusal::new("R4.4", crate::msg!(BUDGET_EXHAUSTED, ceiling = ceiling))
     }
 }
 
@@ -414,37 +409,32 @@ impl Refusal {
     /// An enrollment the store would not insert because another, written meanwhile, funds the worker in one of the
     /// months (R1.9), when that other one cannot be found again.
     pub fn funded_meanwhile() -> Refusal {
-        Refusal::new("R1.9", "DOUBLE_FUNDING", "already funded for an overlapping month by another enrollment")
+        Refusal::new("R1.9", crate::msg!(DOUBLE_FUNDING_OTHER))
     }
 
     /// The insurer decides only pending enrollments (R6.1); `verb` is what it tried, e.g. `confirmed`.
     pub fn not_pending(status: Status, verb: &str) -> Refusal {
-        let message = format!("the enrollment is {status}; only a pending one can be {verb}");
-        Refusal::new("R6.1", "ENROLLMENT_NOT_PENDING", message)
+        Refusal::new("R6.1", crate::msg!(ENROLLMENT_NOT_PENDING, status = status.to_string(), verb = verb))
     }
 
     /// Protection cannot start before the first month funded (R6.1).
     pub fn protection_before_funding(first_month: Month) -> Refusal {
-        let message = format!("protection cannot start before the first funded month {first_month}");
-        Refusal::new("R6.1", "PROTECTION_BEFORE_FUNDING", message)
+        Refusal::new("R6.1", crate::msg!(PROTECTION_BEFORE_FUNDING, month = first_month))
     }
 
     /// One participant number per worker, one worker per participant number (R5.5).
     pub fn participant_number_conflict() -> Refusal {
-        let message = "the participant number belongs to another worker, or this worker already has a different one";
-        Refusal::new("R5.5", "PARTICIPANT_NUMBER_CONFLICT", message)
+        Refusal::new("R5.5", crate::msg!(PARTICIPANT_NUMBER_CONFLICT))
     }
 
     /// Only a pending or active enrollment can end (R6.1).
     pub fn not_open(status: Status) -> Refusal {
-        let message = format!("the enrollment is {status}; only a pending or active one can end");
-        Refusal::new("R6.1", "ENROLLMENT_NOT_OPEN", message)
+        Refusal::new("R6.1", crate::msg!(ENROLLMENT_NOT_OPEN, status = status.to_string()))
     }
 
     /// An enrollment is handed over once; a second hand-over under another request id is refused (R6.1).
     pub fn already_handed_over() -> Refusal {
-        let message = "the enrollment was already handed over under another request id";
-        Refusal::new("R6.1", "ENROLLMENT_ALREADY_HANDED_OVER", message)
+        Refusal::new("R6.1", crate::msg!(ENROLLMENT_ALREADY_HANDED_OVER))
     }
 }
 
@@ -571,6 +561,7 @@ mod tests {
                 reason: "WORKER_NOT_REGISTERED",
                 message: "the NIK is not in the registry: register the worker before enrolling them".into(),
                 details: vec![],
+                localized: crate::msg!(WORKER_NOT_REGISTERED),
             }]
         );
     }
@@ -719,11 +710,15 @@ mod tests {
         );
         check(
             Refusal::quota_exhausted(7_894),
-            ("R4.4", "QUOTA_EXHAUSTED", "the subsidy's quota of 7894 workers is reached"),
+            ("R4.4", "QUOTA_EXHAUSTED", "the subsidy's quota of 7,894 workers is reached"),
         );
         check(
             Refusal::budget_exhausted(Rupiah::from_whole(132_619_200)),
-            ("R4.4", "BUDGET_EXHAUSTED", "funding the worker would exceed the subsidy's budget ceiling of Rp132619200"),
+            (
+                "R4.4",
+                "BUDGET_EXHAUSTED",
+                "funding the worker would exceed the subsidy's budget ceiling of Rp132,619,200",
+            ),
         );
     }
 

@@ -218,7 +218,7 @@ pub async fn decide(
             }
         };
         let Some(row) = rows.get_mut(&decision.id()) else {
-            decided.push(Err(Error::NotFound(format!("no enrollment {}", decision.id()))));
+            decided.push(Err(Error::NotFound(crate::msg!(NO_ENROLLMENT, id = decision.id().to_string()))));
             continue;
         };
         let holder = match &decision {
@@ -277,7 +277,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> Result<View, Er
     let mut read = state.read(caller).await?;
     let row = match store::get(&mut *read, id).await? {
         Some(row) if caller.scope == Scope::All || row.funder_id == caller.agency_id() => row,
-        _ => return Err(Error::NotFound(format!("no enrollment {id} in your view"))),
+        _ => return Err(Error::NotFound(crate::msg!(NO_ENROLLMENT_IN_VIEW, id = id.to_string()))),
     };
     read.touch(&row.worker_nik);
     let active = (row.status == Status::Active).then_some(row.subsidy_id);
@@ -391,11 +391,7 @@ async fn admit_all(
     for (i, submission) in parsed {
         match prior.get(&submission.request_id) {
             Some(p) if p.fingerprint != submission.fingerprint() => {
-                let error = Error::invalid(
-                    field("request_id"),
-                    "REQUEST_ID_REUSED",
-                    "was already used for a different submission",
-                );
+                let error = Error::invalid(field("request_id"), crate::msg!(REQUEST_ID_REUSED));
                 answers[i] = Some(Err(error));
             }
             Some(store::PriorAnswer { enrollment_id: Some(id), .. }) => replayed.push((i, *id)),
@@ -427,8 +423,14 @@ async fn admit_all(
     for (i, submission) in fresh {
         let Some(subsidy) = subsidies.get(&submission.subsidy_id) else {
             let message = match ownership {
-                Ownership::Caller => format!("no subsidy {} of yours ({})", submission.subsidy_id, field("subsidy_id")),
-                Ownership::AnyFunder => format!("no subsidy {} ({})", submission.subsidy_id, field("subsidy_id")),
+                Ownership::Caller => crate::msg!(
+                    NO_SUBSIDY_OF_YOURS,
+                    id = submission.subsidy_id.to_string(),
+                    field = field("subsidy_id")
+                ),
+                Ownership::AnyFunder => {
+                    crate::msg!(NO_SUBSIDY_FIELD, id = submission.subsidy_id.to_string(), field = field("subsidy_id"))
+                }
             };
             answers[i] = Some(Err(Error::NotFound(message)));
             continue;
@@ -546,7 +548,7 @@ async fn prior_enrollment(w: &mut Write, caller: &Caller, request_id: &str) -> R
 async fn lock_own(w: &mut Write, caller: &Caller, id: Uuid) -> Result<Enrollment, Error> {
     match store::lock(w, id).await? {
         Some(row) if row.funder_id == caller.agency_id() => Ok(row),
-        _ => Err(Error::NotFound(format!("no enrollment {id} of yours"))),
+        _ => Err(Error::NotFound(crate::msg!(NO_ENROLLMENT_OF_YOURS, id = id.to_string()))),
     }
 }
 

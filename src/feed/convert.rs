@@ -15,8 +15,7 @@ pub fn kinds(asked: &[i32]) -> Result<Vec<Kind>, Error> {
             Some(kind) => kinds.push(kind),
             None => violations.push(FieldViolation::new(
                 format!("kinds[{i}]"),
-                "EVENT_KIND_UNKNOWN",
-                format!("{value} is not an event kind"),
+                crate::msg!(EVENT_KIND_UNKNOWN, value = value.to_string()),
             )),
         }
     }

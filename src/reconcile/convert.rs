@@ -12,10 +12,10 @@ use crate::{
 /// The first message: the subsidies and the month. Anything else first is INVALID_ARGUMENT for the call.
 pub fn start(message: Option<pb::ReconcileRequest>) -> Result<Start, Error> {
     let Some(pb::reconcile_request::Item::Start(start)) = message.and_then(|m| m.item) else {
-        return Err(Error::invalid("start", "START_FIRST", "the first message must be `start`"));
+        return Err(Error::invalid("start", crate::msg!(START_FIRST)));
     };
     let mut check = Checker::new();
-    check.rule(!start.subsidy_ids.is_empty(), "start.subsidy_ids", "REQUIRED", || "name at least one subsidy".into());
+    check.rule(!start.subsidy_ids.is_empty(), "start.subsidy_ids", || crate::msg!(REQUIRED_SUBSIDIES));
     let mut ids = Vec::new();
     for (i, id) in start.subsidy_ids.iter().enumerate() {
         if let Some(id) = check.collect(parse_id(id, &format!("start.subsidy_ids[{i}]"))) {
@@ -38,11 +38,7 @@ pub fn row(index: u64, message: pb::ReconcileRequest) -> Result<ListRow, Error> 
         Some(pb::reconcile_request::Item::Row(row)) => {
             Ok(ListRow { nik: row.nik, full_name: row.full_name, first_month: row.first_month })
         }
-        _ => Err(Error::invalid(
-            format!("message[{index}]"),
-            "ROW_EXPECTED",
-            "every message after the first must be a `row`",
-        )),
+        _ => Err(Error::invalid(format!("message[{index}]"), crate::msg!(ROW_EXPECTED))),
     }
 }
 

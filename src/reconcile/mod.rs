@@ -83,11 +83,11 @@ pub struct ParsedRow {
 /// Reads one list row; a row with any violation is not looked up.
 pub fn parse_row(row: &ListRow) -> ParsedRow {
     let mut check = Checker::new();
-    let nik = check.take("nik", Nik::parse(row.nik.trim()), |e| e.reason());
+    let nik = check.take("nik", Nik::parse(row.nik.trim()), crate::nik::NikError::message);
     let full_name = if row.full_name.trim().is_empty() {
         None
     } else {
-        check.text("full_name", &row.full_name, MAX_NAME, "NAME_INVALID")
+        check.text("full_name", &row.full_name, MAX_NAME, crate::messages::Code::NAME_INVALID)
     };
     let first_month = match row.first_month.trim() {
         "" => None,

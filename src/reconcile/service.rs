@@ -60,11 +60,11 @@ where
         subsidies.push(subsidy::service::visible(state, caller, *id).await?.subsidy);
     }
     let Some(first) = subsidies.first() else {
-        return Err(Error::invalid("start.subsidy_ids", "REQUIRED", "name at least one subsidy"));
+        return Err(Error::invalid("start.subsidy_ids", crate::msg!(REQUIRED_SUBSIDIES)));
     };
     let (funder, funder_kind) = (first.funder_id, first.funder_kind);
     if subsidies.iter().any(|s| s.funder_id != funder) {
-        return Err(Error::invalid("start.subsidy_ids", "SUBSIDIES_OF_ONE_FUNDER", "name subsidies of one funder"));
+        return Err(Error::invalid("start.subsidy_ids", crate::msg!(SUBSIDIES_OF_ONE_FUNDER)));
     }
     let today = today();
     let month = start.month.unwrap_or_else(|| Month::of(today));

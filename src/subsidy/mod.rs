@@ -15,6 +15,7 @@ use crate::{
     agency::{Agency, AgencyKind},
     area::{AreaCodeError, AreaLevel, RegionCode},
     error::FieldViolation,
+    messages::{Code, Message},
     money::Rupiah,
     month::Month,
     validate::Checker,
@@ -160,35 +161,39 @@ impl Subsidy {
     pub fn parse(input: SubsidyInput, id: Uuid, funder: &Agency) -> Result<Subsidy, Vec<FieldViolation>> {
         let mut c = Checker::new();
 
-        let name = c.bounded_text("name", &input.name, 200, "NAME_LENGTH", "NAME_CONTROL_CHARS");
-        let legal_basis =
-            c.bounded_text("legal_basis", &input.legal_basis, 300, "LEGAL_BASIS_LENGTH", "LEGAL_BASIS_CONTROL_CHARS");
+        let name = c.bounded_text("name", &input.name, 200, Code::NAME_LENGTH, Code::NAME_CONTROL_CHARS);
+        let legal_basis = c.bounded_text(
+            "legal_basis",
+            &input.legal_basis,
+            300,
+            Code::LEGAL_BASIS_LENGTH,
+            Code::LEGAL_BASIS_CONTROL_CHARS,
+        );
         let area = c.area(&input.area_code, funder);
         let first_month = c.required_month("first_month", &input.first_month);
         let last_month = c.required_month("last_month", &input.last_month).filter(|&last| {
             let Some(first) = first_month else { return true };
-            c.rule(last >= first, "last_month", "MONTH_ORDER", || format!("must not be before the first month {first}"))
-                && c.rule(first.months_until(last) < Subsidy::MAX_MONTHS, "last_month", "MONTH_SPAN", || {
+            c.rule(last >= first, "last_month", || crate::msg!(MONTH_ORDER, first = first))
+                && c.rule(first.months_until(last) < Subsidy::MAX_MONTHS, "last_month", || {
                     let months = first.months_until(last) + 1;
-                    format!("a subsidy may span at most {} months; {first} to {last} is {months}", Subsidy::MAX_MONTHS)
+                    crate::msg!(MONTH_SPAN, max = Subsidy::MAX_MONTHS, first = first, last = last, months = months)
                 })
         });
-        let quota = c.rule((1..=Subsidy::MAX_QUOTA).contains(&input.quota), "quota", "QUOTA_RANGE", || {
-            format!("must be from 1 to {} workers, got {}", Subsidy::MAX_QUOTA, input.quota)
+        let quota = c.rule((1..=Subsidy::MAX_QUOTA).contains(&input.quota), "quota", || {
+            crate::msg!(QUOTA_RANGE, max = Subsidy::MAX_QUOTA, quota = input.quota)
         });
         let quota = quota.then_some(input.quota);
         let budget_ceiling = c.given("budget_ceiling", &input.budget_ceiling).and_then(|s| {
             let amount = c.money("budget_ceiling", s)?;
             let positive = amount > Rupiah::ZERO;
-            c.rule(positive, "budget_ceiling", "BUDGET_CEILING_ZERO", || "must be more than zero".into())
-                .then_some(amount)
+            c.rule(positive, "budget_ceiling", || crate::msg!(BUDGET_CEILING_ZERO)).then_some(amount)
         });
         let defaults = Contribution::default();
         let jkk = c.money_or("contribution.jkk", &input.jkk, defaults.jkk);
         let jkm = c.money_or("contribution.jkm", &input.jkm, defaults.jkm);
         let contribution = jkk.zip(jkm).map(|(jkk, jkm)| Contribution { jkk, jkm }).filter(|contribution| {
             let positive = contribution.total() > Rupiah::ZERO;
-            c.rule(positive, "contribution", "CONTRIBUTION_ZERO", || "JKK + JKM must be more than zero".into())
+            c.rule(positive, "contribution", || crate::msg!(CONTRIBUTION_ZERO))
         });
         let eligibility = c.eligibility(&input);
 
@@ -229,7 +234,7 @@ impl Subsidy {
 trait SubsidyFields {
     fn area(&mut self, value: &str, funder: &Agency) -> Option<RegionCode>;
     fn eligibility(&mut self, input: &SubsidyInput) -> Option<Eligibility>;
-    fn bounded(&mut self, field: &str, value: u32, max: u8, reason: &'static str, what: &str) -> Option<u8>;
+    fn bounded(&mut self, field: &str, value: u32, max: u8, code: Code) -> Option<u8>;
 }
 
 impl SubsidyFields for Checker {
@@ -237,19 +242,16 @@ impl SubsidyFields for Checker {
     fn area(&mut self, value: &str, funder: &Agency) -> Option<RegionCode> {
         const FIELD: &str = "area_code";
         let can_fund = matches!(funder.kind, AgencyKind::City | AgencyKind::Province);
-        let description = || "the insurer cannot fund a subsidy; only a city or province government can".into();
-        if !self.rule(can_fund, FIELD, "FUNDER_KIND", description) {
+        if !self.rule(can_fund, FIELD, || crate::msg!(FUNDER_KIND)) {
             return None;
         }
         let value = self.given(FIELD, value)?;
-        let area =
-            RegionCode::parse(value).map_err(|e: AreaCodeError| self.rule(false, FIELD, e.reason(), || e.to_string()));
+        let area = RegionCode::parse(value).map_err(|e: AreaCodeError| self.rule(false, FIELD, || e.message()));
         let area = area.ok()?;
         let level = area.level();
         let fundable = matches!(level, AreaLevel::Regency | AreaLevel::Province);
-        let description =
-            || format!("{area} is a {level} code; a subsidy covers a regency or province, e.g. 32.71 or 32");
-        if !self.rule(fundable, FIELD, "AREA_CODE_LEVEL", description) {
+        let message = || crate::msg!(AREA_CODE_LEVEL_SUBSIDY, area = area.to_string(), level = level.message());
+        if !self.rule(fundable, FIELD, message) {
             return None;
         }
         let inside = match (&funder.region, funder.kind) {
@@ -257,14 +259,16 @@ impl SubsidyFields for Checker {
             (Some(region), _) => region.contains(&area),
             (None, _) => false,
         };
-        let description = || match (&funder.region, funder.kind) {
+        let message = || match (&funder.region, funder.kind) {
             (Some(region), AgencyKind::City) => {
-                format!("{area} is outside the funder's area: a city funds only its own ({region})")
+                crate::msg!(AREA_OUTSIDE_CITY, area = area.to_string(), region = region.to_string())
             }
-            (Some(region), _) => format!("{area} is outside the funder's province {region}"),
-            (None, _) => format!("{area} is outside the funder's area: the funder has none"),
+            (Some(region), _) => {
+                crate::msg!(AREA_OUTSIDE_PROVINCE, area = area.to_string(), region = region.to_string())
+            }
+            (None, _) => crate::msg!(AREA_OUTSIDE_NONE, area = area.to_string()),
         };
-        self.rule(inside, FIELD, "AREA_OUTSIDE_FUNDER", description).then_some(area)
+        self.rule(inside, FIELD, message).then_some(area)
     }
 
     fn eligibility(&mut self, input: &SubsidyInput) -> Option<Eligibility> {
@@ -272,29 +276,19 @@ impl SubsidyFields for Checker {
         let or_default = |value: u32, default: u8| if value == 0 { u32::from(default) } else { value };
 
         let max_decile = or_default(input.max_decile, defaults.max_decile);
-        let max_decile =
-            self.bounded("eligibility.max_decile", max_decile, 10, "DECILE_RANGE", "a decile from 1 to 10");
+        let max_decile = self.bounded("eligibility.max_decile", max_decile, 10, Code::BOUNDED_DECILE);
         let min_age = or_default(input.min_age, defaults.min_age);
-        let min_age =
-            self.bounded("eligibility.min_age", min_age, Subsidy::MAX_AGE, "AGE_RANGE", "an age of at most 100");
+        let min_age = self.bounded("eligibility.min_age", min_age, Subsidy::MAX_AGE, Code::BOUNDED_AGE);
         let max_age = or_default(input.max_age, defaults.max_age);
-        let max_age =
-            self.bounded("eligibility.max_age", max_age, Subsidy::MAX_AGE, "AGE_RANGE", "an age of at most 100");
+        let max_age = self.bounded("eligibility.max_age", max_age, Subsidy::MAX_AGE, Code::BOUNDED_AGE);
         let min_age = min_age.filter(|&min| {
             let Some(max) = max_age else { return true };
-            self.rule(min <= max, "eligibility.min_age", "AGE_RANGE", || {
-                format!("must not be above the maximum age {max}")
-            })
+            self.rule(min <= max, "eligibility.min_age", || crate::msg!(AGE_ORDER, max = u32::from(max)))
         });
         let quarters = or_default(input.max_decile_age_quarters, defaults.max_decile_age_quarters);
         let max_quarters = Subsidy::MAX_DECILE_AGE_QUARTERS;
-        let quarters = self.bounded(
-            "eligibility.max_decile_age_quarters",
-            quarters,
-            max_quarters,
-            "DECILE_AGE_RANGE",
-            "at most 20 quarters (5 years)",
-        );
+        let quarters =
+            self.bounded("eligibility.max_decile_age_quarters", quarters, max_quarters, Code::DECILE_AGE_RANGE);
 
         Some(Eligibility {
             max_decile: max_decile?,
@@ -304,9 +298,10 @@ impl SubsidyFields for Checker {
         })
     }
 
-    fn bounded(&mut self, field: &str, value: u32, max: u8, reason: &'static str, what: &str) -> Option<u8> {
+    /// `code`'s messages say `{value}`.
+    fn bounded(&mut self, field: &str, value: u32, max: u8, code: Code) -> Option<u8> {
         let bounded = u8::try_from(value).ok().filter(|&v| v <= max);
-        self.rule(bounded.is_some(), field, reason, || format!("must be {what}, got {value}"));
+        self.rule(bounded.is_some(), field, || Message::new(code).arg("value", value));
         bounded
     }
 }
@@ -553,7 +548,7 @@ mod tests {
             [
                 "32.01 is outside the funder's area: a city funds only its own (32.71)",
                 "a subsidy may span at most 120 months; 2025-09 to 2035-12 is 124",
-                "must be from 1 to 10000000 workers, got 0",
+                "must be from 1 to 10,000,000 workers, got 0",
                 "must have at most 2 decimal places (sen), like 16800.50",
                 "must not be above the maximum age 60",
             ]

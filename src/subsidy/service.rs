@@ -26,11 +26,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: SubsidyInput, requ
     let subsidy = Subsidy::parse(input, Uuid::new_v4(), &caller.agency).map_err(refusal)?;
     let mut w = state.write(caller).await?;
     if !area::store::exists(&mut *w, &subsidy.area).await? {
-        return Err(Error::invalid(
-            "subsidy.area_code",
-            "AREA_UNKNOWN",
-            format!("area {} is not in the Kemendagri area list", subsidy.area),
-        ));
+        return Err(Error::invalid("subsidy.area_code", crate::msg!(AREA_UNKNOWN, area = subsidy.area.to_string())));
     }
     let id = store::insert(&mut w, &subsidy, request_id).await?;
     let row = store::get(&mut *w, id).await?.ok_or_else(|| Error::internal(anyhow::anyhow!("subsidy vanished")))?;
@@ -43,7 +39,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: SubsidyInput, requ
 pub async fn visible(state: &AppState, caller: &Caller, id: Uuid) -> Result<Stored, Error> {
     match store::get(&state.pool, id).await? {
         Some(row) if caller.scope == Scope::All || row.funder_id == caller.agency_id() => stored(row),
-        _ => Err(Error::NotFound(format!("no subsidy {id} in your view"))),
+        _ => Err(Error::NotFound(crate::msg!(NO_SUBSIDY_IN_VIEW, id = id.to_string()))),
     }
 }
 
@@ -116,10 +112,9 @@ fn stored(row: store::SubsidyRow) -> Result<Stored, Error> {
 /// answered as every other one; anything else is an invalid argument under `subsidy`.
 fn refusal(violations: Vec<FieldViolation>) -> Error {
     match violations.iter().find(|v| v.reason == "AREA_OUTSIDE_FUNDER") {
-        Some(outside) => Error::PermissionDenied {
-            reason: "OUTSIDE_AGENCY_AREA",
-            message: format!("subsidy.area_code: {}", outside.description),
-        },
+        Some(outside) => {
+            Error::PermissionDenied(crate::msg!(OUTSIDE_AGENCY_AREA_SUBSIDY, detail = outside.message.clone()))
+        }
         None => Error::InvalidArgument(violations.into_iter().map(|v| v.nested("subsidy")).collect()),
     }
 }

@@ -127,7 +127,7 @@ pub fn row_response(index: u64, client_ref: String, result: Upserted) -> pb::Ups
 pub fn death_report(request: &pb::ReportDeathRequest) -> Result<DeathReport, Error> {
     let mut violations = Vec::new();
     let nik = super::Nik::parse(&request.worker_nik)
-        .map_err(|e| violations.push(FieldViolation::new("worker_nik", e.reason(), e.to_string())))
+        .map_err(|e| violations.push(FieldViolation::new("worker_nik", e.message())))
         .ok();
     let died: Option<NaiveDate> = match crate::date::not_after("date_of_death", &request.date_of_death, today()) {
         Ok(date) => Some(date),
@@ -138,11 +138,7 @@ pub fn death_report(request: &pb::ReportDeathRequest) -> Result<DeathReport, Err
     };
     let certificate = request.certificate_number.trim();
     if !crate::validate::printable(certificate, 100) {
-        violations.push(FieldViolation::new(
-            "certificate_number",
-            "CERTIFICATE_FORMAT",
-            "must be the death certificate number: 1–100 printable characters",
-        ));
+        violations.push(FieldViolation::new("certificate_number", crate::msg!(CERTIFICATE_FORMAT_DEATH)));
     }
     match (nik, died) {
         (Some(nik), Some(died)) if violations.is_empty() => {
@@ -179,7 +175,7 @@ pub fn list_filter(request: &pb::ListWorkersRequest) -> Result<ListFilter, Error
         match RegionCode::parse(&request.area_code) {
             Ok(area) => Some(area),
             Err(e) => {
-                violations.push(FieldViolation::new("area_code", e.reason(), e.to_string()));
+                violations.push(FieldViolation::new("area_code", e.message()));
                 None
             }
         }
@@ -188,11 +184,7 @@ pub fn list_filter(request: &pb::ListWorkersRequest) -> Result<ListFilter, Error
         0 => None,
         d @ 1..=10 => Some(d as i16),
         d => {
-            violations.push(FieldViolation::new(
-                "max_decile",
-                "DECILE_RANGE",
-                format!("decile {d} is not valid (1–10, or 0 for no limit)"),
-            ));
+            violations.push(FieldViolation::new("max_decile", crate::msg!(DECILE_RANGE_FILTER, decile = d)));
             None
         }
     };

@@ -79,7 +79,7 @@ impl pb::worker_service_server::WorkerService for WorkerGrpc {
         let caller = self.state.authorize(&request, Rpc::GetWorker).await?;
         let nik = request.into_inner().nik;
         let result = async {
-            let nik = Nik::parse(&nik).map_err(|e| Error::invalid("nik", e.reason(), e.to_string()))?;
+            let nik = Nik::parse(&nik).map_err(|e| Error::invalid("nik", e.message()))?;
             let stored = service::get(&self.state, &caller, &nik).await?;
             Ok(pb::GetWorkerResponse { worker: Some(convert::to_proto(stored)) })
         }

@@ -23,6 +23,7 @@ use crate::{
     area::{AreaCodeError, AreaLevel, RegionCode},
     date::DateError,
     error::FieldViolation,
+    messages::Code,
     validate::{Checker, bounded_text},
 };
 
@@ -155,6 +156,18 @@ pub struct Worker {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("decile {0} is not valid (1–10)")]
 pub struct DecileError(pub u32);
+
+impl PhoneError {
+    /// What is wrong, in the catalogue.
+    pub fn message(&self) -> crate::messages::Message {
+        match self {
+            PhoneError::Characters => crate::msg!(PHONE_CHARACTERS),
+            PhoneError::Prefix => crate::msg!(PHONE_PREFIX),
+            PhoneError::TrunkZero => crate::msg!(PHONE_TRUNK_ZERO),
+            PhoneError::Length(n) => crate::msg!(PHONE_LENGTH, count = *n),
+        }
+    }
+}
 
 /// Why a phone number was refused. The number itself is personal data and is not repeated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -317,49 +330,54 @@ impl Worker {
     pub fn parse(input: WorkerInput, today: NaiveDate) -> Result<Worker, Vec<FieldViolation>> {
         let mut c = Checker::new();
 
-        let nik = c.given("nik", &input.nik).and_then(|s| c.take("nik", Nik::parse(s), NikError::reason));
+        let nik = c.given("nik", &input.nik).and_then(|s| c.take("nik", Nik::parse(s), NikError::message));
         let full_name =
-            c.text_parsed("full_name", FullName::parse(&input.full_name), "NAME_LENGTH", "NAME_CONTROL_CHARS");
+            c.text_parsed("full_name", FullName::parse(&input.full_name), Code::NAME_LENGTH, Code::NAME_CONTROL_CHARS);
         let birth_date = c.given("birth_date", &input.birth_date).and_then(|s| {
             // The date parser's lower bound is this field's own rule, with its own reason.
             let too_early = crate::date::parse(s) == Err(DateError::OutOfRange) && s < "1900";
-            c.rule(!too_early, "birth_date", "BIRTH_DATE_TOO_EARLY", || "must not be before 1900-01-01".into());
+            c.rule(!too_early, "birth_date", || crate::msg!(BIRTH_DATE_TOO_EARLY));
             if too_early { None } else { c.past_date("birth_date", s, today) }
         });
         let sex = c.present("sex", input.sex);
         let domicile = c.given("domicile_village_code", &input.domicile_village_code).and_then(|s| {
             let parsed = RegionCode::parse_at(s, AreaLevel::Village);
-            c.take("domicile_village_code", parsed, AreaCodeError::reason)
+            c.take("domicile_village_code", parsed, AreaCodeError::message)
         });
         let occupation = c.present("occupation", input.occupation);
         let occupation_detail = match bounded_text(&input.occupation_detail, 100) {
             Err(TextError::Empty) if occupation == Some(Occupation::Other) => {
-                let description = "is required when the occupation is other: say what the work is";
-                c.violation("occupation_detail", "OCCUPATION_DETAIL_REQUIRED", description);
+                c.violation("occupation_detail", crate::msg!(OCCUPATION_DETAIL_REQUIRED));
                 None
             }
             Err(TextError::Empty) => Some(None),
             detail => c
-                .text_parsed("occupation_detail", detail, "OCCUPATION_DETAIL_LENGTH", "OCCUPATION_DETAIL_CONTROL_CHARS")
+                .text_parsed(
+                    "occupation_detail",
+                    detail,
+                    Code::OCCUPATION_DETAIL_LENGTH,
+                    Code::OCCUPATION_DETAIL_CONTROL_CHARS,
+                )
                 .map(Some),
         };
-        let decile = c.take("welfare.decile", Decile::new(input.decile), |_| "DECILE_RANGE");
+        let decile = c.take("welfare.decile", Decile::new(input.decile), |e| crate::msg!(DECILE_RANGE, decile = e.0));
         let source = c.text_parsed(
             "welfare.source",
             bounded_text(&input.decile_source, 50),
-            "SOURCE_LENGTH",
-            "SOURCE_CONTROL_CHARS",
+            Code::SOURCE_LENGTH,
+            Code::SOURCE_CONTROL_CHARS,
         );
         let as_of = c.given("welfare.as_of_quarter", &input.decile_as_of_quarter).and_then(|s| {
-            let quarter = c.take("welfare.as_of_quarter", Quarter::parse(s), |_| "QUARTER_FORMAT")?;
+            let quarter = c.take("welfare.as_of_quarter", Quarter::parse(s), QuarterError::message)?;
             let current = Quarter::from_date(today);
-            let description = || format!("{quarter} is after the current quarter ({current})");
-            c.rule(quarter <= current, "welfare.as_of_quarter", "QUARTER_IN_FUTURE", description).then_some(quarter)
+            let message =
+                || crate::msg!(QUARTER_IN_FUTURE, quarter = quarter.to_string(), current = current.to_string());
+            c.rule(quarter <= current, "welfare.as_of_quarter", message).then_some(quarter)
         });
         let phone = if blank(&input.phone) {
             Some(None)
         } else {
-            c.take("phone", Phone::parse(&input.phone), |_| "PHONE_FORMAT").map(Some)
+            c.take("phone", Phone::parse(&input.phone), PhoneError::message).map(Some)
         };
         let date_of_death = if blank(&input.date_of_death) {
             Some(None)
@@ -367,8 +385,8 @@ impl Worker {
             c.past_date("date_of_death", &input.date_of_death, today).and_then(|death| {
                 // With no valid birth date, only the death date's own rules can be checked.
                 let born = birth_date.unwrap_or(NaiveDate::MIN);
-                let description = || format!("must not be before the birth date ({born})");
-                c.rule(death >= born, "date_of_death", "DEATH_BEFORE_BIRTH", description).then_some(Some(death))
+                let message = || crate::msg!(DEATH_BEFORE_BIRTH_DATE, born = born);
+                c.rule(death >= born, "date_of_death", message).then_some(Some(death))
             })
         };
 

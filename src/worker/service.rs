@@ -83,8 +83,7 @@ pub async fn upsert(
         let unknown_village = unknown_village.then(|| {
             FieldViolation::new(
                 "domicile_village_code",
-                "AREA_UNKNOWN",
-                format!("village {village} is not in the Kemendagri area list"),
+                crate::msg!(AREA_UNKNOWN_VILLAGE, village = village.to_string()),
             )
         });
         let refusal = match parsed {
@@ -113,12 +112,8 @@ pub async fn upsert(
         for (i, worker) in group {
             match domiciles.get(worker.nik.as_str()) {
                 Some(current) if !covers_village(caller, current) => {
-                    results[i] = Some(Upserted::Refused(Error::PermissionDenied {
-                        reason: "WORKER_REGISTERED_ELSEWHERE",
-                        message: "this worker is registered as domiciled outside your area; a move between areas is \
-                                  recorded by an agency that governs both"
-                            .to_owned(),
-                    }));
+                    results[i] =
+                        Some(Upserted::Refused(Error::PermissionDenied(crate::msg!(WORKER_REGISTERED_ELSEWHERE))));
                 }
                 _ => writable.push((i, worker)),
             }
@@ -155,7 +150,7 @@ pub async fn get(state: &AppState, caller: &Caller, nik: &Nik) -> Result<StoredW
     let visible = match store::get(&mut *read, nik.as_str()).await? {
         Some(w) if covers_village(caller, &w.domicile_village_code) => w,
         // A worker outside the caller's view is answered as absent: existence is personal data too.
-        _ => return Err(Error::NotFound("no worker with this NIK in your view".to_owned())),
+        _ => return Err(Error::NotFound(crate::msg!(NO_WORKER_IN_VIEW))),
     };
     read.touch(nik);
     read.finish().await?;
@@ -206,10 +201,10 @@ pub async fn report_death(state: &AppState, caller: &Caller, report: DeathReport
     };
     let worker = match worker {
         Some(worker) if visible => worker,
-        _ => return Err(Error::NotFound("no worker with this NIK among the workers you fund".to_owned())),
+        _ => return Err(Error::NotFound(crate::msg!(NO_WORKER_FUNDED))),
     };
     if died < worker.birth_date {
-        return Err(Error::invalid("date_of_death", "DEATH_BEFORE_BIRTH", "must not be before the birth date"));
+        return Err(Error::invalid("date_of_death", crate::msg!(DEATH_BEFORE_BIRTH)));
     }
     let Death { recorded, now, changed, refunds } =
         record_death(&mut w, &nik, died, &certificate, caller.agency_id()).await?;
@@ -256,11 +251,7 @@ pub async fn record_death(
     if recorded.date_of_death != died || recorded.certificate_number != certificate {
         return Err(Error::Refused(vec![Refusal::new(
             "R2",
-            "DEATH_ALREADY_REPORTED",
-            format!(
-                "a death on {} with another certificate or date is already recorded for this worker",
-                recorded.date_of_death
-            ),
+            crate::msg!(DEATH_ALREADY_REPORTED, date = recorded.date_of_death),
         )]));
     }
     // A resend ends and refunds nothing more: the first report left nothing to end.
@@ -297,10 +288,12 @@ fn invalid(violations: Vec<FieldViolation>, prefix: &str) -> Error {
 
 fn outside_area(caller: &Caller, area: &RegionCode) -> Error {
     let region = caller.agency.region.as_ref().map_or("none", RegionCode::as_str);
-    Error::PermissionDenied {
-        reason: "OUTSIDE_AGENCY_AREA",
-        message: format!("village {area} is outside the area of {} ({region})", caller.agency.name),
-    }
+    Error::PermissionDenied(crate::msg!(
+        OUTSIDE_AGENCY_AREA,
+        village = area.as_str(),
+        agency = caller.agency.name.as_str(),
+        region = region
+    ))
 }
 
 fn covers_village(caller: &Caller, village: &str) -> bool {

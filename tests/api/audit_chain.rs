@@ -125,6 +125,7 @@ async fn an_untouched_chain_verifies_and_a_row_changed_removed_or_inserted_in_sq
         agency_id: None,
         method: "/lindung.v1.WorkerService/GetWorker".into(),
         request_id: "forged".into(),
+        correlation_id: None,
         outcome: "OK".into(),
         subject: None,
     };

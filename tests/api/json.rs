@@ -221,3 +221,45 @@ async fn every_answer_echoes_the_correlation_id_and_says_how_long_lindung_took()
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_correlation_id_goes_into_the_audit_trail_and_a_malformed_one_is_refused_by_name() {
+    let app = TestApp::spawn().await;
+    let auth = format!("authorization: Bearer {}", app.keys.bogor);
+    let call = |method: &'static str, correlation: String, body: &'static str| {
+        let url = format!("http://{}/lindung.v1.{method}", app.addr);
+        let auth = auth.clone();
+        async move {
+            let header = format!("x-correlation-id: {correlation}");
+            let args = ["-H", "content-type: application/json", "-H", &header, "-H", &auth, "--data-binary", body];
+            curl(&[&args[..], &[url.as_str()]].concat()).await
+        }
+    };
+
+    // A look-up that finds no one is a refusal, and is audited with the client's id.
+    let missing = call("WorkerService/GetWorker", "SPM-2025-10-0042".into(), r#"{"nik": "3271014505900001"}"#).await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let listed = call("AuditService/ListAuditRecords", "SPM-2025-10-0043".into(), "{}").await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let records: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
+    let looked_up = records["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == "/lindung.v1.WorkerService/GetWorker")
+        .unwrap_or_else(|| panic!("the look-up is audited: {}", listed.body));
+    assert_eq!(looked_up["correlationId"], "SPM-2025-10-0042", "{looked_up}");
+    let kept: i64 = sqlx::query_scalar("select count(*) from audit_log where correlation_id = 'SPM-2025-10-0042'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+
+    for bad in ["two words".to_owned(), "x".repeat(129)] {
+        let refused = call("WorkerService/GetWorker", bad.clone(), r#"{"nik": "3271014505900001"}"#).await;
+        assert_eq!(refused.status, 400, "{bad}: {}", refused.body);
+        assert!(refused.body.contains("x-correlation-id"), "{}", refused.body);
+        assert!(refused.body.contains("CORRELATION_ID_FORMAT"), "{}", refused.body);
+    }
+    app.stop().await;
+}

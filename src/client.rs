@@ -1,0 +1,190 @@
+//! The client commands (`lindung workers import …`): an edge of lindung that talks to a running server over gRPC with
+//! the generated clients, as any agency's system would, and never touches the store. Rows are checked with the
+//! domain's own parsers, so a rule lives once.
+
+pub mod report;
+pub mod sheet;
+pub mod workers;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use tonic::{
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::{Certificate, Channel, ClientTlsConfig, Endpoint},
+};
+
+use crate::config::ServerArgs;
+
+/// The language a refusal is asked in: Bahasa Indonesia beside the English status message.
+pub const ACCEPT_LANGUAGE: &str = "id, en;q=0.8";
+
+/// A channel whose every call carries the agency's key and asks for messages in Bahasa Indonesia.
+pub type Authed = InterceptedService<Channel, CallHeaders>;
+
+/// Adds `authorization: Bearer …` and `accept-language` to every call.
+#[derive(Clone)]
+pub struct CallHeaders {
+    bearer: MetadataValue<Ascii>,
+    language: MetadataValue<Ascii>,
+}
+
+impl Interceptor for CallHeaders {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.bearer.clone());
+        request.metadata_mut().insert("accept-language", self.language.clone());
+        Ok(request)
+    }
+}
+
+/// Connects to `--server` (TLS when it is `https://`, trusting `--ca-cert` or the system's roots) with `--key`.
+pub async fn connect(args: &ServerArgs) -> anyhow::Result<Authed> {
+    let key = args.key.as_ref().context("an API key is needed: give --key or set LINDUNG_KEY")?;
+    let bearer = format!("Bearer {}", key.expose_secret()).parse().context("--key is not a valid header value")?;
+    let mut endpoint =
+        Endpoint::from_shared(args.server.clone()).with_context(|| format!("--server {}", args.server))?;
+    if args.server.starts_with("https://") {
+        let mut tls = ClientTlsConfig::new();
+        tls = match &args.ca_cert {
+            Some(path) => {
+                let pem = std::fs::read(path).with_context(|| format!("reading --ca-cert {}", path.display()))?;
+                tls.ca_certificate(Certificate::from_pem(pem))
+            }
+            None => tls.with_native_roots(),
+        };
+        endpoint = endpoint.tls_config(tls).context("TLS configuration")?;
+    }
+    let channel = endpoint.connect().await.with_context(|| format!("cannot reach the server at {}", args.server))?;
+    let headers = CallHeaders { bearer, language: MetadataValue::from_static(ACCEPT_LANGUAGE) };
+    Ok(InterceptedService::new(channel, headers))
+}
+
+/// Why a row was refused, as a clerk reads it: the stable reason code, and the message in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: String,
+    pub message_en: String,
+    /// Bahasa Indonesia when the server sent it (`google.rpc.LocalizedMessage`), else the English text.
+    pub message_id: String,
+}
+
+impl Refusal {
+    /// Reads a row's `google.rpc.Status`: the reason of its `ErrorInfo`, else of its field violations; the
+    /// Indonesian message of its `LocalizedMessage`, else of its field violations' localized messages.
+    pub fn from_status(status: &tonic_types::pb::Status) -> Refusal {
+        use prost::Message;
+        let mut reason = None;
+        let mut localized = None;
+        let mut field_reasons = Vec::new();
+        let mut field_localized = Vec::new();
+        for any in &status.details {
+            let name = any.type_url.rsplit('/').next().unwrap_or_default();
+            match name {
+                "google.rpc.ErrorInfo" => {
+                    if let Ok(info) = tonic_types::pb::ErrorInfo::decode(any.value.as_slice()) {
+                        reason = Some(info.reason);
+                    }
+                }
+                "google.rpc.LocalizedMessage" => {
+                    if let Ok(m) = tonic_types::pb::LocalizedMessage::decode(any.value.as_slice())
+                        && m.locale.starts_with("id")
+                    {
+                        localized = Some(m.message);
+                    }
+                }
+                "google.rpc.BadRequest" => {
+                    if let Ok(bad) = tonic_types::pb::BadRequest::decode(any.value.as_slice()) {
+                        for v in bad.field_violations {
+                            field_reasons.push(v.reason);
+                            if let Some(m) = v.localized_message.filter(|m| m.locale.starts_with("id")) {
+                                field_localized.push(format!("{}: {}", v.field, m.message));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let reason = reason.unwrap_or_else(|| {
+            field_reasons.dedup();
+            if field_reasons.is_empty() { code_name(status.code) } else { field_reasons.join(", ") }
+        });
+        let message_id = localized
+            .or_else(|| (!field_localized.is_empty()).then(|| field_localized.join("; ")))
+            .unwrap_or_else(|| status.message.clone());
+        Refusal { reason, message_en: status.message.clone(), message_id }
+    }
+
+    /// The same reading of a whole call's status.
+    pub fn from_call(status: &tonic::Status) -> Refusal {
+        let details = prost::Message::decode(status.details()).unwrap_or_else(|_| tonic_types::pb::Status {
+            code: status.code() as i32,
+            message: status.message().to_owned(),
+            details: vec![],
+        });
+        Refusal::from_status(&tonic_types::pb::Status { message: status.message().to_owned(), ..details })
+    }
+}
+
+/// A gRPC code as its canonical name, e.g. `INVALID_ARGUMENT`.
+fn code_name(code: i32) -> String {
+    let mut name = String::new();
+    for (i, c) in format!("{:?}", tonic::Code::from_i32(code)).chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            name.push('_');
+        }
+        name.push(c.to_ascii_uppercase());
+    }
+    name
+}
+
+/// A NIK as a result file shows it: every character but the last 4 replaced by `*` (`************0001`).
+pub fn masked(nik: &str) -> String {
+    let chars: Vec<char> = nik.trim().chars().collect();
+    let keep = chars.len().saturating_sub(4);
+    chars.iter().enumerate().map(|(i, c)| if i < keep || chars.len() < 4 { '*' } else { *c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    #[test]
+    fn a_nik_is_masked_but_for_its_last_four_digits() {
+        assert_eq!(masked("3271014505900001"), "************0001");
+        assert_eq!(masked("123"), "***");
+        assert_eq!(masked(""), "");
+    }
+
+    fn any(name: &str, message: impl Message) -> prost_types::Any {
+        prost_types::Any { type_url: format!("type.googleapis.com/{name}"), value: message.encode_to_vec() }
+    }
+
+    #[test]
+    fn a_refusal_takes_the_indonesian_message_when_the_server_sent_one() {
+        let english = tonic_types::pb::Status { code: 3, message: "nik: too short".into(), details: vec![] };
+        let plain = Refusal::from_status(&english);
+        assert_eq!((plain.reason.as_str(), plain.message_id.as_str()), ("INVALID_ARGUMENT", "nik: too short"));
+
+        let bad = tonic_types::pb::BadRequest {
+            field_violations: vec![tonic_types::pb::bad_request::FieldViolation {
+                field: "worker.nik".into(),
+                description: "too short".into(),
+                reason: "NIK_LENGTH".into(),
+                localized_message: None,
+            }],
+        };
+        let localized =
+            tonic_types::pb::LocalizedMessage { locale: "id-ID".into(), message: "NIK terlalu pendek".into() };
+        let status = tonic_types::pb::Status {
+            code: 3,
+            message: "nik: too short".into(),
+            details: vec![any("google.rpc.BadRequest", bad), any("google.rpc.LocalizedMessage", localized)],
+        };
+        let refusal = Refusal::from_status(&status);
+        assert_eq!(refusal.reason, "NIK_LENGTH");
+        assert_eq!(refusal.message_en, "nik: too short");
+        assert_eq!(refusal.message_id, "NIK terlalu pendek");
+    }
+}

@@ -1,0 +1,129 @@
+//! What a bulk command leaves for the clerk: a progress bar while it runs and a per-row result file after.
+
+use std::{
+    io::IsTerminal,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// One row's result as the clerk reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The row's line number in the input file.
+    pub row: usize,
+    /// Masked but for its last 4 digits.
+    pub nik: String,
+    /// e.g. `created`, `unchanged`, `valid`, `refused`.
+    pub outcome: String,
+    pub reason: String,
+    pub message_en: String,
+    pub message_id: String,
+}
+
+const HEADER: [&str; 6] = ["row", "nik", "outcome", "reason", "message", "pesan"];
+
+/// The result file's path: `--result`, else `<input>.result.csv` beside the input.
+pub fn result_path(input: &Path, given: Option<&Path>) -> PathBuf {
+    given.map(Path::to_path_buf).unwrap_or_else(|| {
+        let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        input.with_file_name(format!("{stem}.result.csv"))
+    })
+}
+
+/// Writes the CSV at `path` (with a `.csv` extension), and the same as XLSX beside it when `xlsx`; answers the files.
+pub fn write(path: &Path, lines: &[Line], xlsx: bool) -> anyhow::Result<Vec<PathBuf>> {
+    let csv_path = path.with_extension("csv");
+    let mut writer =
+        csv::Writer::from_path(&csv_path).with_context(|| format!("cannot write {}", csv_path.display()))?;
+    writer.write_record(HEADER)?;
+    for l in lines {
+        writer.write_record([&l.row.to_string(), &l.nik, &l.outcome, &l.reason, &l.message_en, &l.message_id])?;
+    }
+    writer.flush()?;
+    let mut written = vec![csv_path];
+    if xlsx {
+        let xlsx_path = path.with_extension("xlsx");
+        write_xlsx(&xlsx_path, lines).with_context(|| format!("cannot write {}", xlsx_path.display()))?;
+        written.push(xlsx_path);
+    }
+    Ok(written)
+}
+
+fn write_xlsx(path: &Path, lines: &[Line]) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, name) in HEADER.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *name, &bold)?;
+    }
+    for (i, l) in lines.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_number(r, 0, l.row as f64)?;
+        for (c, text) in [&l.nik, &l.outcome, &l.reason, &l.message_en, &l.message_id].into_iter().enumerate() {
+            sheet.write_string(r, c as u16 + 1, text)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.autofit();
+    book.save(path)
+}
+
+/// A progress bar with rate and ETA on stderr, hidden when stderr is not a terminal (a log file, a pipe).
+pub fn progress(rows: usize, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(rows as u64);
+    let style = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows, {per_sec}, ETA {eta}")
+        .expect("a valid template")
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// The closing line: how many rows ended how.
+pub fn summary(lines: &[Line]) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for l in lines {
+        *counts.entry(l.outcome.as_str()).or_default() += 1;
+    }
+    let parts: Vec<String> = counts.iter().map(|(outcome, n)| format!("{n} {outcome}")).collect();
+    format!("{} rows: {}", lines.len(), parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_result_is_csv_and_xlsx_when_the_input_was_xlsx() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = result_path(&dir.path().join("pekerja.xlsx"), None);
+        assert_eq!(path.file_name().unwrap(), "pekerja.result.csv");
+        let line = Line {
+            row: 2,
+            nik: "************0001".into(),
+            outcome: "refused".into(),
+            reason: "NIK_LENGTH".into(),
+            message_en: "too short".into(),
+            message_id: "terlalu pendek".into(),
+        };
+        let written = write(&path, std::slice::from_ref(&line), true).unwrap();
+        assert_eq!(written.len(), 2);
+        let text = std::fs::read_to_string(&written[0]).unwrap();
+        assert_eq!(
+            text,
+            "row,nik,outcome,reason,message,pesan\n2,************0001,refused,NIK_LENGTH,too short,terlalu pendek\n"
+        );
+        let sheet = super::super::sheet::Sheet::read(
+            &written[1],
+            &[super::super::sheet::Column { name: "pesan", aliases: &["pesan"], required: true }],
+        )
+        .unwrap();
+        assert_eq!(sheet.cell(&sheet.rows[0], 0), "terlalu pendek");
+        assert_eq!(summary(&[line]), "1 rows: 1 refused");
+    }
+}

@@ -1,0 +1,179 @@
+//! Reading a clerk's spreadsheet: CSV or XLSX (the first sheet) by extension, a header row whose column names are
+//! matched loosely (case, spaces and punctuation ignored, English and Indonesian names), every cell as text.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use calamine::{Data, Reader};
+
+/// One column a command reads: its name in messages, the header names it is known by (already normalised, see
+/// [`normalise`]), and whether a file without it is refused before anything is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub required: bool,
+}
+
+/// A file read whole: the columns found and the rows, each with its line number in the file (the header is 1).
+#[derive(Debug)]
+pub struct Sheet {
+    /// For each wanted column, its position in the file, if any.
+    positions: Vec<Option<usize>>,
+    pub rows: Vec<Row>,
+    /// Whether the file was XLSX (the result is then written as XLSX too).
+    pub is_xlsx: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The row's line number as the clerk sees it in the spreadsheet.
+    pub number: usize,
+    cells: Vec<String>,
+}
+
+/// A header name without case, spaces or punctuation: `No. KTP` and `no_ktp` are both `noktp`.
+pub fn normalise(header: &str) -> String {
+    header.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+impl Sheet {
+    /// Reads `path` and finds `columns` in its header row; a missing required column or an unreadable file is one
+    /// error naming what is wrong.
+    pub fn read(path: &Path, columns: &[Column]) -> anyhow::Result<Sheet> {
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+        let (is_xlsx, mut lines) = match extension.as_str() {
+            "csv" => (false, read_csv(path)?),
+            "xlsx" | "xlsm" => (true, read_xlsx(path)?),
+            _ => bail!("{}: the file must be .csv or .xlsx", path.display()),
+        };
+        let Some(header_at) = lines.iter().position(|line| line.iter().any(|c| !c.trim().is_empty())) else {
+            bail!("{}: the file is empty: it needs a header row and at least one row", path.display());
+        };
+        let rest = lines.split_off(header_at + 1);
+        let header: Vec<String> = lines.pop().unwrap_or_default().iter().map(|h| normalise(h)).collect();
+        let positions: Vec<Option<usize>> =
+            columns.iter().map(|c| header.iter().position(|h| c.aliases.contains(&h.as_str()))).collect();
+        let missing: Vec<String> = columns
+            .iter()
+            .zip(&positions)
+            .filter(|(c, at)| c.required && at.is_none())
+            .map(|(c, _)| format!("{} (e.g. {:?})", c.name, c.aliases[0]))
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "{}: no column for {}; the header row is line {} (names are matched without case, spaces or \
+                 punctuation; see README, \"From a spreadsheet\")",
+                path.display(),
+                missing.join(", "),
+                header_at + 1
+            );
+        }
+        let rows = rest
+            .into_iter()
+            .enumerate()
+            .map(|(i, cells)| Row { number: header_at + 2 + i, cells })
+            .filter(|row| row.cells.iter().any(|c| !c.trim().is_empty()))
+            .collect();
+        Ok(Sheet { positions, rows, is_xlsx })
+    }
+
+    /// The cell of `row` in the `column`-th wanted column, trimmed; blank when the file has no such column.
+    pub fn cell<'a>(&self, row: &'a Row, column: usize) -> &'a str {
+        self.positions[column].and_then(|at| row.cells.get(at)).map_or("", |c| c.trim())
+    }
+
+    /// Whether the file has the `column`-th wanted column.
+    pub fn has(&self, column: usize) -> bool {
+        self.positions[column].is_some()
+    }
+}
+
+fn read_csv(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Excel saves CSV with `;` in Indonesian locales: take whichever separator the first line uses more.
+    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |sep| first.iter().filter(|b| **b == sep).count();
+    let delimiter = if count(b';') > count(b',') { b';' } else { b',' };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(bytes);
+    reader
+        .records()
+        .map(|record| {
+            let record = record.with_context(|| format!("{} is not a readable CSV file", path.display()))?;
+            Ok(record.iter().map(str::to_owned).collect())
+        })
+        .collect()
+}
+
+fn read_xlsx(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
+    let unreadable = || format!("{} is not a readable XLSX file", path.display());
+    let mut workbook = calamine::open_workbook_auto(path).with_context(unreadable)?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .with_context(|| format!("{} has no sheet", path.display()))?
+        .with_context(unreadable)?;
+    // Rows and columns before the range's start are empty; they are kept so that line numbers match Excel's.
+    let (top, left) = range.start().map_or((0, 0), |(r, c)| (r as usize, c as usize));
+    let mut lines = vec![Vec::new(); top];
+    for row in range.rows() {
+        let mut cells = vec![String::new(); left];
+        cells.extend(row.iter().map(text));
+        lines.push(cells);
+    }
+    Ok(lines)
+}
+
+/// A cell as the clerk sees it: whole numbers without `.0` (a NIK typed as a number), dates as `YYYY-MM-DD`.
+fn text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => {
+            // Excel's serial day 0 is 1899-12-30 (its 1900 leap-year bug included).
+            let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("a valid date");
+            let days = d.as_f64().floor() as i64;
+            epoch.checked_add_signed(chrono::Duration::days(days)).map_or_else(|| d.to_string(), |d| d.to_string())
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.chars().take(10).collect(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLUMNS: &[Column] = &[
+        Column { name: "NIK", aliases: &["nik", "noktp"], required: true },
+        Column { name: "phone", aliases: &["nohp"], required: false },
+    ];
+
+    #[test]
+    fn headers_are_matched_without_case_spaces_or_punctuation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.csv");
+        std::fs::write(&path, "\u{feff}No. KTP;Nama\n3271014505900001;Siti\n;\n3271014505900002;Ani\n").unwrap();
+        let sheet = Sheet::read(&path, COLUMNS).unwrap();
+        assert!(!sheet.is_xlsx && !sheet.has(1));
+        let cells: Vec<(usize, &str)> = sheet.rows.iter().map(|r| (r.number, sheet.cell(r, 0))).collect();
+        assert_eq!(cells, [(2, "3271014505900001"), (4, "3271014505900002")]);
+    }
+
+    #[test]
+    fn a_file_without_a_required_column_is_refused_before_anything_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.csv");
+        std::fs::write(&path, "nama,no hp\nSiti,0812\n").unwrap();
+        let error = Sheet::read(&path, COLUMNS).unwrap_err().to_string();
+        assert!(error.contains("no column for NIK"), "{error}");
+        let other = dir.path().join("w.txt");
+        std::fs::write(&other, "nik\n1\n").unwrap();
+        assert!(Sheet::read(&other, COLUMNS).unwrap_err().to_string().contains(".csv or .xlsx"));
+    }
+}

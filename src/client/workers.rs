@@ -1,0 +1,313 @@
+//! `lindung workers import`: the workers of a spreadsheet, over `WorkerService.UpsertWorkers` in batches, one
+//! stream per batch. An upsert of unchanged values changes nothing, so re-running a file (after a failure half-way,
+//! or twice by mistake) is safe without request ids.
+
+use futures::StreamExt;
+
+use super::{
+    Refusal, masked,
+    report::{self, Line},
+    sheet::{Column, Sheet, normalise},
+};
+use crate::{
+    config::ImportArgs,
+    proto::v1::{self as pb, upsert_workers_response::Result as RowResult, worker_service_client::WorkerServiceClient},
+    worker::{Worker, convert},
+};
+
+/// Rows per stream: a failure loses at most one batch, which a re-run sends again.
+const BATCH: usize = 1_000;
+
+const NIK: usize = 0;
+const NAME: usize = 1;
+const BIRTH_DATE: usize = 2;
+const SEX: usize = 3;
+const VILLAGE: usize = 4;
+const OCCUPATION: usize = 5;
+const OCCUPATION_DETAIL: usize = 6;
+const DECILE: usize = 7;
+const DECILE_SOURCE: usize = 8;
+const DECILE_QUARTER: usize = 9;
+const PHONE: usize = 10;
+const DATE_OF_DEATH: usize = 11;
+
+/// The columns of a workers file, in the order of the constants above; the aliases are listed in README.
+pub const COLUMNS: &[Column] = &[
+    Column { name: "NIK", aliases: &["nik", "noktp", "nikktp", "nomorktp", "nomorindukkependudukan"], required: true },
+    Column { name: "full name", aliases: &["nama", "namalengkap", "fullname", "name"], required: true },
+    Column { name: "birth date", aliases: &["tanggallahir", "tgllahir", "birthdate", "dateofbirth"], required: true },
+    Column { name: "sex", aliases: &["jeniskelamin", "jk", "sex", "gender", "kelamin"], required: true },
+    Column {
+        name: "village code",
+        aliases: &["kodedesa", "kodekelurahan", "kodedesakelurahan", "villagecode", "domicilevillagecode"],
+        required: true,
+    },
+    Column { name: "occupation", aliases: &["pekerjaan", "occupation"], required: true },
+    Column {
+        name: "occupation detail",
+        aliases: &["keteranganpekerjaan", "detailpekerjaan", "occupationdetail"],
+        required: false,
+    },
+    Column { name: "decile", aliases: &["desil", "decile"], required: true },
+    Column { name: "decile source", aliases: &["sumberdesil", "decilesource", "sumberdata"], required: false },
+    Column {
+        name: "decile quarter",
+        aliases: &["kuartaldesil", "triwulandesil", "decilequarter", "asofquarter", "kuartal", "triwulan"],
+        required: false,
+    },
+    Column { name: "phone", aliases: &["nohp", "nomorhp", "hp", "telepon", "notelepon", "phone"], required: false },
+    Column { name: "date of death", aliases: &["tanggalmeninggal", "dateofdeath"], required: false },
+];
+
+/// One row of the file as it will be sent.
+struct Entry {
+    row: usize,
+    nik: String,
+    worker: pb::Worker,
+}
+
+pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let sheet = Sheet::read(&args.file, COLUMNS)?;
+    let today = crate::clock::today();
+    let current_quarter = crate::quarter::Quarter::from_date(today).to_string();
+    let entries: Vec<Entry> = sheet
+        .rows
+        .iter()
+        .map(|row| {
+            let worker = to_worker(|c| sheet.cell(row, c), &current_quarter);
+            Entry { row: row.number, nik: worker.nik.clone(), worker }
+        })
+        .collect();
+    let bar = report::progress(entries.len(), if args.dry_run { "checking" } else { "importing" });
+    let (lines, failure) = if args.dry_run {
+        let lines = entries
+            .iter()
+            .map(|e| {
+                bar.inc(1);
+                check(e, today)
+            })
+            .collect();
+        (lines, None)
+    } else {
+        let mut client = WorkerServiceClient::new(super::connect(&args.server).await?)
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        send(&mut client, &entries, &bar).await
+    };
+    bar.finish_and_clear();
+    let path = report::result_path(&args.file, args.result.as_deref());
+    let files = report::write(&path, &lines, sheet.is_xlsx)?;
+    let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let what = if args.dry_run { "dry run, nothing sent" } else { "imported" };
+    eprintln!("{what}: {}; result in {}", report::summary(&lines), files.join(" and "));
+    match failure {
+        Some(error) => Err(error.context("the import stopped; re-run the same file to send the rest")),
+        None => Ok(()),
+    }
+}
+
+/// Checks a row with the domain's own rules (those that need no store: the area list and the caller's area are
+/// the server's to check).
+fn check(entry: &Entry, today: chrono::NaiveDate) -> Line {
+    let nik = masked(&entry.nik);
+    match Worker::parse(convert::from_proto(entry.worker.clone()), today) {
+        Ok(_) => line(entry.row, nik, "valid", None),
+        Err(violations) => {
+            let mut reasons: Vec<&str> = violations.iter().map(|v| v.reason).collect();
+            reasons.dedup();
+            // The same catalogue the server answers from, so a dry run's words match the real run's.
+            let words = |locale: crate::messages::Locale| {
+                let parts: Vec<String> =
+                    violations.iter().map(|v| format!("{}: {}", v.field, v.message.render(locale))).collect();
+                parts.join("; ")
+            };
+            let refusal = Refusal {
+                reason: reasons.join(", "),
+                message_en: words(crate::messages::Locale::En),
+                message_id: words(crate::messages::Locale::Id),
+            };
+            line(entry.row, nik, "refused", Some(refusal))
+        }
+    }
+}
+
+fn line(row: usize, nik: String, outcome: &str, refusal: Option<Refusal>) -> Line {
+    let refusal =
+        refusal.unwrap_or(Refusal { reason: String::new(), message_en: String::new(), message_id: String::new() });
+    Line {
+        row,
+        nik,
+        outcome: outcome.to_owned(),
+        reason: refusal.reason,
+        message_en: refusal.message_en,
+        message_id: refusal.message_id,
+    }
+}
+
+/// Sends the rows batch by batch; on a failed call, the rows not answered are marked `not sent` and the error is
+/// given back beside the lines.
+async fn send(
+    client: &mut WorkerServiceClient<super::Authed>,
+    entries: &[Entry],
+    bar: &indicatif::ProgressBar,
+) -> (Vec<Line>, Option<anyhow::Error>) {
+    let mut lines = Vec::with_capacity(entries.len());
+    for batch in entries.chunks(BATCH) {
+        if let Err(error) = send_batch(client, batch, bar, &mut lines).await {
+            let refusal = Refusal::from_call(&error);
+            for e in &entries[lines.len()..] {
+                lines.push(line(e.row, masked(&e.nik), "not sent", Some(refusal.clone())));
+            }
+            let error = anyhow::Error::new(error).context("the server refused the call");
+            return (lines, Some(error));
+        }
+    }
+    (lines, None)
+}
+
+async fn send_batch(
+    client: &mut WorkerServiceClient<super::Authed>,
+    batch: &[Entry],
+    bar: &indicatif::ProgressBar,
+    lines: &mut Vec<Line>,
+) -> Result<(), tonic::Status> {
+    let requests: Vec<pb::UpsertWorkersRequest> = batch
+        .iter()
+        .map(|e| pb::UpsertWorkersRequest { worker: Some(e.worker.clone()), client_ref: e.row.to_string() })
+        .collect();
+    let start = lines.len();
+    let mut responses = client.upsert_workers(futures::stream::iter(requests)).await?.into_inner();
+    while let Some(response) = responses.next().await {
+        let response = response?;
+        let Some(entry) = batch.get(response.index as usize) else { continue };
+        let nik = masked(&entry.nik);
+        let warnings = || {
+            let codes: Vec<String> = response.warnings.iter().map(|w| w.code.clone()).collect();
+            let messages: Vec<String> = response.warnings.iter().map(|w| w.message.clone()).collect();
+            (!codes.is_empty()).then(|| Refusal {
+                reason: codes.join(", "),
+                message_en: messages.join("; "),
+                message_id: messages.join("; "),
+            })
+        };
+        lines.push(match &response.result {
+            Some(RowResult::Outcome(o)) => {
+                let outcome = match pb::UpsertOutcome::try_from(*o) {
+                    Ok(pb::UpsertOutcome::Created) => "created",
+                    Ok(pb::UpsertOutcome::Updated) => "updated",
+                    Ok(pb::UpsertOutcome::Unchanged) => "unchanged",
+                    _ => "stored",
+                };
+                line(entry.row, nik, outcome, warnings())
+            }
+            Some(RowResult::Error(status)) => line(entry.row, nik, "refused", Some(Refusal::from_status(status))),
+            None => line(entry.row, nik, "unknown", None),
+        });
+        bar.inc(1);
+    }
+    if lines.len() - start != batch.len() {
+        return Err(tonic::Status::data_loss(format!(
+            "the server answered {} of {} rows",
+            lines.len() - start,
+            batch.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A row as the RPC's worker. Values are mapped from what clerks write (`L`/`P`, `pedagang`, `31/12/1990`), and
+/// anything else is passed on as written, for the rules to judge.
+fn to_worker<'a>(cell: impl Fn(usize) -> &'a str, current_quarter: &str) -> pb::Worker {
+    let occupation_text = cell(OCCUPATION);
+    let (occupation, guessed_detail) = occupation(occupation_text);
+    let detail = match cell(OCCUPATION_DETAIL) {
+        "" if occupation == pb::Occupation::Other => guessed_detail,
+        given => given.to_owned(),
+    };
+    let or = |value: &'a str, default: &str| if value.is_empty() { default.to_owned() } else { value.to_owned() };
+    pb::Worker {
+        nik: cell(NIK).replace([' ', '.', '-'], ""),
+        full_name: cell(NAME).to_owned(),
+        birth_date: date(cell(BIRTH_DATE)),
+        sex: sex(cell(SEX)) as i32,
+        domicile_village_code: cell(VILLAGE).to_owned(),
+        occupation: occupation as i32,
+        occupation_detail: detail,
+        welfare: Some(pb::Welfare {
+            decile: cell(DECILE).parse().unwrap_or(0),
+            source: or(cell(DECILE_SOURCE), "DTSEN"),
+            as_of_quarter: or(cell(DECILE_QUARTER), current_quarter),
+        }),
+        phone: cell(PHONE).to_owned(),
+        date_of_death: date(cell(DATE_OF_DEATH)),
+        warnings: vec![],
+        record: None,
+    }
+}
+
+fn sex(text: &str) -> pb::Sex {
+    match normalise(text).as_str() {
+        "l" | "lk" | "lakilaki" | "pria" | "m" | "male" => pb::Sex::Male,
+        "p" | "pr" | "perempuan" | "wanita" | "f" | "female" => pb::Sex::Female,
+        _ => pb::Sex::Unspecified,
+    }
+}
+
+/// The occupation, and the text as its detail when it is none of the known ones.
+fn occupation(text: &str) -> (pb::Occupation, String) {
+    let known = match normalise(text).as_str() {
+        "" => pb::Occupation::Unspecified,
+        "trader" | "pedagang" | "pedagangkakilima" | "pkl" => pb::Occupation::Trader,
+        "construction" | "buruhbangunan" | "kulibangunan" | "tukangbangunan" => pb::Occupation::Construction,
+        "tailor" | "penjahit" => pb::Occupation::Tailor,
+        "driver" | "sopir" | "supir" | "pengemudi" | "ojek" | "ojekonline" => pb::Occupation::Driver,
+        "farmer" | "petani" | "buruhtani" => pb::Occupation::Farmer,
+        "fisher" | "nelayan" => pb::Occupation::Fisher,
+        "domestic" | "pekerjarumahtangga" | "prt" | "art" => pb::Occupation::Domestic,
+        "other" | "lainnya" | "lainlain" => pb::Occupation::Other,
+        _ => return (pb::Occupation::Other, text.to_owned()),
+    };
+    (known, String::new())
+}
+
+/// `31/12/1990` or `31-12-1990` (day first, as written in Indonesia) as `1990-12-31`; anything else unchanged.
+fn date(text: &str) -> String {
+    let parts: Vec<&str> = text.split(['/', '-', '.']).collect();
+    match parts.as_slice() {
+        [d, m, y] if y.len() == 4 && d.len() <= 2 && m.len() <= 2 => format!("{y}-{m:0>2}-{d:0>2}"),
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clerks_values_are_mapped_to_the_rpc() {
+        let cells = [
+            "3271 0145 0590 0001",
+            "Siti",
+            "13/05/1990",
+            "P",
+            "32.71.01.1001",
+            "tukang pijat",
+            "",
+            "2",
+            "",
+            "",
+            "",
+            "",
+        ];
+        let w = to_worker(|c| cells[c], "2025-Q3");
+        assert_eq!(w.nik, "3271014505900001");
+        assert_eq!(w.birth_date, "1990-05-13");
+        assert_eq!(w.sex, pb::Sex::Female as i32);
+        assert_eq!((w.occupation, w.occupation_detail.as_str()), (pb::Occupation::Other as i32, "tukang pijat"));
+        let welfare = w.welfare.unwrap();
+        assert_eq!((welfare.decile, welfare.source.as_str(), welfare.as_of_quarter.as_str()), (2, "DTSEN", "2025-Q3"));
+        assert_eq!(occupation("Pedagang").0, pb::Occupation::Trader);
+        assert_eq!(sex("Laki-laki"), pb::Sex::Male);
+        assert_eq!(date("1990-05-13"), "1990-05-13");
+    }
+}
