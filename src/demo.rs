@@ -134,7 +134,7 @@ fn rupiah(amount: &Option<pb::Rupiah>) -> String {
     let digits = amount.as_ref().map_or("0", |r| r.amount.as_str());
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
