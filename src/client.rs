@@ -60,7 +60,7 @@ pub async fn connect(args: &ServerArgs) -> anyhow::Result<Authed> {
 }
 
 /// Why a row was refused, as a clerk reads it: the stable reason code, and the message in both languages.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Refusal {
     pub reason: String,
     pub message_en: String,

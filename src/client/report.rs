@@ -22,6 +22,21 @@ pub struct Line {
     pub message_id: String,
 }
 
+impl Line {
+    /// Row `row`'s line: its NIK masked, its outcome, and why when it was refused (or warned).
+    pub fn new(row: usize, nik: &str, outcome: &str, refusal: Option<super::Refusal>) -> Line {
+        let refusal = refusal.unwrap_or_default();
+        Line {
+            row,
+            nik: super::masked(nik),
+            outcome: outcome.to_owned(),
+            reason: refusal.reason,
+            message_en: refusal.message_en,
+            message_id: refusal.message_id,
+        }
+    }
+}
+
 const HEADER: [&str; 6] = ["row", "nik", "outcome", "reason", "message", "pesan"];
 
 /// The result file's path: `--result`, else `<input>.result.csv` beside the input.

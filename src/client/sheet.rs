@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use calamine::{Data, Reader};
+use sha2::Digest;
 
 /// One column a command reads: its name in messages, the header names it is known by (already normalised, see
 /// [`normalise`]), and whether a file without it is refused before anything is sent.
@@ -23,6 +24,9 @@ pub struct Sheet {
     pub rows: Vec<Row>,
     /// Whether the file was XLSX (the result is then written as XLSX too).
     pub is_xlsx: bool,
+    /// SHA-256 of the file's bytes: with a row number, it names the row's request, so that a re-run of the same file
+    /// resends the same requests and the server answers them as before instead of acting twice.
+    digest: [u8; 32],
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +51,8 @@ impl Sheet {
             "xlsx" | "xlsm" => (true, read_xlsx(path)?),
             _ => bail!("{}: the file must be .csv or .xlsx", path.display()),
         };
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let digest = sha2::Sha256::digest(&bytes).into();
         let Some(header_at) = lines.iter().position(|line| line.iter().any(|c| !c.trim().is_empty())) else {
             bail!("{}: the file is empty: it needs a header row and at least one row", path.display());
         };
@@ -75,12 +81,24 @@ impl Sheet {
             .map(|(i, cells)| Row { number: header_at + 2 + i, cells })
             .filter(|row| row.cells.iter().any(|c| !c.trim().is_empty()))
             .collect();
-        Ok(Sheet { positions, rows, is_xlsx })
+        Ok(Sheet { positions, rows, is_xlsx, digest })
     }
 
     /// The cell of `row` in the `column`-th wanted column, trimmed; blank when the file has no such column.
     pub fn cell<'a>(&self, row: &'a Row, column: usize) -> &'a str {
         self.positions[column].and_then(|at| row.cells.get(at)).map_or("", |c| c.trim())
+    }
+
+    /// The request id of `row` for a command acting in `scope` (e.g. `enroll/<subsidy id>`): the same file, scope and
+    /// row give the same id on every run, so a re-run after a failure half-way (or by mistake) is answered by the
+    /// server as the first run was. A changed file gives new ids; the rules then refuse what was already done.
+    pub fn request_id(&self, scope: &str, row: &Row) -> String {
+        let mut hash = sha2::Sha256::new();
+        hash.update(scope.as_bytes());
+        hash.update([0]);
+        hash.update(self.digest);
+        let key = hex::encode(&hash.finalize()[..12]);
+        format!("file-{key}-row-{}", row.number)
     }
 
     /// Whether the file has the `column`-th wanted column.
@@ -175,5 +193,22 @@ mod tests {
         let other = dir.path().join("w.txt");
         std::fs::write(&other, "nik\n1\n").unwrap();
         assert!(Sheet::read(&other, COLUMNS).unwrap_err().to_string().contains(".csv or .xlsx"));
+    }
+
+    #[test]
+    fn a_rows_request_id_is_the_same_on_every_run_of_the_same_file_and_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.csv");
+        std::fs::write(&path, "nik\n3271014505900001\n3271014505900002\n").unwrap();
+        let first = Sheet::read(&path, COLUMNS).unwrap();
+        let again = Sheet::read(&path, COLUMNS).unwrap();
+        let id = first.request_id("enroll/a", &first.rows[0]);
+        assert_eq!(id, again.request_id("enroll/a", &again.rows[0]));
+        assert!(id.starts_with("file-") && id.ends_with("-row-2") && id.len() <= 100, "{id}");
+        assert_ne!(id, first.request_id("enroll/a", &first.rows[1]));
+        assert_ne!(id, first.request_id("enroll/b", &first.rows[0]));
+        std::fs::write(&path, "nik\n3271014505900009\n").unwrap();
+        let changed = Sheet::read(&path, COLUMNS).unwrap();
+        assert_ne!(id, changed.request_id("enroll/a", &changed.rows[0]));
     }
 }

@@ -5,7 +5,7 @@
 use futures::StreamExt;
 
 use super::{
-    Refusal, masked,
+    Refusal,
     report::{self, Line},
     sheet::{Column, Sheet, normalise},
 };
@@ -109,9 +109,9 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
 /// Checks a row with the domain's own rules (those that need no store: the area list and the caller's area are
 /// the server's to check).
 fn check(entry: &Entry, today: chrono::NaiveDate) -> Line {
-    let nik = masked(&entry.nik);
+    let nik = &entry.nik;
     match Worker::parse(convert::from_proto(entry.worker.clone()), today) {
-        Ok(_) => line(entry.row, nik, "valid", None),
+        Ok(_) => Line::new(entry.row, nik, "valid", None),
         Err(violations) => {
             let mut reasons: Vec<&str> = violations.iter().map(|v| v.reason).collect();
             reasons.dedup();
@@ -126,21 +126,8 @@ fn check(entry: &Entry, today: chrono::NaiveDate) -> Line {
                 message_en: words(crate::messages::Locale::En),
                 message_id: words(crate::messages::Locale::Id),
             };
-            line(entry.row, nik, "refused", Some(refusal))
+            Line::new(entry.row, nik, "refused", Some(refusal))
         }
-    }
-}
-
-fn line(row: usize, nik: String, outcome: &str, refusal: Option<Refusal>) -> Line {
-    let refusal =
-        refusal.unwrap_or(Refusal { reason: String::new(), message_en: String::new(), message_id: String::new() });
-    Line {
-        row,
-        nik,
-        outcome: outcome.to_owned(),
-        reason: refusal.reason,
-        message_en: refusal.message_en,
-        message_id: refusal.message_id,
     }
 }
 
@@ -156,7 +143,7 @@ async fn send(
         if let Err(error) = send_batch(client, batch, bar, &mut lines).await {
             let refusal = Refusal::from_call(&error);
             for e in &entries[lines.len()..] {
-                lines.push(line(e.row, masked(&e.nik), "not sent", Some(refusal.clone())));
+                lines.push(Line::new(e.row, &e.nik, "not sent", Some(refusal.clone())));
             }
             let error = anyhow::Error::new(error).context("the server refused the call");
             return (lines, Some(error));
@@ -180,7 +167,7 @@ async fn send_batch(
     while let Some(response) = responses.next().await {
         let response = response?;
         let Some(entry) = batch.get(response.index as usize) else { continue };
-        let nik = masked(&entry.nik);
+        let nik = &entry.nik;
         let warnings = || {
             let codes: Vec<String> = response.warnings.iter().map(|w| w.code.clone()).collect();
             let messages: Vec<String> = response.warnings.iter().map(|w| w.message.clone()).collect();
@@ -198,10 +185,10 @@ async fn send_batch(
                     Ok(pb::UpsertOutcome::Unchanged) => "unchanged",
                     _ => "stored",
                 };
-                line(entry.row, nik, outcome, warnings())
+                Line::new(entry.row, nik, outcome, warnings())
             }
-            Some(RowResult::Error(status)) => line(entry.row, nik, "refused", Some(Refusal::from_status(status))),
-            None => line(entry.row, nik, "unknown", None),
+            Some(RowResult::Error(status)) => Line::new(entry.row, nik, "refused", Some(Refusal::from_status(status))),
+            None => Line::new(entry.row, nik, "unknown", None),
         });
         bar.inc(1);
     }
