@@ -40,7 +40,11 @@ impl Interceptor for CallHeaders {
 /// Connects to `--server` (TLS when it is `https://`, trusting `--ca-cert` or the system's roots) with `--key`.
 pub async fn connect(args: &ServerArgs) -> anyhow::Result<Authed> {
     let key = args.key.as_ref().context("an API key is needed: give --key or set LINDUNG_KEY")?;
-    let bearer = format!("Bearer {}", key.expose_secret()).parse().context("--key is not a valid header value")?;
+    authed(channel(args).await?, key.expose_secret())
+}
+
+/// One connection to `--server`, over TLS when it is `https://`; many clients (and keys) may share it.
+pub async fn channel(args: &ServerArgs) -> anyhow::Result<Channel> {
     let mut endpoint =
         Endpoint::from_shared(args.server.clone()).with_context(|| format!("--server {}", args.server))?;
     if args.server.starts_with("https://") {
@@ -54,7 +58,12 @@ pub async fn connect(args: &ServerArgs) -> anyhow::Result<Authed> {
         };
         endpoint = endpoint.tls_config(tls).context("TLS configuration")?;
     }
-    let channel = endpoint.connect().await.with_context(|| format!("cannot reach the server at {}", args.server))?;
+    endpoint.connect().await.with_context(|| format!("cannot reach the server at {}", args.server))
+}
+
+/// `channel` as the agency whose API key is `key`.
+pub fn authed(channel: Channel, key: &str) -> anyhow::Result<Authed> {
+    let bearer = format!("Bearer {key}").parse().context("the API key is not a valid header value")?;
     let headers = CallHeaders { bearer, language: MetadataValue::from_static(ACCEPT_LANGUAGE) };
     Ok(InterceptedService::new(channel, headers))
 }

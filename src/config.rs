@@ -113,13 +113,32 @@ pub struct DemoConfig {
     /// Stop after the summary instead of serving until Ctrl-C.
     #[arg(long)]
     pub exit: bool,
+    /// Replay the story against this running server instead of starting one; the three agencies' keys are then
+    /// needed (`--city-key`, `--province-key`, `--insurer-key`). The figures are the story's on a fresh store.
+    #[arg(long, env = "LINDUNG_SERVER")]
+    pub server: Option<String>,
+    /// With `--server`: the key of the city (Kota Bogor, region 32.71).
+    #[arg(long, env = "LINDUNG_DEMO_CITY_KEY", hide_env_values = true, value_parser = secret, requires = "server")]
+    pub city_key: Option<SecretString>,
+    /// With `--server`: the key of the province (Jawa Barat, region 32).
+    #[arg(long, env = "LINDUNG_DEMO_PROVINCE_KEY", hide_env_values = true, value_parser = secret,
+          requires = "server")]
+    pub province_key: Option<SecretString>,
+    /// With `--server`: the key of the insurer.
+    #[arg(long, env = "LINDUNG_DEMO_INSURER_KEY", hide_env_values = true, value_parser = secret,
+          requires = "server")]
+    pub insurer_key: Option<SecretString>,
+    /// With an `https://` `--server`: PEM file of the authority that signed its certificate.
+    #[arg(long, requires = "server")]
+    pub ca_cert: Option<PathBuf>,
     #[command(flatten)]
     pub serve: ServeConfig,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
-    /// Address to listen on for gRPC (HTTP/2, plaintext; put TLS in front or on the roadmap's mTLS).
+    /// Address to listen on: gRPC over HTTP/2, and the JSON face and gRPC-Web over HTTP/1.1 and HTTP/2 on the same
+    /// port. Plaintext: put a TLS-terminating proxy in front when it is reached beyond this machine.
     #[arg(long, env = "LINDUNG_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
 

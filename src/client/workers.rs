@@ -12,7 +12,7 @@ use super::{
 use crate::{
     config::ImportArgs,
     proto::v1::{self as pb, upsert_workers_response::Result as RowResult, worker_service_client::WorkerServiceClient},
-    worker::{Worker, convert},
+    worker::{Flag, Worker, convert},
 };
 
 /// Rows per stream: a failure loses at most one batch, which a re-run sends again.
@@ -170,11 +170,19 @@ async fn send_batch(
         let nik = &entry.nik;
         let warnings = || {
             let codes: Vec<String> = response.warnings.iter().map(|w| w.code.clone()).collect();
-            let messages: Vec<String> = response.warnings.iter().map(|w| w.message.clone()).collect();
+            // Both languages from the catalogue when the code is lindung's own; the server's text otherwise.
+            let words = |locale| {
+                let texts: Vec<String> = response
+                    .warnings
+                    .iter()
+                    .map(|w| Flag::from_code(&w.code).map_or(w.message.clone(), |f| f.description().render(locale)))
+                    .collect();
+                texts.join("; ")
+            };
             (!codes.is_empty()).then(|| Refusal {
                 reason: codes.join(", "),
-                message_en: messages.join("; "),
-                message_id: messages.join("; "),
+                message_en: words(crate::messages::Locale::En),
+                message_id: words(crate::messages::Locale::Id),
             })
         };
         lines.push(match &response.result {
