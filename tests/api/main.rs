@@ -20,6 +20,7 @@ mod messages;
 mod reconcile;
 mod serve;
 mod service;
+mod statistics;
 mod store_loss;
 mod wire;
 mod workers;
