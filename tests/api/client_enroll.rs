@@ -120,8 +120,7 @@ async fn a_city_enrolls_a_spreadsheet_and_the_insurer_decides_it_from_the_export
     let mut reader = csv::Reader::from_path(&pending_path).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
     assert_eq!(header[..3], ["enrollment id", "NIK", "name"]);
-    let mut rows: Vec<Vec<String>> =
-        reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    let mut rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
     assert_eq!(rows.len(), 4);
     let worker_of = |row: &[String]| (0..6).find(|n| nik(*n) == row[1]).unwrap();
     for row in &mut rows {
@@ -185,7 +184,8 @@ async fn a_wrong_enrollments_file_gets_one_clear_error_before_anything_is_sent()
     // No server listens there: each file is refused before any connection is tried.
     let server = ["--server", "http://127.0.0.1:9", "--key", "x"];
     let subsidy = "0196a7c0-0000-7000-8000-000000000001";
-    let (ok, stderr) = lindung(&[&["enrollments", "submit", file, "--subsidy", subsidy][..], &server[..]].concat()).await;
+    let (ok, stderr) =
+        lindung(&[&["enrollments", "submit", file, "--subsidy", subsidy][..], &server[..]].concat()).await;
     assert!(!ok && stderr.contains("no column for NIK"), "{stderr}");
     assert!(!stderr.contains("cannot reach"), "{stderr}");
     let (ok, stderr) = lindung(&[&["enrollments", "decide", file][..], &server[..]].concat()).await;
