@@ -2,6 +2,7 @@
 //! the generated clients, as any agency's system would, and never touches the store. Rows are checked with the
 //! domain's own parsers, so a rule lives once.
 
+pub mod enrollments;
 pub mod report;
 pub mod sheet;
 pub mod workers;
@@ -132,6 +133,25 @@ impl Refusal {
             details: vec![],
         });
         Refusal::from_status(&tonic_types::pb::Status { message: status.message().to_owned(), ..details })
+    }
+
+    /// What the domain's own parsers say of a row before anything is sent, in the words of the catalogue the server
+    /// answers from, so that a dry run's line reads as the real run's.
+    pub fn from_error(error: crate::error::Error) -> Refusal {
+        use crate::messages::Locale;
+        match error {
+            crate::error::Error::InvalidArgument(violations) => {
+                let mut reasons: Vec<&str> = violations.iter().map(|v| v.reason).collect();
+                reasons.dedup();
+                let words = |locale: Locale| {
+                    let parts: Vec<String> =
+                        violations.iter().map(|v| format!("{}: {}", v.field, v.localized(locale))).collect();
+                    parts.join("; ")
+                };
+                Refusal { reason: reasons.join(", "), message_en: words(Locale::En), message_id: words(Locale::Id) }
+            }
+            other => Refusal::from_status(&crate::error::to_rpc_status(other)),
+        }
     }
 }
 

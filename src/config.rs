@@ -40,6 +40,9 @@ pub enum Command {
     /// Client commands for a running server: the workers of a spreadsheet (CSV or XLSX).
     #[command(subcommand)]
     Workers(WorkersCommand),
+    /// Client commands for a running server: enrollments from and to a spreadsheet (CSV or XLSX).
+    #[command(subcommand)]
+    Enrollments(EnrollmentsCommand),
 }
 
 /// Which server a client command talks to, and as whom.
@@ -263,6 +266,46 @@ pub enum AgencyKindArg {
     City,
     Province,
     Insurer,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnrollmentsCommand {
+    /// Funder: enrolls the NIKs of a CSV or XLSX file into one of its subsidies and writes a result file with one
+    /// line per row. Re-running the same file is safe: its rows keep their request ids, and the server answers each
+    /// as it did the first time.
+    Submit(SubmitArgs),
+    /// Insurer: writes the pending enrollments to a CSV or XLSX file, with empty columns to fill in for
+    /// `enrollments decide`: decision (confirm/terima or refuse/tolak), participant number, protection start,
+    /// refusal reason, refusal detail.
+    Pending(PendingArgs),
+    /// Insurer: confirms or refuses the enrollments of a filled-in file (as `enrollments pending` wrote it) and
+    /// writes a result file; rows without a decision are skipped. Re-running the same file is safe: the same decision
+    /// again changes nothing.
+    Decide(ImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub sheet: ImportArgs,
+
+    /// The caller's subsidy to enroll into (its id, as CreateSubsidy answered it).
+    #[arg(long)]
+    pub subsidy: String,
+
+    /// First funded month, `YYYY-MM`, of the rows whose first-month cell is empty or missing.
+    #[arg(long)]
+    pub first_month: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PendingArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The file to write: `.xlsx` (NIKs kept as text) or `.csv`.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// Parses `500ms`, `30s`, `10m`, `1h`.

@@ -72,6 +72,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Attestation(command) => attestation_command(command, &store).await,
         Command::Audit(AuditCommand::Verify { public_key }) => audit_verify(public_key.as_deref(), &store).await,
         Command::Workers(WorkersCommand::Import(args)) => lindung::client::workers::import(args).await,
+        Command::Enrollments(command) => lindung::client::enrollments::run(command).await,
     }
 }
 
