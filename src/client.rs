@@ -2,6 +2,9 @@
 //! the generated clients, as any agency's system would, and never touches the store. Rows are checked with the
 //! domain's own parsers, so a rule lives once.
 
+pub mod coverage;
+pub mod feed;
+pub mod reconcile;
 pub mod report;
 pub mod sheet;
 pub mod workers;
@@ -122,6 +125,32 @@ impl Refusal {
             .or_else(|| (!field_localized.is_empty()).then(|| field_localized.join("; ")))
             .unwrap_or_else(|| status.message.clone());
         Refusal { reason, message_en: status.message.clone(), message_id }
+    }
+
+    /// The refusal of rules checked on this side: their reason codes, and each violation in both languages from
+    /// the catalogue the server answers from, so that a dry run's words match the real run's.
+    pub fn from_violations(violations: &[crate::error::FieldViolation]) -> Refusal {
+        let mut reasons: Vec<&str> = violations.iter().map(|v| v.reason).collect();
+        reasons.dedup();
+        let words = |locale: crate::messages::Locale| {
+            let parts: Vec<String> =
+                violations.iter().map(|v| format!("{}: {}", v.field, v.localized(locale))).collect();
+            parts.join("; ")
+        };
+        Refusal {
+            reason: reasons.join(", "),
+            message_en: words(crate::messages::Locale::En),
+            message_id: words(crate::messages::Locale::Id),
+        }
+    }
+
+    /// A message of the catalogue in both languages, under its reason code.
+    pub fn from_message(message: &crate::messages::Message) -> Refusal {
+        Refusal {
+            reason: message.reason().to_owned(),
+            message_en: message.render(crate::messages::Locale::En),
+            message_id: message.render(crate::messages::Locale::Id),
+        }
     }
 
     /// The same reading of a whole call's status.

@@ -8,8 +8,8 @@ use lindung::{
     area::RegionCode,
     attestation, audit,
     config::{
-        AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, DemoConfig, LogFormat,
-        ServeConfig, StoreConfig, WorkersCommand,
+        AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, CoverageCommand, DemoConfig,
+        FeedCommand, LogFormat, ServeConfig, StoreConfig, WorkersCommand,
     },
     database::{self, Database},
     demo,
@@ -72,6 +72,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Attestation(command) => attestation_command(command, &store).await,
         Command::Audit(AuditCommand::Verify { public_key }) => audit_verify(public_key.as_deref(), &store).await,
         Command::Workers(WorkersCommand::Import(args)) => lindung::client::workers::import(args).await,
+        Command::Coverage(CoverageCommand::Verify(args)) => lindung::client::coverage::verify(args).await,
+        Command::Reconcile(args) => lindung::client::reconcile::reconcile(args).await,
+        Command::Feed(FeedCommand::Follow(args)) => lindung::client::feed::follow(args).await,
     }
 }
 

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use super::{
     Refusal,
     report::{self, Line},
-    sheet::{Column, Sheet, normalise},
+    sheet::{self, Column, Sheet, date, normalise},
 };
 use crate::{
     config::ImportArgs,
@@ -33,8 +33,8 @@ const DATE_OF_DEATH: usize = 11;
 
 /// The columns of a workers file, in the order of the constants above; the aliases are listed in README.
 pub const COLUMNS: &[Column] = &[
-    Column { name: "NIK", aliases: &["nik", "noktp", "nikktp", "nomorktp", "nomorindukkependudukan"], required: true },
-    Column { name: "full name", aliases: &["nama", "namalengkap", "fullname", "name"], required: true },
+    sheet::NIK,
+    sheet::FULL_NAME,
     Column { name: "birth date", aliases: &["tanggallahir", "tgllahir", "birthdate", "dateofbirth"], required: true },
     Column { name: "sex", aliases: &["jeniskelamin", "jk", "sex", "gender", "kelamin"], required: true },
     Column {
@@ -113,19 +113,7 @@ fn check(entry: &Entry, today: chrono::NaiveDate) -> Line {
     match Worker::parse(convert::from_proto(entry.worker.clone()), today) {
         Ok(_) => Line::new(entry.row, nik, "valid", None),
         Err(violations) => {
-            let mut reasons: Vec<&str> = violations.iter().map(|v| v.reason).collect();
-            reasons.dedup();
-            // The same catalogue the server answers from, so a dry run's words match the real run's.
-            let words = |locale: crate::messages::Locale| {
-                let parts: Vec<String> =
-                    violations.iter().map(|v| format!("{}: {}", v.field, v.message.render(locale))).collect();
-                parts.join("; ")
-            };
-            let refusal = Refusal {
-                reason: reasons.join(", "),
-                message_en: words(crate::messages::Locale::En),
-                message_id: words(crate::messages::Locale::Id),
-            };
+            let refusal = Refusal::from_violations(&violations);
             Line::new(entry.row, nik, "refused", Some(refusal))
         }
     }
@@ -221,7 +209,7 @@ fn to_worker<'a>(cell: impl Fn(usize) -> &'a str, current_quarter: &str) -> pb::
     };
     let or = |value: &'a str, default: &str| if value.is_empty() { default.to_owned() } else { value.to_owned() };
     pb::Worker {
-        nik: cell(NIK).replace([' ', '.', '-'], ""),
+        nik: sheet::nik(cell(NIK)),
         full_name: cell(NAME).to_owned(),
         birth_date: date(cell(BIRTH_DATE)),
         sex: sex(cell(SEX)) as i32,
@@ -263,15 +251,6 @@ fn occupation(text: &str) -> (pb::Occupation, String) {
         _ => return (pb::Occupation::Other, text.to_owned()),
     };
     (known, String::new())
-}
-
-/// `31/12/1990` or `31-12-1990` (day first, as written in Indonesia) as `1990-12-31`; anything else unchanged.
-fn date(text: &str) -> String {
-    let parts: Vec<&str> = text.split(['/', '-', '.']).collect();
-    match parts.as_slice() {
-        [d, m, y] if y.len() == 4 && d.len() <= 2 && m.len() <= 2 => format!("{y}-{m:0>2}-{d:0>2}"),
-        _ => text.to_owned(),
-    }
 }
 
 #[cfg(test)]

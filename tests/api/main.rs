@@ -9,6 +9,7 @@ mod audit_chain;
 mod claims;
 mod cli;
 mod client_cli;
+mod client_verify;
 mod contributions;
 mod coverage;
 mod dates;
