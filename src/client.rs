@@ -2,6 +2,7 @@
 //! the generated clients, as any agency's system would, and never touches the store. Rows are checked with the
 //! domain's own parsers, so a rule lives once.
 
+pub mod audit;
 pub mod coverage;
 pub mod feed;
 pub mod reconcile;

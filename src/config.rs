@@ -355,6 +355,30 @@ pub enum AuditCommand {
         #[arg(long)]
         public_key: Option<String>,
     },
+    /// Client command for a running server: fetches the proof that one audit record is in the signed chain
+    /// (`AuditService.GetInclusionProof`) and checks it here, record to leaf to batch root to chain to the
+    /// checkpoint's Ed25519 signature. Exits with status 1 when the proof does not hold.
+    Prove(ProveArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("record").required(true).args(["position", "id"])))]
+pub struct ProveArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The record's position in the chain (`seq`, from 0).
+    #[arg(long)]
+    pub position: Option<i64>,
+
+    /// The record's id, as `AuditService.ListAuditRecords` shows it.
+    #[arg(long)]
+    pub id: Option<i64>,
+
+    /// Trust only this Ed25519 public key (64 hex digits, or the JWK's base64url `x`) for the checkpoint, instead of
+    /// the keys the server lists (`AttestationService.ListSigningKeys`).
+    #[arg(long)]
+    pub public_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use lindung::{proto::v1 as pb, signing::Signer};
+
 use crate::{
+    audit_chain::{audit_client, sealed_and_checkpointed},
     contributions::issue,
     coverage::pay,
     enrollments::{active_cohort_until, confirm_all_pending, create_subsidy_between, register, submission, submit_all},
@@ -240,5 +243,37 @@ async fn following_the_feed_twice_with_a_position_file_prints_only_the_new_event
     // Caught up: a third run prints nothing.
     let (ok, stdout, stderr) = lindung(&args).await;
     assert!(ok && stdout.is_empty(), "{stdout}{stderr}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_audit_records_proof_is_checked_on_the_clients_side_against_the_checkpoints_key() {
+    let app = TestApp::spawn().await;
+    active_cohort_until(&app, 1, "2025-12").await;
+    sealed_and_checkpointed(&app).await;
+    let own = audit_client(&app, &app.keys.bogor)
+        .await
+        .list_audit_records(pb::ListAuditRecordsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let record = own.records.last().unwrap();
+    let (server, key, id) = (format!("http://{}", app.addr), app.keys.bogor.clone(), record.id.to_string());
+    let args = ["audit", "prove", "--id", &id, "--server", &server, "--key", &key];
+
+    let (ok, stdout, stderr) = lindung(&args).await;
+    assert!(ok, "{stderr}");
+    let seq = record.seq.unwrap();
+    assert!(stdout.starts_with(&format!("record seq {seq} (id {id}, {}", record.method)), "{stdout}");
+    assert!(stdout.contains("is in the audit chain"), "{stdout}");
+
+    // The same record by its position, trusting only the key given.
+    let public = hex::encode(Signer::new([9; 32]).public_key().bytes);
+    let (seq, other) = (seq.to_string(), hex::encode(Signer::new([8; 32]).public_key().bytes));
+    let by_position = ["audit", "prove", "--position", &seq, "--server", &server, "--key", &key];
+    let (ok, _, stderr) = lindung(&[&by_position[..], &["--public-key", &public]].concat()).await;
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = lindung(&[&by_position[..], &["--public-key", &other]].concat()).await;
+    assert!(!ok && stderr.contains("the proof does not hold"), "{stderr}");
     app.stop().await;
 }
