@@ -142,7 +142,7 @@ pub struct ReconcileArgs {
     pub file: PathBuf,
 
     /// A subsidy the list covers (its id); repeat for several subsidies of one funder covered by one list.
-    #[arg(long = "subsidy", required = true)]
+    #[arg(long = "subsidy", value_name = "ID", required = true)]
     pub subsidies: Vec<String>,
 
     /// The month considered, `YYYY-MM`. Default: the current month (WIB).
