@@ -10,6 +10,7 @@ mod claims;
 mod cli;
 mod client_cli;
 mod client_enroll;
+mod client_verify;
 mod contributions;
 mod coverage;
 mod dates;
