@@ -476,3 +476,159 @@ async fn a_nul_byte_or_control_character_in_any_text_field_is_never_internal() {
     }
     app.stop().await;
 }
+
+/// Well-formed requests with arbitrary values, built from each RPC's descriptor: text that is almost a NIK, a date,
+/// a month, an id or an amount, or none of them; numbers at their limits; enum numbers outside the enum; repeated
+/// fields empty or several; nested messages or none.
+mod arbitrary {
+    use proptest::prelude::*;
+    use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage, Value};
+
+    fn text() -> BoxedStrategy<String> {
+        prop_oneof![
+            Just(String::new()),
+            "3271[0-9]{12}",
+            "[0-9]{0,20}",
+            "20[0-9]{2}-[01][0-9](-[0-3][0-9])?",
+            "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "-?[0-9]{1,18}(\\.[0-9]{1,4})?",
+            "32(\\.[0-9]{2}){0,3}",
+            ".{0,24}",
+        ]
+        .boxed()
+    }
+
+    fn scalar(kind: &Kind) -> BoxedStrategy<Value> {
+        match kind {
+            Kind::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
+            Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+                prop_oneof![-3..40i32, any::<i32>()].prop_map(Value::I32).boxed()
+            }
+            Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
+                prop_oneof![-3..40i64, any::<i64>()].prop_map(Value::I64).boxed()
+            }
+            Kind::Uint32 | Kind::Fixed32 => prop_oneof![0..40u32, any::<u32>()].prop_map(Value::U32).boxed(),
+            Kind::Uint64 | Kind::Fixed64 => prop_oneof![0..40u64, any::<u64>()].prop_map(Value::U64).boxed(),
+            Kind::Float => any::<f32>().prop_map(Value::F32).boxed(),
+            Kind::Double => any::<f64>().prop_map(Value::F64).boxed(),
+            Kind::String => text().prop_map(Value::String).boxed(),
+            Kind::Bytes => proptest::collection::vec(any::<u8>(), 0..16).prop_map(|b| Value::Bytes(b.into())).boxed(),
+            Kind::Enum(e) => {
+                let known: Vec<i32> = e.values().map(|v| v.number()).collect();
+                prop_oneof![proptest::sample::select(known), -2..40i32].prop_map(Value::EnumNumber).boxed()
+            }
+            Kind::Message(_) => unreachable!("messages are built by `message`"),
+        }
+    }
+
+    fn field(field: &FieldDescriptor, depth: u32) -> Option<BoxedStrategy<Value>> {
+        let one = match field.kind() {
+            Kind::Message(m) if depth == 0 || m.full_name().starts_with("google.") => return None,
+            Kind::Message(m) => message(&m, depth - 1).prop_map(Value::Message).boxed(),
+            kind => scalar(&kind),
+        };
+        Some(if field.is_list() { proptest::collection::vec(one, 0..4).prop_map(Value::List).boxed() } else { one })
+    }
+
+    /// A message of `descriptor` with each field set or left out, nested `depth` levels deep.
+    pub fn message(descriptor: &MessageDescriptor, depth: u32) -> BoxedStrategy<DynamicMessage> {
+        let fields: Vec<(FieldDescriptor, BoxedStrategy<Value>)> =
+            descriptor.fields().filter(|f| !f.is_map()).filter_map(|f| field(&f, depth).map(|s| (f, s))).collect();
+        let (names, strategies): (Vec<FieldDescriptor>, Vec<BoxedStrategy<Value>>) = fields.into_iter().unzip();
+        let strategies: Vec<BoxedStrategy<Option<Value>>> =
+            strategies.into_iter().map(|s| proptest::option::weighted(0.7, s).boxed()).collect();
+        let descriptor = descriptor.clone();
+        strategies
+            .prop_map(move |values| {
+                let mut message = DynamicMessage::new(descriptor.clone());
+                for (field, value) in names.iter().zip(values) {
+                    // Setting one member of a oneof clears the others, as on the wire.
+                    if let Some(value) = value {
+                        message.set_field(field, value);
+                    }
+                }
+                message
+            })
+            .boxed()
+    }
+
+    /// Every `google.rpc.Status` inside an answer (a stream's refused rows carry one each).
+    pub fn statuses(message: &DynamicMessage, out: &mut Vec<(i32, String)>) {
+        if message.descriptor().full_name() == "google.rpc.Status" {
+            let code = message.get_field_by_name("code").and_then(|v| v.as_i32()).unwrap_or(0);
+            let text = message.get_field_by_name("message").and_then(|v| v.as_str().map(str::to_owned));
+            out.push((code, text.unwrap_or_default()));
+            return;
+        }
+        for (_, value) in message.fields() {
+            match value {
+                Value::Message(m) => statuses(m, out),
+                Value::List(items) => {
+                    items.iter().filter_map(Value::as_message).for_each(|m| statuses(m, out));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// RPCs with arbitrary well-formed requests through the real server, as three kinds of agency: never INTERNAL or
+/// UNKNOWN (a panic), for the call or for a row of a stream, and an INVALID_ARGUMENT always names its fields.
+#[tokio::test(flavor = "multi_thread")]
+async fn arbitrary_well_formed_requests_to_every_rpc_are_never_internal_and_a_refusal_names_its_fields() {
+    use proptest::{
+        strategy::{Strategy, ValueTree},
+        test_runner::TestRunner,
+    };
+    use prost_reflect::DynamicMessage;
+
+    let app = TestApp::spawn().await;
+    let pool = &*lindung::connect::DESCRIPTORS;
+    let keys = [&app.keys.insurer, &app.keys.bogor, &app.keys.jabar];
+    let mut runner = TestRunner::deterministic();
+    let mut calls = 0;
+    let mut codes = std::collections::BTreeMap::new();
+    for service in pool.services().filter(|s| s.package_name() == "lindung.v1") {
+        for method in service.methods() {
+            let path = format!("/{}/{}", service.full_name(), method.name());
+            if answers_forever(&path) {
+                continue;
+            }
+            let strategy = arbitrary::message(&method.input(), 3);
+            for case in 0..48 {
+                let rows = if method.is_client_streaming() { 1 + case % 3 } else { 1 };
+                let messages: Vec<DynamicMessage> =
+                    (0..rows).map(|_| strategy.new_tree(&mut runner).unwrap().current()).collect();
+                let encoded = messages.iter().map(Message::encode_to_vec).collect();
+                let key = keys[case % keys.len()];
+                let answered = call_raw(app.addr, key, &path, encoded).await.unwrap();
+                calls += 1;
+                *codes.entry(format!("{:?}", answered.code)).or_insert(0) += 1;
+                let shown = || format!("{path} {messages:?}: {:?}", answered.status);
+                assert!(!matches!(answered.code, Code::Internal | Code::Unknown), "{}", shown());
+                if answered.code == Code::InvalidArgument {
+                    let bad = answered.status.get_details_bad_request();
+                    let named = bad.is_some_and(|b| {
+                        !b.field_violations.is_empty() && b.field_violations.iter().all(|v| !v.field.is_empty())
+                    });
+                    assert!(named, "an INVALID_ARGUMENT without field violations: {}", shown());
+                }
+                for answer in &answered.messages {
+                    let answer = DynamicMessage::decode(method.output(), &answer[..]).unwrap();
+                    let mut inside = Vec::new();
+                    arbitrary::statuses(&answer, &mut inside);
+                    for (code, text) in inside {
+                        assert!(
+                            code != Code::Internal as i32 && code != Code::Unknown as i32,
+                            "{} row {text}",
+                            shown()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Some of them get past the checks to an answer, so the handlers behind them are reached too.
+    assert!(calls > 2_000 && codes.get("Ok").is_some_and(|&ok| ok > calls / 10), "{calls} calls: {codes:?}");
+    app.stop().await;
+}
