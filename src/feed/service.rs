@@ -156,9 +156,33 @@ impl background::Task for Calendar {
     }
 
     async fn run(&mut self, _state: &AppState, conn: &mut PgConnection) -> anyhow::Result<()> {
-        calendar_pass(conn, clock::today()).await?;
+        calendar_catch_up(conn, clock::today()).await?;
         Ok(())
     }
+}
+
+/// The most days a calendar pass goes back for: a deployment down longer than this emits only the last of them.
+pub const CALENDAR_CATCH_UP_DAYS: i64 = 62;
+
+/// Passes every day from the one after the last passed (or `today`, the first time) through `today`, so that the
+/// facts of days the deployment was down are emitted when it comes back; `today` itself is passed again on every
+/// run, as its facts may grow while it lasts. Answers how many events were new.
+pub async fn calendar_catch_up(conn: &mut PgConnection, today: NaiveDate) -> Result<u64, Error> {
+    let earliest = today - chrono::Days::new(CALENDAR_CATCH_UP_DAYS as u64);
+    let first = match store::calendar_last_day(&mut *conn).await? {
+        Some(last) if last < earliest => {
+            tracing::warn!(%last, %earliest, "the calendar was not passed for a long time; earlier days are skipped");
+            earliest
+        }
+        Some(last) => last.succ_opt().unwrap_or(today).min(today),
+        None => today,
+    };
+    let mut emitted = 0;
+    for day in first.iter_days().take_while(|d| *d <= today) {
+        emitted += calendar_pass(&mut *conn, day).await?;
+        store::set_calendar_last_day(&mut *conn, day).await?;
+    }
+    Ok(emitted)
 }
 
 /// Emits the calendar facts of `day` (arrears warnings and lapses, R1.6/R1.7) of every billed subsidy, from each

@@ -157,6 +157,23 @@ pub async fn billed_subsidies(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec
     sqlx::query_scalar!("select distinct subsidy_id from bills order by subsidy_id").fetch_all(executor).await
 }
 
+/// The last day the calendar has passed, if it ever ran.
+pub async fn calendar_last_day(executor: impl PgExecutor<'_>) -> sqlx::Result<Option<NaiveDate>> {
+    sqlx::query_scalar!("select last_day from feed_calendar").fetch_optional(executor).await
+}
+
+/// Records that the calendar has passed `day` (never moving back).
+pub async fn set_calendar_last_day(executor: impl PgExecutor<'_>, day: NaiveDate) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into feed_calendar (last_day) values ($1)
+         on conflict (singleton) do update set last_day = greatest(feed_calendar.last_day, excluded.last_day)",
+        day
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// Writes the calendar facts of `day`, each at most once (`feed_events_calendar_once`), for the subsidy's funder;
 /// answers how many were new.
 #[tracing::instrument(skip_all)]

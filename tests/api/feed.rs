@@ -356,6 +356,36 @@ async fn the_calendar_emits_the_arrears_warning_and_the_lapse_once_on_their_days
 }
 
 #[tokio::test]
+async fn days_the_deployment_was_down_are_passed_by_the_calendar_when_it_comes_back() {
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_until(&app, 1, "2026-12").await;
+    for month in ["2025-09", "2025-10", "2025-11"] {
+        issue(&app, &subsidy, month).await;
+    }
+    // The server's own calendar passes the real today once at its start; this test plays other days, from none.
+    for _ in 0..100 {
+        let passed: Option<chrono::NaiveDate> =
+            sqlx::query_scalar("select last_day from feed_calendar").fetch_optional(&app.pool).await.unwrap();
+        if passed.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    sqlx::query("delete from feed_calendar").execute(&app.pool).await.unwrap();
+    let catch_up = async |today: &str| {
+        let today = chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap();
+        let mut conn = app.pool.acquire().await.unwrap();
+        lindung::feed::service::calendar_catch_up(&mut conn, today).await.unwrap()
+    };
+    assert_eq!(catch_up("2025-10-10").await, 0);
+    // Down from 11 October to 19 November: the warning of 16 October and the lapse of 16 November come late, once.
+    assert_eq!(catch_up("2025-11-20").await, 2);
+    assert_eq!(catch_up("2025-11-20").await, 0);
+    assert_eq!(catch_up("2025-11-21").await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn an_unknown_kind_is_an_invalid_argument_naming_it() {
     let app = TestApp::spawn().await;
     let request = pb::SubscribeRequest { after: 0, kinds: vec![pb::EventKind::Lapse as i32, 0] };
