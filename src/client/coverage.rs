@@ -122,8 +122,11 @@ async fn send_batch(
 /// One answer as the clerk reads it: `covered`, `not covered` with the reason, or `refused` for a bad row.
 fn line(entry: &Entry<pb::VerifyCoverageRequest>, response: &pb::VerifyCoverageResponse) -> Line {
     let (row, nik) = (entry.row, entry.request.nik.as_str());
+    if let Some(status) = &response.error_status {
+        return Line::new(row, nik, "refused", Some(Refusal::from_status(status)));
+    }
     if !response.error.is_empty() {
-        // The stream says only the English text; the same rule read here gives the codes and the Indonesian words.
+        // A server that sends only the English text: the same rule read here gives the codes and Indonesian words.
         let local = check(&entry.request).unwrap_or_else(|| Refusal {
             reason: "INVALID_ARGUMENT".into(),
             message_id: response.error.clone(),

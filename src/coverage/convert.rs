@@ -55,7 +55,16 @@ pub fn question(request: &pb::VerifyCoverageRequest) -> Result<Question, Error> 
 pub fn answer_to_proto(client_ref: String, answer: Result<Answer, Error>) -> pb::VerifyCoverageResponse {
     let answer = match answer {
         Ok(answer) => answer,
-        Err(error) => return pb::VerifyCoverageResponse { client_ref, error: error.to_string(), ..Default::default() },
+        Err(error) => {
+            let text = error.to_string();
+            let status = crate::error::to_rpc_status(error);
+            return pb::VerifyCoverageResponse {
+                client_ref,
+                error: text,
+                error_status: Some(status),
+                ..Default::default()
+            };
+        }
     };
     match answer.verdict {
         Ok(covered) => pb::VerifyCoverageResponse {
@@ -73,6 +82,7 @@ pub fn answer_to_proto(client_ref: String, answer: Result<Answer, Error>) -> pb:
             }),
             error: String::new(),
             attestation: String::new(),
+            error_status: None,
         },
         Err(reason) => pb::VerifyCoverageResponse {
             covered: false,
@@ -81,6 +91,7 @@ pub fn answer_to_proto(client_ref: String, answer: Result<Answer, Error>) -> pb:
             details: None,
             error: String::new(),
             attestation: String::new(),
+            error_status: None,
         },
     }
 }

@@ -309,10 +309,18 @@ async fn coverage_is_checked_over_a_stream_in_order() {
         .unwrap()
         .into_inner();
     let mut answers = Vec::new();
+    let mut refused = Vec::new();
     while let Some(reply) = replies.message().await.unwrap() {
         answers.push((reply.client_ref.clone(), reply.covered, reply.reason(), !reply.error.is_empty()));
+        refused.extend(reply.error_status);
     }
     assert_eq!(answers.len(), 7);
+    // The refused row carries the unary call's status: INVALID_ARGUMENT naming the field and the rule.
+    let [status] = &refused[..] else { panic!("one refused row: {refused:?}") };
+    assert_eq!(status.code, tonic::Code::InvalidArgument as i32);
+    let bad = status.details.iter().find(|d| d.type_url.ends_with("google.rpc.BadRequest")).expect("a BadRequest");
+    let bad = <tonic_types::pb::BadRequest as prost::Message>::decode(&bad.value[..]).unwrap();
+    assert!(bad.field_violations.iter().any(|v| v.field == "nik" && v.reason == "NIK_LENGTH"), "{bad:?}");
     for (i, (client_ref, covered, reason, error)) in answers.iter().take(6).enumerate() {
         assert_eq!(client_ref, &format!("{}/{}", i / 2, if i % 2 == 0 { "2025-09-20" } else { "2025-10-20" }));
         assert_eq!(*covered, i % 2 == 0, "{client_ref}");
