@@ -186,6 +186,12 @@ pub struct StoreConfig {
     /// Maximum connections in the pool.
     #[arg(long, global = true, env = "LINDUNG_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
+
+    /// Longest any one SQL statement may run, e.g. `60s`; a statement cut off is answered UNAVAILABLE with a retry
+    /// delay. A transaction left idle this long is ended too, so that no lock outlives a stuck client.
+    #[arg(long, global = true, env = "LINDUNG_DB_STATEMENT_TIMEOUT", default_value = "60s",
+          value_parser = parse_duration)]
+    pub db_statement_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -80,10 +80,15 @@ impl Database {
             }
             None => options,
         };
+        // Set on every connection at its start: no statement runs, and no transaction stays idle, beyond the bound.
+        let bound = format!("{}ms", config.db_statement_timeout.as_millis().max(1));
+        let options = options
+            .options([("statement_timeout", &bound), ("idle_in_transaction_session_timeout", &bound)])
+            .log_statements(tracing::log::LevelFilter::Trace);
         let pool = PgPoolOptions::new()
             .max_connections(config.db_max_connections)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.log_statements(tracing::log::LevelFilter::Trace))
+            .connect_with(options)
             .await
             .context("cannot connect to PostgreSQL")?;
         prepare(&pool).await?;

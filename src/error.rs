@@ -184,7 +184,9 @@ impl From<sqlx::Error> for Error {
 /// - PostgreSQL said so: class 08 (connection exception), class 57P (operator intervention: `57P01`
 ///   "terminating connection due to administrator command" and "… due to unexpected postmaster exit",
 ///   `57P02` crash of another server process, `57P03` cannot connect now, while starting or recovering),
-///   `53300` too many connections.
+///   `53300` too many connections;
+/// - a statement cancelled by the deployment's `statement_timeout` (`57014`): the store did not answer in time,
+///   which a retry after the load has passed may find it does.
 pub fn is_store_loss(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut
@@ -193,9 +195,9 @@ pub fn is_store_loss(error: &sqlx::Error) -> bool {
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => {
-            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "53300")
-        }
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "53300" || code == "57014"
+        }),
         _ => false,
     }
 }
@@ -439,11 +441,11 @@ mod tests {
         check(|| database("08006", "connection failure"), Unavailable);
         check(|| database("08001", "could not establish connection"), Unavailable);
         check(|| database("53300", "sorry, too many clients already"), Unavailable);
+        check(|| database("57014", "canceling statement due to statement timeout"), Unavailable);
 
         check(|| database("23505", "duplicate key value violates unique constraint"), Internal);
         check(|| database("22021", "invalid byte sequence for encoding \"UTF8\": 0x00"), Internal);
         check(|| database("42P01", "relation does not exist"), Internal);
-        check(|| database("57014", "canceling statement due to statement timeout"), Internal);
         check(|| sqlx::Error::RowNotFound, Internal);
         check(|| sqlx::Error::ColumnNotFound("total".into()), Internal);
         check(|| sqlx::Error::Decode("not a number".into()), Internal);

@@ -42,8 +42,14 @@ impl Bench {
     /// The server with the audit chain kept as `audit_chain` says (None: not sealed at all).
     pub async fn start_with(db_max_connections: u32, audit_chain: Option<ChainSettings>) -> Bench {
         let dir = tempfile::Builder::new().prefix("lindung-bench-").tempdir_in("/tmp").unwrap();
-        let store =
-            StoreConfig { database_url: None, data_dir: dir.path().to_owned(), pg_bin_dir: None, db_max_connections };
+        let store = StoreConfig {
+            database_url: None,
+            data_dir: dir.path().to_owned(),
+            pg_bin_dir: None,
+            db_max_connections,
+            // A million-row bill or load must not be cut off.
+            db_statement_timeout: std::time::Duration::from_secs(3600),
+        };
         let db = Database::open(&store).await.unwrap();
         let pool = db.pool.clone();
         let state =

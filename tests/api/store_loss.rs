@@ -131,3 +131,36 @@ async fn while_an_external_store_is_down_calls_fail_fast_with_retry_info_and_rec
     assert!(server.terminate().success());
     drop(store);
 }
+
+/// Every connection of the pool carries the deployment's bounds: a statement that runs past `statement_timeout`
+/// is cut off and answered UNAVAILABLE (retry later), and a transaction left idle is ended, so that a stuck client
+/// holds no lock.
+#[tokio::test]
+async fn a_statement_past_the_timeout_is_cut_off_and_answered_unavailable() {
+    use clap::Parser;
+    let app = crate::helpers::TestApp::spawn().await;
+    let url = app.database_url();
+    let cli = lindung::config::Cli::try_parse_from([
+        "lindung",
+        "--database-url",
+        &url,
+        "--db-statement-timeout",
+        "300ms",
+        "migrate",
+    ])
+    .unwrap();
+    let db = lindung::database::Database::open_for_command(&cli.store).await.unwrap();
+    let bounds: (String, String) = sqlx::query_as(
+        "select current_setting('statement_timeout'), current_setting('idle_in_transaction_session_timeout')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(bounds, ("300ms".to_owned(), "300ms".to_owned()));
+    let error = sqlx::query("select pg_sleep(2)").execute(&db.pool).await.unwrap_err();
+    let status = tonic::Status::from(lindung::error::Error::from(error));
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+    assert!(status.get_details_retry_info().is_some());
+    db.close().await;
+    app.stop().await;
+}
