@@ -127,13 +127,24 @@ pub struct TestApp {
 
 pub type Authed = InterceptedService<Channel, Bearer>;
 
+/// Logs go through the test writer, so they show only for failing tests (RUST_LOG=info shows more). With
+/// `LINDUNG_TEST_LOG=FILE`, every line the servers under test log at debug is also appended to FILE as JSON, for
+/// `.ci/scan-logs` to prove that no NIK, name, phone number or API key reaches a log (R6.3).
+fn init_logs() {
+    use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+    let shown = tracing_subscriber::fmt::layer().with_test_writer().with_filter(EnvFilter::from_default_env());
+    let kept = std::env::var_os("LINDUNG_TEST_LOG")
+        .map(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).expect("LINDUNG_TEST_LOG"))
+        .map(|file| {
+            let filter = EnvFilter::new("debug,sqlx=error,h2=info,hyper=info,hyper_util=info,tower=info,tonic=info");
+            tracing_subscriber::fmt::layer().json().with_writer(std::sync::Mutex::new(file)).with_filter(filter)
+        });
+    let _ = tracing_subscriber::registry().with(shown).with(kept).try_init();
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        // Logs go through the test writer, so they show only for failing tests; RUST_LOG=info shows more.
-        let _ = tracing_subscriber::fmt()
-            .with_test_writer()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .try_init();
+        init_logs();
         let (pool, database) = fresh_database().await;
         let keys = Keys {
             bogor: add_agency(&pool, "Pemerintah Kota Bogor", AgencyKind::City, Some("32.71")).await,
