@@ -72,6 +72,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Attestation(command) => attestation_command(command, &store).await,
         Command::Audit(AuditCommand::Verify { public_key }) => audit_verify(public_key.as_deref(), &store).await,
         Command::Workers(WorkersCommand::Import(args)) => lindung::client::workers::import(args).await,
+        Command::Workers(WorkersCommand::ReportDeath(args)) => lindung::client::claims::report_death(args).await,
+        Command::Bills(command) => lindung::client::bills::run(command).await,
+        Command::Claims(command) => lindung::client::claims::run(command).await,
     }
 }
 

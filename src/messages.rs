@@ -133,7 +133,8 @@ pub enum Arg {
 }
 
 impl Arg {
-    fn render(&self, locale: Locale) -> String {
+    /// The value as `locale` writes it (`Rp42,000,000` / `Rp42.000.000`); client commands print amounts with it.
+    pub fn render(&self, locale: Locale) -> String {
         match self {
             Arg::Text(text) => text.clone(),
             Arg::Rupiah(amount) => rupiah(*amount, locale),
