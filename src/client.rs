@@ -149,6 +149,16 @@ pub fn checked<T>(parsed: Result<T, crate::error::Error>) -> anyhow::Result<T> {
     parsed.map_err(|error| refused(sync_scope(Locale::Id, || tonic::Status::from(error))))
 }
 
+/// The same for the several parsers of one request: one refusal naming every bad field, as the server's does.
+pub fn checked_all(parsed: Vec<Result<(), crate::error::Error>>) -> anyhow::Result<()> {
+    let mut violations = Vec::new();
+    for result in parsed {
+        crate::validate::collect(&mut violations, result);
+    }
+    let parsed = if violations.is_empty() { Ok(()) } else { Err(crate::error::Error::InvalidArgument(violations)) };
+    checked(parsed)
+}
+
 /// An amount of the wire as a clerk reads it, `Rp132,619,200`; as sent when it is not a valid amount.
 pub fn rupiah(amount: Option<&crate::proto::v1::Rupiah>) -> String {
     let text = amount.map_or("", |a| a.amount.as_str());

@@ -1,7 +1,7 @@
 //! `lindung bills list | issue | pay`: a subsidy's monthly bills over `ContributionService`. Issuing a bill again
 //! adds only adjustment lines and a payment is keyed by its reference, so sending any of these twice is safe.
 
-use super::{checked, count, json, refused, report, rupiah, word};
+use super::{checked_all, count, json, refused, report, rupiah, word};
 use crate::{
     config::{BillsCommand, IssueBillArgs, ListBillsArgs, PayBillArgs},
     contribution::grpc::{month, parse_payment},
@@ -22,10 +22,12 @@ async fn client(server: &crate::config::ServerArgs) -> anyhow::Result<Contributi
 }
 
 async fn list(args: ListBillsArgs) -> anyhow::Result<()> {
-    checked(parse_id(&args.subsidy, "subsidy_id"))?;
     // ListBills answers every month; one month is picked here.
-    let only = args.month.as_deref().map(month).transpose();
-    let only = checked(only)?.map(|m| m.to_string());
+    let (only, month_checked) = match args.month.as_deref().map(month).transpose() {
+        Ok(only) => (only.map(|m| m.to_string()), Ok(())),
+        Err(error) => (None, Err(error)),
+    };
+    checked_all(vec![parse_id(&args.subsidy, "subsidy_id").map(drop), month_checked])?;
     let request = pb::ListBillsRequest { subsidy_id: args.subsidy.clone() };
     let mut answer = client(&args.server).await?.list_bills(request).await.map_err(refused)?.into_inner();
     answer.bills.retain(|b| only.as_ref().is_none_or(|m| &b.month == m));
@@ -62,8 +64,7 @@ fn state(bill: &pb::Bill) -> String {
 }
 
 async fn issue(args: IssueBillArgs) -> anyhow::Result<()> {
-    checked(parse_id(&args.subsidy, "subsidy_id"))?;
-    checked(month(&args.month))?;
+    checked_all(vec![parse_id(&args.subsidy, "subsidy_id").map(drop), month(&args.month).map(drop)])?;
     let request = pb::IssueBillRequest { subsidy_id: args.subsidy.clone(), month: args.month.clone() };
     let answer = client(&args.server).await?.issue_bill(request).await.map_err(refused)?.into_inner();
     let bill = answer.bill.unwrap_or_default();
@@ -93,8 +94,7 @@ async fn pay(args: PayBillArgs) -> anyhow::Result<()> {
         paid_on: args.paid_on.clone(),
         reference: args.reference.clone(),
     };
-    checked(parse_id(&request.subsidy_id, "subsidy_id"))?;
-    checked(parse_payment(&request))?;
+    checked_all(vec![parse_id(&request.subsidy_id, "subsidy_id").map(drop), parse_payment(&request).map(drop)])?;
     let answer = client(&args.server).await?.record_payment(request).await.map_err(refused)?.into_inner();
     println!(
         "payment {} of {} on {}, reference {}: recorded (a resend of this reference records nothing more); credit \
@@ -127,8 +127,8 @@ mod tests {
         let answer = pb::ListBillsResponse { bills: vec![bill], credit: r("0") };
         assert_eq!(
             bills_table(&answer),
-            "month    workers         billed           paid    outstanding  status\n\
-             2025-09    7,894  Rp132,619,200  Rp100,000,000   Rp32,619,200  partially paid\n\
+            "month    workers         billed           paid   outstanding  status\n\
+             2025-09    7,894  Rp132,619,200  Rp100,000,000  Rp32,619,200  partially paid\n\
              credit: Rp0\n"
         );
     }
