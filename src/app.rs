@@ -118,6 +118,7 @@ impl App {
         tasks.spawn(&state, feed::service::Sequencer { every: Duration::from_secs(1) });
         tasks.spawn(&state, feed::service::Calendar { every: Duration::from_secs(300) });
         let head_watch = feed::service::HeadWatch::start(&state, Duration::from_secs(5));
+        tasks.spawn(&state, crate::database::statistics::Analyzer { every: Duration::from_secs(2) });
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)

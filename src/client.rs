@@ -1,9 +1,10 @@
-//! The client commands (`lindung workers import …`, `lindung bills …`, `lindung claims …`): an edge of lindung that talks to a running server over gRPC with
-//! the generated clients, as any agency's system would, and never touches the store. Rows are checked with the
-//! domain's own parsers, so a rule lives once.
+//! The client commands (`lindung workers …`, `enrollments …`, `bills …`, `claims …`): an edge of lindung that talks
+//! to a running server over gRPC with the generated clients, as any agency's system would, and never touches the
+//! store. Rows and requests are checked with the domain's own parsers, so a rule lives once.
 
 pub mod bills;
 pub mod claims;
+pub mod enrollments;
 pub mod report;
 pub mod sheet;
 pub mod workers;
@@ -42,7 +43,11 @@ impl Interceptor for CallHeaders {
 /// Connects to `--server` (TLS when it is `https://`, trusting `--ca-cert` or the system's roots) with `--key`.
 pub async fn connect(args: &ServerArgs) -> anyhow::Result<Authed> {
     let key = args.key.as_ref().context("an API key is needed: give --key or set LINDUNG_KEY")?;
-    let bearer = format!("Bearer {}", key.expose_secret()).parse().context("--key is not a valid header value")?;
+    authed(channel(args).await?, key.expose_secret())
+}
+
+/// One connection to `--server`, over TLS when it is `https://`; many clients (and keys) may share it.
+pub async fn channel(args: &ServerArgs) -> anyhow::Result<Channel> {
     let mut endpoint =
         Endpoint::from_shared(args.server.clone()).with_context(|| format!("--server {}", args.server))?;
     if args.server.starts_with("https://") {
@@ -56,7 +61,12 @@ pub async fn connect(args: &ServerArgs) -> anyhow::Result<Authed> {
         };
         endpoint = endpoint.tls_config(tls).context("TLS configuration")?;
     }
-    let channel = endpoint.connect().await.with_context(|| format!("cannot reach the server at {}", args.server))?;
+    endpoint.connect().await.with_context(|| format!("cannot reach the server at {}", args.server))
+}
+
+/// `channel` as the agency whose API key is `key`.
+pub fn authed(channel: Channel, key: &str) -> anyhow::Result<Authed> {
+    let bearer = format!("Bearer {key}").parse().context("the API key is not a valid header value")?;
     let headers = CallHeaders { bearer, language: MetadataValue::from_static(ACCEPT_LANGUAGE) };
     Ok(InterceptedService::new(channel, headers))
 }
@@ -126,6 +136,25 @@ impl Refusal {
         });
         Refusal::from_status(&tonic_types::pb::Status { message: status.message().to_owned(), ..details })
     }
+
+    /// What the domain's own parsers say of a row before anything is sent, in the words of the catalogue the server
+    /// answers from, so that a dry run's line reads as the real run's.
+    pub fn from_error(error: crate::error::Error) -> Refusal {
+        use crate::messages::Locale;
+        match error {
+            crate::error::Error::InvalidArgument(violations) => {
+                let mut reasons: Vec<&str> = violations.iter().map(|v| v.reason).collect();
+                reasons.dedup();
+                let words = |locale: Locale| {
+                    let parts: Vec<String> =
+                        violations.iter().map(|v| format!("{}: {}", v.field, v.localized(locale))).collect();
+                    parts.join("; ")
+                };
+                Refusal { reason: reasons.join(", "), message_en: words(Locale::En), message_id: words(Locale::Id) }
+            }
+            other => Refusal::from_status(&crate::error::to_rpc_status(other)),
+        }
+    }
 }
 
 impl std::fmt::Display for Refusal {
@@ -145,8 +174,7 @@ pub fn refused(status: tonic::Status) -> anyhow::Error {
 /// Checks a request with the parsers the server itself applies, before anything is sent: a refusal reads as the
 /// server's would (the same reason codes, both languages), as `refused` prints it.
 pub fn checked<T>(parsed: Result<T, crate::error::Error>) -> anyhow::Result<T> {
-    use crate::messages::{Locale, sync_scope};
-    parsed.map_err(|error| refused(sync_scope(Locale::Id, || tonic::Status::from(error))))
+    parsed.map_err(|error| Refusal::from_error(error).into())
 }
 
 /// The same for the several parsers of one request: one refusal naming every bad field, as the server's does.

@@ -46,6 +46,9 @@ pub enum Command {
     /// Client commands for a running server: death (JKM) claims, from filing to payment.
     #[command(subcommand)]
     Claims(ClaimsCommand),
+    /// Client commands for a running server: enrollments from and to a spreadsheet (CSV or XLSX).
+    #[command(subcommand)]
+    Enrollments(EnrollmentsCommand),
 }
 
 /// Which server a client command talks to, and as whom.
@@ -122,13 +125,32 @@ pub struct DemoConfig {
     /// Stop after the summary instead of serving until Ctrl-C.
     #[arg(long)]
     pub exit: bool,
+    /// Replay the story against this running server instead of starting one; the three agencies' keys are then
+    /// needed (`--city-key`, `--province-key`, `--insurer-key`). The figures are the story's on a fresh store.
+    #[arg(long, env = "LINDUNG_SERVER")]
+    pub server: Option<String>,
+    /// With `--server`: the key of the city (Kota Bogor, region 32.71).
+    #[arg(long, env = "LINDUNG_DEMO_CITY_KEY", hide_env_values = true, value_parser = secret, requires = "server")]
+    pub city_key: Option<SecretString>,
+    /// With `--server`: the key of the province (Jawa Barat, region 32).
+    #[arg(long, env = "LINDUNG_DEMO_PROVINCE_KEY", hide_env_values = true, value_parser = secret,
+          requires = "server")]
+    pub province_key: Option<SecretString>,
+    /// With `--server`: the key of the insurer.
+    #[arg(long, env = "LINDUNG_DEMO_INSURER_KEY", hide_env_values = true, value_parser = secret,
+          requires = "server")]
+    pub insurer_key: Option<SecretString>,
+    /// With an `https://` `--server`: PEM file of the authority that signed its certificate.
+    #[arg(long, requires = "server")]
+    pub ca_cert: Option<PathBuf>,
     #[command(flatten)]
     pub serve: ServeConfig,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
-    /// Address to listen on for gRPC (HTTP/2, plaintext; put TLS in front or on the roadmap's mTLS).
+    /// Address to listen on: gRPC over HTTP/2, and the JSON face and gRPC-Web over HTTP/1.1 and HTTP/2 on the same
+    /// port. Plaintext: put a TLS-terminating proxy in front when it is reached beyond this machine.
     #[arg(long, env = "LINDUNG_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
 
@@ -524,6 +546,46 @@ pub enum AgencyKindArg {
     City,
     Province,
     Insurer,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnrollmentsCommand {
+    /// Funder: enrolls the NIKs of a CSV or XLSX file into one of its subsidies and writes a result file with one
+    /// line per row. Re-running the same file is safe: its rows keep their request ids, and the server answers each
+    /// as it did the first time.
+    Submit(SubmitArgs),
+    /// Insurer: writes the pending enrollments to a CSV or XLSX file, with empty columns to fill in for
+    /// `enrollments decide`: decision (confirm/terima or refuse/tolak), participant number, protection start,
+    /// refusal reason, refusal detail.
+    Pending(PendingArgs),
+    /// Insurer: confirms or refuses the enrollments of a filled-in file (as `enrollments pending` wrote it) and
+    /// writes a result file; rows without a decision are skipped. Re-running the same file is safe: the same decision
+    /// again changes nothing.
+    Decide(ImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub sheet: ImportArgs,
+
+    /// The caller's subsidy to enroll into (its id, as CreateSubsidy answered it).
+    #[arg(long)]
+    pub subsidy: String,
+
+    /// First funded month, `YYYY-MM`, of the rows whose first-month cell is empty or missing.
+    #[arg(long)]
+    pub first_month: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PendingArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The file to write: `.xlsx` (NIKs kept as text) or `.csv`.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// Parses `500ms`, `30s`, `10m`, `1h`.

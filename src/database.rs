@@ -2,6 +2,7 @@
 //! loaded with the area list before anything else touches it.
 
 pub mod embedded;
+pub mod statistics;
 pub mod types;
 
 use std::{

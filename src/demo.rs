@@ -4,22 +4,20 @@
 
 mod data;
 
-use std::{collections::BTreeMap, net::SocketAddr, time::Instant};
+use std::{collections::BTreeMap, path::Path, time::Instant};
 
 use anyhow::Context;
-use tonic::{
-    metadata::{Ascii, MetadataValue},
-    service::{Interceptor, interceptor::InterceptedService},
-    transport::{Channel, Endpoint},
-};
-use tonic_types::RpcStatusExt;
+use tonic::transport::Channel;
 
 use crate::{
     agency::{self, Agency, AgencyKind, NewApiKey},
     area::RegionCode,
+    client::{Authed, Refusal, authed},
+    messages::{Arg, Locale},
     proto::v1::{
-        self as pb, claim_service_client::ClaimServiceClient, contribution_service_client::ContributionServiceClient,
-        coverage_service_client::CoverageServiceClient, enrollment_service_client::EnrollmentServiceClient,
+        self as pb, agency_service_client::AgencyServiceClient, claim_service_client::ClaimServiceClient,
+        contribution_service_client::ContributionServiceClient, coverage_service_client::CoverageServiceClient,
+        enrollment_service_client::EnrollmentServiceClient, reconcile_service_client::ReconcileServiceClient,
         subsidy_service_client::SubsidyServiceClient, worker_service_client::WorkerServiceClient,
     },
     state::AppState,
@@ -64,49 +62,38 @@ pub async fn add_agencies(state: &AppState) -> anyhow::Result<Keys> {
     Ok(Keys { city, province, insurer })
 }
 
-#[derive(Clone)]
-struct Bearer(MetadataValue<Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        request.metadata_mut().insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
-type Authed = InterceptedService<Channel, Bearer>;
-
+/// The generated clients over one connection, as whichever agency a step is played by.
 struct Clients {
     channel: Channel,
 }
 
 impl Clients {
-    fn auth(&self, key: &str) -> anyhow::Result<(Channel, Bearer)> {
-        Ok((self.channel.clone(), Bearer(format!("Bearer {key}").parse()?)))
+    fn auth(&self, key: &str) -> anyhow::Result<Authed> {
+        authed(self.channel.clone(), key)
+    }
+    fn agency(&self, key: &str) -> anyhow::Result<AgencyServiceClient<Authed>> {
+        Ok(AgencyServiceClient::new(self.auth(key)?))
     }
     fn workers(&self, key: &str) -> anyhow::Result<WorkerServiceClient<Authed>> {
-        let (c, b) = self.auth(key)?;
-        Ok(WorkerServiceClient::with_interceptor(c, b))
+        Ok(WorkerServiceClient::new(self.auth(key)?))
     }
     fn subsidies(&self, key: &str) -> anyhow::Result<SubsidyServiceClient<Authed>> {
-        let (c, b) = self.auth(key)?;
-        Ok(SubsidyServiceClient::with_interceptor(c, b))
+        Ok(SubsidyServiceClient::new(self.auth(key)?))
     }
     fn enrollments(&self, key: &str) -> anyhow::Result<EnrollmentServiceClient<Authed>> {
-        let (c, b) = self.auth(key)?;
-        Ok(EnrollmentServiceClient::with_interceptor(c, b))
+        Ok(EnrollmentServiceClient::new(self.auth(key)?))
     }
     fn contributions(&self, key: &str) -> anyhow::Result<ContributionServiceClient<Authed>> {
-        let (c, b) = self.auth(key)?;
-        Ok(ContributionServiceClient::with_interceptor(c, b))
+        Ok(ContributionServiceClient::new(self.auth(key)?))
     }
     fn claims(&self, key: &str) -> anyhow::Result<ClaimServiceClient<Authed>> {
-        let (c, b) = self.auth(key)?;
-        Ok(ClaimServiceClient::with_interceptor(c, b))
+        Ok(ClaimServiceClient::new(self.auth(key)?))
     }
     fn coverage(&self, key: &str) -> anyhow::Result<CoverageServiceClient<Authed>> {
-        let (c, b) = self.auth(key)?;
-        Ok(CoverageServiceClient::with_interceptor(c, b))
+        Ok(CoverageServiceClient::new(self.auth(key)?))
+    }
+    fn reconcile(&self, key: &str) -> anyhow::Result<ReconcileServiceClient<Authed>> {
+        Ok(ReconcileServiceClient::new(self.auth(key)?))
     }
 }
 
@@ -118,38 +105,40 @@ impl Step {
         Step(Instant::now())
     }
     fn done(self, what: &str, count: usize) {
-        println!("  {what:<58} {count:>7}  ({:.1} s)", self.0.elapsed().as_secs_f64());
+        println!("  {what:<66} {:>7}  ({:.1} s)", self::count(count), self.0.elapsed().as_secs_f64());
     }
 }
 
+/// A refused row's reason code, as the result files of the client commands show it.
 fn reason(status: &tonic_types::pb::Status) -> String {
-    status
-        .get_details_error_info()
-        .map(|i| i.reason)
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| format!("{:?}", tonic::Code::from_i32(status.code)))
+    Refusal::from_status(status).reason
 }
 
+/// An amount as the summary prints it, `Rp132,619,200`.
 fn rupiah(amount: &Option<pb::Rupiah>) -> String {
-    let digits = amount.as_ref().map_or("0", |r| r.amount.as_str());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("Rp{out}")
+    let amount = amount.as_ref().and_then(|r| r.amount.parse().ok()).unwrap_or_default();
+    Arg::Rupiah(amount).render(Locale::En)
 }
 
-/// Replays the story against the server at `addr`, printing each step, the summary and the commands to try next.
-pub async fn run(addr: SocketAddr, keys: &Keys, seed: u64) -> anyhow::Result<()> {
-    let channel =
-        Endpoint::from_shared(format!("http://{addr}"))?.connect().await.context("cannot reach the server")?;
+fn count(n: usize) -> String {
+    Arg::from(n).render(Locale::En)
+}
+
+/// Replays the story against the server at `server` (its URL) over `channel`, printing each step, the summary and
+/// the commands to try next.
+/// A spreadsheet of some of the story's workers and of rows a clerk gets wrong is left at `sheet`, to be tried with
+/// `lindung workers import`.
+pub async fn run(server: &str, channel: Channel, keys: &Keys, seed: u64, sheet: &Path) -> anyhow::Result<()> {
     let api = Clients { channel };
     let people = data::generate(seed, CITY_WORKERS + PROVINCE_WORKERS);
     let mut refusals: BTreeMap<String, usize> = BTreeMap::new();
-    println!("lindung demo (seed {seed}): Kota Bogor, September to November 2025, on {addr}");
+    println!("lindung demo (seed {seed}): Kota Bogor, September to November 2025, on {server}");
+
+    let step = Step::start();
+    for (key, kind) in [(&keys.city, "city"), (&keys.province, "province"), (&keys.insurer, "insurer")] {
+        check_agency(&api, key, kind).await?;
+    }
+    step.done("agencies: the city, the province, the insurer (WhoAmI)", 3);
 
     // Workers: the province governs Kota Bogor, so it registers both lists and the invalid rows.
     let step = Step::start();
@@ -221,12 +210,34 @@ pub async fn run(addr: SocketAddr, keys: &Keys, seed: u64) -> anyhow::Result<()>
     let paid = bill_and_pay(&api, keys, [&city_subsidy, &province_subsidy], "2025-11", "2025-11-10").await?;
     step.done("bills issued and paid for November 2025", paid);
 
+    // The city's social-affairs office checks its own spreadsheet against the store: four of its workers were left
+    // off by mistake, two rows are the province's workers, one NIK was never registered.
+    let step = Step::start();
+    let list: Vec<&str> = people[4..CITY_WORKERS]
+        .iter()
+        .chain(&people[CITY_WORKERS + 10..CITY_WORKERS + 12])
+        .map(|w| w.nik.as_str())
+        .chain([data::UNREGISTERED_NIK])
+        .collect();
+    let reconciled = reconcile(&api, &keys.city, &city_subsidy, "2025-11", &list).await?;
+    step.done("rows of the city's list reconciled for November 2025 (Reconcile)", list.len());
+
     let step = Step::start();
     let covered = covered_on(&api, &keys.insurer, people.iter().map(|w| w.nik.clone()).collect(), AS_OF).await?;
     step.done(&format!("workers covered for JKM on {AS_OF} (VerifyCoverageStream)"), covered);
 
+    let sample: Vec<pb::Worker> = people[CITY_WORKERS + 100..CITY_WORKERS + 120]
+        .iter()
+        .cloned()
+        .chain(data::invalid(seed).into_iter().take(4))
+        .collect();
+    if let Some(dir) = sheet.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    data::write_sheet(sheet, &sample).with_context(|| format!("cannot write {}", sheet.display()))?;
+
     println!("\nSummary");
-    println!("  {covered} workers protected as of {AS_OF} (asked of the coverage service)");
+    println!("  {} workers protected as of {AS_OF} (asked of the coverage service)", count(covered));
     for (funder, key, id) in [
         ("Pemerintah Kota Bogor", &keys.city, &city_subsidy),
         ("Pemerintah Provinsi Jawa Barat", &keys.province, &province_subsidy),
@@ -236,11 +247,16 @@ pub async fn run(addr: SocketAddr, keys: &Keys, seed: u64) -> anyhow::Result<()>
             .get_subsidy_usage(pb::GetSubsidyUsageRequest { subsidy_id: id.clone() })
             .await?
             .into_inner();
-        println!("  {funder}: {} active enrollments, {} a month", usage.active, rupiah(&usage.monthly_commitment));
+        let active = count(usage.active as usize);
+        println!("  {funder}: {active} active enrollments, {} a month", rupiah(&usage.monthly_commitment));
     }
     println!("  refused:");
-    for (why, count) in &refusals {
-        println!("    {why}: {count}");
+    for (why, n) in &refusals {
+        println!("    {why}: {}", count(*n));
+    }
+    println!("  the city's list for November 2025:");
+    for (class, n) in &reconciled {
+        println!("    {class}: {}", count(*n));
     }
     for claim in &claims {
         let total = claim.breakdown.as_ref().and_then(|b| b.total.clone());
@@ -249,21 +265,68 @@ pub async fn run(addr: SocketAddr, keys: &Keys, seed: u64) -> anyhow::Result<()>
 
     println!("\nTry next, against the same server:");
     let nik = &people[CITY_WORKERS + 2].nik;
-    println!("  grpcurl -plaintext {addr} list");
+    let (host, plaintext) = match server.split_once("://") {
+        Some(("https", host)) => (host, ""),
+        Some((_, host)) => (host, "-plaintext "),
+        None => (server, "-plaintext "),
+    };
+    println!("  grpcurl {plaintext}{host} list");
     println!(
-        "  grpcurl -plaintext -H 'authorization: Bearer {}' -d '{{\"nik\": \"{nik}\", \"date\": \"2025-11-30\", \"programme\": \"PROGRAMME_JKM\"}}' {addr} lindung.v1.CoverageService/VerifyCoverage",
+        "  grpcurl {plaintext}-H 'authorization: Bearer {}' -d '{{\"nik\": \"{nik}\", \"date\": \"2025-11-30\", \"programme\": \"PROGRAMME_JKM\"}}' {host} lindung.v1.CoverageService/VerifyCoverage",
         keys.insurer
     );
     println!(
-        "  grpcurl -plaintext -H 'authorization: Bearer {}' -d '{{\"subsidy_id\": \"{city_subsidy}\"}}' {addr} lindung.v1.SubsidyService/GetSubsidyUsage",
+        "  grpcurl {plaintext}-H 'authorization: Bearer {}' -d '{{\"subsidy_id\": \"{city_subsidy}\"}}' {host} lindung.v1.SubsidyService/GetSubsidyUsage",
         keys.city
     );
     println!(
-        "  curl -s -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"claim_id\": \"{}\"}}' http://{addr}/lindung.v1.ClaimService/GetClaim",
+        "  curl -s -H 'authorization: Bearer {}' -H 'content-type: application/json' -d '{{\"claim_id\": \"{}\"}}' {server}/lindung.v1.ClaimService/GetClaim",
         keys.insurer,
         claims.first().map_or("", |c| c.id.as_str())
     );
+    let sheet = sheet.display();
+    println!("  export LINDUNG_SERVER={server} LINDUNG_KEY={}   # the city's key", keys.city);
+    println!("  lindung workers import {sheet} --dry-run   # 24 rows: checks them, sends nothing");
+    println!("  lindung workers import {sheet}             # then open the result file beside it");
     Ok(())
+}
+
+/// Refuses to play the story with a key of the wrong kind of agency (a `--server` run given the keys mixed up).
+async fn check_agency(api: &Clients, key: &str, kind: &str) -> anyhow::Result<()> {
+    let me = api.agency(key)?.who_am_i(pb::WhoAmIRequest {}).await.with_context(|| format!("the {kind}'s key"))?;
+    let agency = me.into_inner().agency.context("no agency in the answer")?;
+    let is = pb::AgencyKind::try_from(agency.kind).unwrap_or_default().as_str_name().to_ascii_lowercase();
+    anyhow::ensure!(is.ends_with(kind), "the {kind}'s key belongs to {} ({is})", agency.name);
+    Ok(())
+}
+
+/// Reconciles `niks` (one row each) against `subsidy` for `month`; answers the count per class, zeros left out.
+async fn reconcile(
+    api: &Clients,
+    key: &str,
+    subsidy: &str,
+    month: &str,
+    niks: &[&str],
+) -> anyhow::Result<BTreeMap<String, usize>> {
+    use pb::reconcile_request::Item;
+    let start = pb::ReconcileRequest {
+        item: Some(Item::Start(pb::ReconcileStart { subsidy_ids: vec![subsidy.into()], month: month.into() })),
+    };
+    let rows = niks.iter().map(|nik| pb::ReconcileRequest {
+        item: Some(Item::Row(pb::ListRow { nik: (*nik).into(), ..Default::default() })),
+    });
+    let requests: Vec<pb::ReconcileRequest> = std::iter::once(start).chain(rows).collect();
+    let mut replies = api.reconcile(key)?.reconcile(tokio_stream::iter(requests)).await?.into_inner();
+    while let Some(reply) = replies.message().await? {
+        if let Some(pb::reconcile_response::Item::Summary(summary)) = reply.item {
+            let counts = summary.counts.iter().filter(|c| c.count > 0).map(|c| {
+                let class = c.class().as_str_name().trim_start_matches("DIFFERENCE_CLASS_").to_owned();
+                (class, c.count as usize)
+            });
+            return Ok(counts.collect());
+        }
+    }
+    anyhow::bail!("the reconciliation ended without its summary")
 }
 
 async fn subsidy(

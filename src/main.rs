@@ -75,6 +75,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Workers(WorkersCommand::ReportDeath(args)) => lindung::client::claims::report_death(args).await,
         Command::Bills(command) => lindung::client::bills::run(command).await,
         Command::Claims(command) => lindung::client::claims::run(command).await,
+        Command::Enrollments(command) => lindung::client::enrollments::run(command).await,
     }
 }
 
@@ -108,8 +109,23 @@ fn settings(config: &ServeConfig) -> ServerSettings {
 }
 
 /// `lindung demo`: a server on a database of its own, the story replayed against it over gRPC, then (unless
-/// `--exit`) the server keeps serving until Ctrl-C for the commands the demo prints.
+/// `--exit`) the server keeps serving until Ctrl-C for the commands the demo prints. With `--server`, the story is
+/// replayed against that server, as the agencies whose keys are given.
 async fn demo(config: DemoConfig, store: &StoreConfig) -> anyhow::Result<()> {
+    let sheet = store.data_dir.join("demo").join("pekerja-bogor.xlsx");
+    if let Some(server) = config.server.clone() {
+        let key = |k: &Option<secrecy::SecretString>, flag: &str| {
+            k.as_ref().map(|k| k.expose_secret().to_owned()).with_context(|| format!("--server needs {flag}"))
+        };
+        let keys = demo::Keys {
+            city: key(&config.city_key, "--city-key")?,
+            province: key(&config.province_key, "--province-key")?,
+            insurer: key(&config.insurer_key, "--insurer-key")?,
+        };
+        let target = lindung::config::ServerArgs { server: server.clone(), key: None, ca_cert: config.ca_cert };
+        let channel = lindung::client::channel(&target).await?;
+        return demo::run(&server, channel, &keys, config.seed, &sheet).await;
+    }
     let db = Database::open_fresh(store, demo::DATABASE).await?;
     let state = app_state(&config.serve, store, &db)?;
     let keys = demo::add_agencies(&state).await?;
@@ -121,7 +137,12 @@ async fn demo(config: DemoConfig, store: &StoreConfig) -> anyhow::Result<()> {
     let server = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    let story = demo::run(addr, &keys, config.seed).await;
+    let url = format!("http://{addr}");
+    let target = lindung::config::ServerArgs { server: url.clone(), key: None, ca_cert: None };
+    let story = match lindung::client::channel(&target).await {
+        Ok(channel) => demo::run(&url, channel, &keys, config.seed, &sheet).await,
+        Err(error) => Err(error),
+    };
     if story.is_ok() && !config.exit {
         println!("\nserving on {addr} until Ctrl-C");
         shutdown_signal().await;

@@ -133,7 +133,7 @@ pub enum Arg {
 }
 
 impl Arg {
-    /// The value as `locale` writes it (`Rp42,000,000` / `Rp42.000.000`); client commands print amounts with it.
+    /// The value as it reads in `locale` (`Rp42.000.000`, `7.894`, `September 2025`).
     pub fn render(&self, locale: Locale) -> String {
         match self {
             Arg::Text(text) => text.clone(),
@@ -386,6 +386,10 @@ catalogue! {
     NIK_BIRTH_DATE { en: "day of birth {day} does not exist in month {month}", id: "tanggal lahir {day} tidak ada pada bulan {month}" }
     NIK_BIRTH_DATE_LEAP as NIK_BIRTH_DATE { en: "day of birth 29 does not exist in month 02 of year ..{year}, which is not a leap year", id: "tanggal lahir 29 tidak ada pada bulan 02 tahun ..{year}, yang bukan tahun kabisat" }
     NIK_SERIAL { en: "serial number 0000 is not valid (0001–9999)", id: "nomor urut 0000 tidak sah (0001–9999)" }
+    // Warnings a stored worker carries: registered as stated, to be checked by a clerk.
+    NIK_BIRTH_DATE_MISMATCH { en: "The stated birth date differs from the one in the NIK; check it against the identity card. The worker is registered as stated and the NIK is never corrected.", id: "Tanggal lahir yang ditulis berbeda dengan yang tersimpan dalam NIK; periksa dengan KTP. Pekerja didaftarkan sesuai yang ditulis dan NIK tidak pernah diubah." }
+    NIK_SEX_MISMATCH { en: "The stated sex differs from the one in the NIK (women's day of birth is written plus 40); check it against the identity card. The worker is registered as stated.", id: "Jenis kelamin yang ditulis berbeda dengan yang tersimpan dalam NIK (tanggal lahir perempuan ditulis ditambah 40); periksa dengan KTP. Pekerja didaftarkan sesuai yang ditulis." }
+    NIK_PREFIX_UNKNOWN { en: "The district that issued the NIK is not in the current Kemendagri area list; it may be an older code from before a split. The worker is registered.", id: "Kecamatan penerbit NIK tidak ada dalam daftar wilayah Kemendagri yang berlaku; mungkin kode lama sebelum pemekaran. Pekerja tetap didaftarkan." }
     PARTICIPANT_NUMBER_FORMAT { en: "must be the insurer's 11-digit participant number", id: "harus berupa nomor peserta BPJS Ketenagakerjaan 11 digit" }
     AREA_CODE_FORMAT { en: "{input} is not an area code: expected 32, 32.71, 32.71.01 or 32.71.01.1001", id: "{input} bukan kode wilayah: seharusnya seperti 32, 32.71, 32.71.01 atau 32.71.01.1001" }
     AREA_CODE_PROVINCE_ZERO as AREA_CODE_FORMAT { en: "province code 00 is not valid (11–99)", id: "kode provinsi 00 tidak sah (11–99)" }

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     config::ImportArgs,
     proto::v1::{self as pb, upsert_workers_response::Result as RowResult, worker_service_client::WorkerServiceClient},
-    worker::{Worker, convert},
+    worker::{Flag, Worker, convert},
 };
 
 /// Rows per stream: a failure loses at most one batch, which a re-run sends again.
@@ -31,9 +31,12 @@ const DECILE_QUARTER: usize = 9;
 const PHONE: usize = 10;
 const DATE_OF_DEATH: usize = 11;
 
+/// The header names of a NIK column, in every file a client command reads.
+pub const NIK_ALIASES: &[&str] = &["nik", "noktp", "nikktp", "nomorktp", "nomorindukkependudukan"];
+
 /// The columns of a workers file, in the order of the constants above; the aliases are listed in README.
 pub const COLUMNS: &[Column] = &[
-    Column { name: "NIK", aliases: &["nik", "noktp", "nikktp", "nomorktp", "nomorindukkependudukan"], required: true },
+    Column { name: "NIK", aliases: NIK_ALIASES, required: true },
     Column { name: "full name", aliases: &["nama", "namalengkap", "fullname", "name"], required: true },
     Column { name: "birth date", aliases: &["tanggallahir", "tgllahir", "birthdate", "dateofbirth"], required: true },
     Column { name: "sex", aliases: &["jeniskelamin", "jk", "sex", "gender", "kelamin"], required: true },
@@ -113,19 +116,7 @@ fn check(entry: &Entry, today: chrono::NaiveDate) -> Line {
     match Worker::parse(convert::from_proto(entry.worker.clone()), today) {
         Ok(_) => Line::new(entry.row, nik, "valid", None),
         Err(violations) => {
-            let mut reasons: Vec<&str> = violations.iter().map(|v| v.reason).collect();
-            reasons.dedup();
-            // The same catalogue the server answers from, so a dry run's words match the real run's.
-            let words = |locale: crate::messages::Locale| {
-                let parts: Vec<String> =
-                    violations.iter().map(|v| format!("{}: {}", v.field, v.message.render(locale))).collect();
-                parts.join("; ")
-            };
-            let refusal = Refusal {
-                reason: reasons.join(", "),
-                message_en: words(crate::messages::Locale::En),
-                message_id: words(crate::messages::Locale::Id),
-            };
+            let refusal = Refusal::from_error(crate::error::Error::InvalidArgument(violations));
             Line::new(entry.row, nik, "refused", Some(refusal))
         }
     }
@@ -170,11 +161,19 @@ async fn send_batch(
         let nik = &entry.nik;
         let warnings = || {
             let codes: Vec<String> = response.warnings.iter().map(|w| w.code.clone()).collect();
-            let messages: Vec<String> = response.warnings.iter().map(|w| w.message.clone()).collect();
+            // Both languages from the catalogue when the code is lindung's own; the server's text otherwise.
+            let words = |locale| {
+                let texts: Vec<String> = response
+                    .warnings
+                    .iter()
+                    .map(|w| Flag::from_code(&w.code).map_or(w.message.clone(), |f| f.description().render(locale)))
+                    .collect();
+                texts.join("; ")
+            };
             (!codes.is_empty()).then(|| Refusal {
                 reason: codes.join(", "),
-                message_en: messages.join("; "),
-                message_id: messages.join("; "),
+                message_en: words(crate::messages::Locale::En),
+                message_id: words(crate::messages::Locale::Id),
             })
         };
         lines.push(match &response.result {
@@ -213,7 +212,7 @@ fn to_worker<'a>(cell: impl Fn(usize) -> &'a str, current_quarter: &str) -> pb::
     };
     let or = |value: &'a str, default: &str| if value.is_empty() { default.to_owned() } else { value.to_owned() };
     pb::Worker {
-        nik: cell(NIK).replace([' ', '.', '-'], ""),
+        nik: nik(cell(NIK)),
         full_name: cell(NAME).to_owned(),
         birth_date: date(cell(BIRTH_DATE)),
         sex: sex(cell(SEX)) as i32,
@@ -257,8 +256,13 @@ fn occupation(text: &str) -> (pb::Occupation, String) {
     (known, String::new())
 }
 
+/// A NIK as clerks write it (`3271 0145 0590 0001`, `3271.0145…`) without its separators.
+pub(super) fn nik(text: &str) -> String {
+    text.replace([' ', '.', '-'], "")
+}
+
 /// `31/12/1990` or `31-12-1990` (day first, as written in Indonesia) as `1990-12-31`; anything else unchanged.
-fn date(text: &str) -> String {
+pub(super) fn date(text: &str) -> String {
     let parts: Vec<&str> = text.split(['/', '-', '.']).collect();
     match parts.as_slice() {
         [d, m, y] if y.len() == 4 && d.len() <= 2 && m.len() <= 2 => format!("{y}-{m:0>2}-{d:0>2}"),

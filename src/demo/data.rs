@@ -55,6 +55,9 @@ fn villages() -> Vec<&'static str> {
         .collect()
 }
 
+/// A well-formed Kota Bogor NIK that [`generate`] never gives (born in 2005): a row of a list no one registered.
+pub const UNREGISTERED_NIK: &str = "3271010101050001";
+
 /// `count` valid workers, each with a distinct NIK.
 pub fn generate(seed: u64, count: usize) -> Vec<pb::Worker> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -135,4 +138,58 @@ pub fn invalid(seed: u64) -> Vec<pb::Worker> {
 
 pub fn heir_name(n: usize) -> &'static str {
     ["Dedi Permana", "Rina Hidayat"][n % 2]
+}
+
+/// Writes `workers` as the social-affairs office's spreadsheet would have them: Indonesian headers, dates day first,
+/// `L`/`P`, occupations in words. The demo leaves one for `lindung workers import` to be tried on.
+pub fn write_sheet(path: &std::path::Path, workers: &[pb::Worker]) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let header = [
+        "No. KTP",
+        "Nama Lengkap",
+        "Tanggal Lahir",
+        "Jenis Kelamin",
+        "Kode Desa",
+        "Pekerjaan",
+        "Desil",
+        "Triwulan Desil",
+        "No HP",
+    ];
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (i, w) in workers.iter().enumerate() {
+        let r = i as u32 + 1;
+        let birth: Vec<&str> = w.birth_date.split('-').collect();
+        let sex = if w.sex == pb::Sex::Female as i32 { "P" } else { "L" };
+        let occupation = match pb::Occupation::try_from(w.occupation).unwrap_or_default() {
+            pb::Occupation::Trader => "Pedagang",
+            pb::Occupation::Construction => "Buruh bangunan",
+            pb::Occupation::Tailor => "Penjahit",
+            pb::Occupation::Driver => "Ojek",
+            pb::Occupation::Farmer => "Petani",
+            pb::Occupation::Fisher => "Nelayan",
+            pb::Occupation::Domestic => "PRT",
+            _ => "Lainnya",
+        };
+        let cells = [
+            w.nik.clone(),
+            w.full_name.clone(),
+            birth.iter().rev().copied().collect::<Vec<_>>().join("/"),
+            sex.into(),
+            w.domicile_village_code.clone(),
+            occupation.into(),
+        ];
+        for (c, text) in cells.iter().enumerate() {
+            sheet.write_string(r, c as u16, text)?;
+        }
+        let welfare = w.welfare.clone().unwrap_or_default();
+        sheet.write_number(r, 6, welfare.decile as f64)?;
+        sheet.write_string(r, 7, &welfare.as_of_quarter)?;
+        sheet.write_string(r, 8, &w.phone)?;
+    }
+    sheet.autofit();
+    book.save(path)
 }

@@ -95,7 +95,11 @@ fn warning(flag: Flag) -> pb::Warning {
         Flag::NikSexMismatch => "worker.sex",
         Flag::NikPrefixUnknown => "worker.nik",
     };
-    pb::Warning { code: flag.code().to_owned(), field: field.to_owned(), message: flag.description().to_owned() }
+    pb::Warning {
+        code: flag.code().to_owned(),
+        field: field.to_owned(),
+        message: flag.description().render(crate::messages::current()),
+    }
 }
 
 pub fn outcome_to_proto(outcome: store::Outcome) -> pb::UpsertOutcome {

@@ -284,21 +284,12 @@ impl Flag {
         Flag::ALL.into_iter().find(|f| f.code() == code)
     }
 
-    /// What a clerk should know and check.
-    pub fn description(self) -> &'static str {
+    /// What a clerk should know and check, from the catalogue (its code is the flag's).
+    pub fn description(self) -> crate::messages::Message {
         match self {
-            Flag::NikBirthDateMismatch => {
-                "The stated birth date differs from the one in the NIK; check it against the identity card. The \
-                 worker is registered as stated and the NIK is never corrected."
-            }
-            Flag::NikSexMismatch => {
-                "The stated sex differs from the one in the NIK (women's day of birth is written plus 40); check it \
-                 against the identity card. The worker is registered as stated."
-            }
-            Flag::NikPrefixUnknown => {
-                "The district that issued the NIK is not in the current Kemendagri area list; it may be an older \
-                 code from before a split. The worker is registered."
-            }
+            Flag::NikBirthDateMismatch => crate::msg!(NIK_BIRTH_DATE_MISMATCH),
+            Flag::NikSexMismatch => crate::msg!(NIK_SEX_MISMATCH),
+            Flag::NikPrefixUnknown => crate::msg!(NIK_PREFIX_UNKNOWN),
         }
     }
 }
@@ -712,7 +703,8 @@ mod tests {
         }
         for flag in Flag::ALL {
             assert_eq!(Flag::from_code(flag.code()), Some(flag));
-            assert!(flag.description().ends_with('.'));
+            assert_eq!(flag.description().reason(), flag.code());
+            assert!(flag.description().english().ends_with('.'));
         }
         assert_eq!(Sex::from_code("Male"), None);
         assert_eq!(Occupation::from_code(""), None);
