@@ -1,10 +1,15 @@
-//! The client commands (`lindung workers …`, `enrollments …`, `bills …`, `claims …`): an edge of lindung that talks
-//! to a running server over gRPC with the generated clients, as any agency's system would, and never touches the
-//! store. Rows and requests are checked with the domain's own parsers, so a rule lives once.
+//! The client commands (`lindung workers …`, `enrollments …`, `coverage verify`, `reconcile`, `feed follow`, `audit
+//! prove`, `bills …`, `claims …`): an edge of lindung that talks to a running server over gRPC with the generated
+//! clients, as any agency's system would, and never touches the store. Rows and requests are checked with the
+//! domain's own parsers, so a rule lives once.
 
+pub mod audit;
 pub mod bills;
 pub mod claims;
+pub mod coverage;
 pub mod enrollments;
+pub mod feed;
+pub mod reconcile;
 pub mod report;
 pub mod sheet;
 pub mod workers;
@@ -127,6 +132,32 @@ impl Refusal {
         Refusal { reason, message_en: status.message.clone(), message_id }
     }
 
+    /// The refusal of rules checked on this side: their reason codes, and each violation in both languages from
+    /// the catalogue the server answers from, so that a dry run's words match the real run's.
+    pub fn from_violations(violations: &[crate::error::FieldViolation]) -> Refusal {
+        let mut reasons: Vec<&str> = violations.iter().map(|v| v.reason).collect();
+        reasons.dedup();
+        let words = |locale: crate::messages::Locale| {
+            let parts: Vec<String> =
+                violations.iter().map(|v| format!("{}: {}", v.field, v.localized(locale))).collect();
+            parts.join("; ")
+        };
+        Refusal {
+            reason: reasons.join(", "),
+            message_en: words(crate::messages::Locale::En),
+            message_id: words(crate::messages::Locale::Id),
+        }
+    }
+
+    /// A message of the catalogue in both languages, under its reason code.
+    pub fn from_message(message: &crate::messages::Message) -> Refusal {
+        Refusal {
+            reason: message.reason().to_owned(),
+            message_en: message.render(crate::messages::Locale::En),
+            message_id: message.render(crate::messages::Locale::Id),
+        }
+    }
+
     /// The same reading of a whole call's status.
     pub fn from_call(status: &tonic::Status) -> Refusal {
         let details = prost::Message::decode(status.details()).unwrap_or_else(|_| tonic_types::pb::Status {
@@ -140,18 +171,8 @@ impl Refusal {
     /// What the domain's own parsers say of a row before anything is sent, in the words of the catalogue the server
     /// answers from, so that a dry run's line reads as the real run's.
     pub fn from_error(error: crate::error::Error) -> Refusal {
-        use crate::messages::Locale;
         match error {
-            crate::error::Error::InvalidArgument(violations) => {
-                let mut reasons: Vec<&str> = violations.iter().map(|v| v.reason).collect();
-                reasons.dedup();
-                let words = |locale: Locale| {
-                    let parts: Vec<String> =
-                        violations.iter().map(|v| format!("{}: {}", v.field, v.localized(locale))).collect();
-                    parts.join("; ")
-                };
-                Refusal { reason: reasons.join(", "), message_en: words(Locale::En), message_id: words(Locale::Id) }
-            }
+            crate::error::Error::InvalidArgument(violations) => Refusal::from_violations(&violations),
             other => Refusal::from_status(&crate::error::to_rpc_status(other)),
         }
     }

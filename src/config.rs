@@ -49,6 +49,15 @@ pub enum Command {
     /// Client commands for a running server: enrollments from and to a spreadsheet (CSV or XLSX).
     #[command(subcommand)]
     Enrollments(EnrollmentsCommand),
+    /// Client commands for a running server: checks whether the workers of a spreadsheet are protected.
+    #[command(subcommand)]
+    Coverage(CoverageCommand),
+    /// Client command for a running server: compares a funder's list (CSV or XLSX) with the shared truth and writes
+    /// one line per row, then one per funded worker missing from the list.
+    Reconcile(ReconcileArgs),
+    /// Client commands for a running server: the event feed.
+    #[command(subcommand)]
+    Feed(FeedCommand),
 }
 
 /// Which server a client command talks to, and as whom.
@@ -92,6 +101,96 @@ pub struct ImportArgs {
     /// Where the per-row result goes (CSV; an XLSX beside it when the input is XLSX). Default: `<FILE>.result.csv`.
     #[arg(long)]
     pub result: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoverageCommand {
+    /// Checks, for every NIK of a CSV or XLSX file, whether the worker is protected on a date (over
+    /// `CoverageService.VerifyCoverageStream`), and writes a result file with one line per row. Changes nothing.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The spreadsheet: `.csv` or `.xlsx` (the first sheet), with a NIK column and optionally a date column
+    /// (`Tanggal`, `Date`) that overrides `--date` for its row (see README, "From a spreadsheet").
+    pub file: PathBuf,
+
+    /// The date asked about, `YYYY-MM-DD`, for rows without a date of their own. Default: today (WIB).
+    #[arg(long)]
+    pub date: Option<String>,
+
+    /// The programme asked about.
+    #[arg(long, value_enum, default_value_t = ProgrammeArg::Jkm)]
+    pub programme: ProgrammeArg,
+
+    /// Checks every row with lindung's own rules and sends nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where the per-row result goes (CSV; an XLSX beside it when the input is XLSX). Default: `<FILE>.result.csv`.
+    #[arg(long)]
+    pub result: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgrammeArg {
+    /// Work-accident insurance (Jaminan Kecelakaan Kerja).
+    Jkk,
+    /// Death insurance (Jaminan Kematian).
+    Jkm,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The funder's list: `.csv` or `.xlsx` (the first sheet), with a NIK column and optionally the name and the
+    /// first funded month (see README, "From a spreadsheet").
+    pub file: PathBuf,
+
+    /// A subsidy the list covers (its id); repeat for several subsidies of one funder covered by one list.
+    #[arg(long = "subsidy", value_name = "ID", required = true)]
+    pub subsidies: Vec<String>,
+
+    /// The month considered, `YYYY-MM`. Default: the current month (WIB).
+    #[arg(long)]
+    pub month: Option<String>,
+
+    /// Checks every row with lindung's own rules and sends nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where the per-row result goes (CSV; an XLSX beside it when the input is XLSX). Default: `<FILE>.result.csv`.
+    #[arg(long)]
+    pub result: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedCommand {
+    /// Follows `FeedService.Subscribe`, printing one JSON line per event (proto3 JSON of `FeedEvent`) to standard
+    /// output. With `--position`, the last position is kept in that file after every event, so that a restart
+    /// resumes after it.
+    Follow(FollowArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FollowArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// File keeping the last position processed: read at the start (absent or empty: from the feed's beginning),
+    /// rewritten after every event.
+    #[arg(long)]
+    pub position: Option<PathBuf>,
+
+    /// Stops once the server says every event up to its head has been sent, instead of following new events.
+    #[arg(long)]
+    pub until_caught_up: bool,
 }
 
 /// Where the PostgreSQL store is. Every option is global: `lindung --data-dir X agency list` and
@@ -268,6 +367,30 @@ pub enum AuditCommand {
         #[arg(long)]
         public_key: Option<String>,
     },
+    /// Client command for a running server: fetches the proof that one audit record is in the signed chain
+    /// (`AuditService.GetInclusionProof`) and checks it here, record to leaf to batch root to chain to the
+    /// checkpoint's Ed25519 signature. Exits with status 1 when the proof does not hold.
+    Prove(ProveArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("record").required(true).args(["position", "id"])))]
+pub struct ProveArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The record's position in the chain (`seq`, from 0).
+    #[arg(long)]
+    pub position: Option<i64>,
+
+    /// The record's id, as `AuditService.ListAuditRecords` shows it.
+    #[arg(long)]
+    pub id: Option<i64>,
+
+    /// Trust only this Ed25519 public key (64 hex digits, or the JWK's base64url `x`) for the checkpoint, instead of
+    /// the keys the server lists (`AttestationService.ListSigningKeys`).
+    #[arg(long)]
+    pub public_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

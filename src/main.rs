@@ -8,8 +8,8 @@ use lindung::{
     area::RegionCode,
     attestation, audit,
     config::{
-        AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, DemoConfig, LogFormat,
-        ServeConfig, StoreConfig, WorkersCommand,
+        AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, CoverageCommand, DemoConfig,
+        FeedCommand, LogFormat, ServeConfig, StoreConfig, WorkersCommand,
     },
     database::{self, Database},
     demo,
@@ -76,6 +76,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bills(command) => lindung::client::bills::run(command).await,
         Command::Claims(command) => lindung::client::claims::run(command).await,
         Command::Enrollments(command) => lindung::client::enrollments::run(command).await,
+        Command::Coverage(CoverageCommand::Verify(args)) => lindung::client::coverage::verify(args).await,
+        Command::Reconcile(args) => lindung::client::reconcile::reconcile(args).await,
+        Command::Feed(FeedCommand::Follow(args)) => lindung::client::feed::follow(args).await,
+        Command::Audit(AuditCommand::Prove(args)) => {
+            let trusted = args.public_key.as_deref().map(parse_public_key).transpose().context("--public-key")?;
+            lindung::client::audit::prove(args, trusted).await
+        }
     }
 }
 

@@ -578,6 +578,32 @@ catalogue! {
     TEXT_FORMAT_NOTICE as TEXT_FORMAT { en: "is required: 1–200 printable characters (R3.7)", id: "wajib diisi: 1–200 karakter yang dapat dicetak (R3.7)" }
     TIMESTAMP_INVALID { en: "not a valid timestamp", id: "bukan stempel waktu yang sah" }
     TIME_INVALID { en: "must be a valid time, not in the future", id: "harus waktu yang sah, tidak di masa depan" }
+
+    // Answers as a client's result file words them (`lindung coverage verify`, `lindung reconcile`), under the
+    // reason or class code of the answer.
+    COVERAGE_COVERED as COVERED { en: "protected on {date}", id: "terlindungi pada {date}" }
+    COVERAGE_COVERED_DETAILS as COVERED { en: "protected on {date}: paid through {paid_through}, contribution months: {months}", id: "terlindungi pada {date}: iuran lunas sampai {paid_through}, masa iur: {months} bulan" }
+    COVERAGE_NOT_ENROLLED as NOT_ENROLLED { en: "not protected on {date}: no enrollment funds the worker in that month", id: "tidak terlindungi pada {date}: tidak ada pendaftaran yang mendanai pekerja pada bulan itu" }
+    COVERAGE_PENDING_REGISTRATION as PENDING_REGISTRATION { en: "not protected on {date}: enrolled but not yet registered by the insurer, or before the protection start", id: "tidak terlindungi pada {date}: sudah didaftarkan tetapi belum diregistrasi BPJS Ketenagakerjaan, atau sebelum mulai perlindungan" }
+    COVERAGE_MONTH_UNPAID as MONTH_UNPAID { en: "not protected on {date}: the month's contribution is not paid (yet)", id: "tidak terlindungi pada {date}: iuran bulan itu belum dibayar" }
+    COVERAGE_IN_ARREARS_WINDOW as IN_ARREARS_WINDOW { en: "not protected on {date}: two or more months unpaid; pay before the third, or the membership lapses", id: "tidak terlindungi pada {date}: dua bulan atau lebih belum dibayar; bayar sebelum bulan ketiga, atau kepesertaan gugur" }
+    COVERAGE_LAPSED as LAPSED { en: "not protected on {date}: the membership lapsed after three unpaid months", id: "tidak terlindungi pada {date}: kepesertaan gugur setelah tiga bulan iuran tidak dibayar" }
+    COVERAGE_ENDED as ENDED { en: "not protected on {date}: the funding ended before that month", id: "tidak terlindungi pada {date}: pendanaan berakhir sebelum bulan itu" }
+    COVERAGE_DECEASED as DECEASED { en: "not protected on {date}: the worker died before that date", id: "tidak terlindungi pada {date}: pekerja meninggal sebelum tanggal itu" }
+    DIFFERENCE_ACTIVE as ACTIVE { en: "enrolled from {first} and active", id: "terdaftar sejak {first} dan aktif" }
+    DIFFERENCE_PENDING as PENDING { en: "submitted from {first}, not yet decided by the insurer", id: "diajukan sejak {first}, belum diputuskan BPJS Ketenagakerjaan" }
+    DIFFERENCE_REFUSED as REFUSED { en: "refused by the insurer ({reason})", id: "ditolak BPJS Ketenagakerjaan ({reason})" }
+    DIFFERENCE_ENDED as ENDED { en: "the enrollment ended before the month", id: "pendaftaran berakhir sebelum bulan itu" }
+    DIFFERENCE_LAPSED as LAPSED { en: "the membership lapsed after three unpaid months", id: "kepesertaan gugur setelah tiga bulan iuran tidak dibayar" }
+    DIFFERENCE_DECEASED as DECEASED { en: "the worker died on or before the month's reference date", id: "pekerja meninggal pada atau sebelum tanggal acuan bulan itu" }
+    DIFFERENCE_NOT_ON_LIST as NOT_ON_LIST { en: "funded in the month (enrolled from {first}) but missing from the list", id: "didanai pada bulan itu (terdaftar sejak {first}) tetapi tidak ada dalam daftar" }
+    DIFFERENCE_FUNDED_BY_OTHER as FUNDED_BY_OTHER { en: "funded in the month by {funder}", id: "didanai pada bulan itu oleh {funder}" }
+    DIFFERENCE_NOT_REGISTERED as NOT_REGISTERED { en: "no worker with this NIK is registered", id: "tidak ada pekerja terdaftar dengan NIK ini" }
+    DIFFERENCE_NOT_ENROLLED as NOT_ENROLLED { en: "registered, but not enrolled in these subsidies for the month", id: "terdaftar, tetapi tidak didaftarkan pada subsidi ini untuk bulan itu" }
+    DIFFERENCE_DUPLICATE_ROW as DUPLICATE_ROW { en: "the NIK is on the list already, at row {row}", id: "NIK sudah ada dalam daftar, pada baris {row}" }
+    DIFFERENCE_NOT_COVERED_YET as NOT_COVERED { en: "the month is not covered yet ({reason})", id: "bulan itu belum terlindungi ({reason})" }
+    DIFFERENCE_NAME_MISMATCH as NAME_MISMATCH { en: "the name differs from the registered name", id: "nama berbeda dengan nama terdaftar" }
+    DIFFERENCE_FIRST_MONTH_MISMATCH as FIRST_MONTH_MISMATCH { en: "the first month on the list differs from the enrollment's ({first})", id: "bulan pertama dalam daftar berbeda dengan pendaftaran ({first})" }
 }
 
 #[cfg(test)]

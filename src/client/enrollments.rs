@@ -11,8 +11,7 @@ use futures::StreamExt;
 use super::{
     Authed, Refusal,
     report::{self, Line},
-    sheet::{Column, Sheet, normalise},
-    workers::{NIK_ALIASES, date, nik},
+    sheet::{self, Column, Sheet, date, nik, normalise},
 };
 use crate::{
     config::{EnrollmentsCommand, ImportArgs, PendingArgs, SubmitArgs},
@@ -36,7 +35,7 @@ const FIRST_MONTH: usize = 1;
 
 /// The columns of a submission file; the aliases are listed in README.
 pub const SUBMIT_COLUMNS: &[Column] = &[
-    Column { name: "NIK", aliases: NIK_ALIASES, required: true },
+    sheet::NIK,
     Column {
         name: "first month",
         aliases: &["bulanmulai", "mulaibulan", "bulanpertama", "bulanawal", "firstmonth", "startmonth"],
@@ -55,7 +54,7 @@ const DETAIL: usize = 6;
 /// The columns of a decisions file, in the order of the constants above; `enrollments pending` writes them.
 pub const DECIDE_COLUMNS: &[Column] = &[
     Column { name: "enrollment id", aliases: &["enrollmentid", "idpendaftaran", "id"], required: true },
-    Column { name: "NIK", aliases: NIK_ALIASES, required: false },
+    Column { required: false, ..sheet::NIK },
     Column { name: "decision", aliases: &["decision", "keputusan"], required: true },
     Column {
         name: "participant number",

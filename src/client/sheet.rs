@@ -16,6 +16,14 @@ pub struct Column {
     pub required: bool,
 }
 
+/// The NIK column, by the names clerks give it: every command's file has one.
+pub const NIK: Column =
+    Column { name: "NIK", aliases: &["nik", "noktp", "nikktp", "nomorktp", "nomorindukkependudukan"], required: true };
+
+/// The full-name column.
+pub const FULL_NAME: Column =
+    Column { name: "full name", aliases: &["nama", "namalengkap", "fullname", "name"], required: true };
+
 /// A file read whole: the columns found and the rows, each with its line number in the file (the header is 1).
 #[derive(Debug)]
 pub struct Sheet {
@@ -104,6 +112,20 @@ impl Sheet {
     /// Whether the file has the `column`-th wanted column.
     pub fn has(&self, column: usize) -> bool {
         self.positions[column].is_some()
+    }
+}
+
+/// A NIK as typed, without the spaces, dots and dashes clerks group its digits with.
+pub fn nik(text: &str) -> String {
+    text.replace([' ', '.', '-'], "")
+}
+
+/// `31/12/1990` or `31-12-1990` (day first, as written in Indonesia) as `1990-12-31`; anything else unchanged.
+pub fn date(text: &str) -> String {
+    let parts: Vec<&str> = text.split(['/', '-', '.']).collect();
+    match parts.as_slice() {
+        [d, m, y] if y.len() == 4 && d.len() <= 2 && m.len() <= 2 => format!("{y}-{m:0>2}-{d:0>2}"),
+        _ => text.to_owned(),
     }
 }
 

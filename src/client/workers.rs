@@ -7,7 +7,7 @@ use futures::StreamExt;
 use super::{
     Refusal,
     report::{self, Line},
-    sheet::{Column, Sheet, normalise},
+    sheet::{self, Column, Sheet, date, normalise},
 };
 use crate::{
     config::ImportArgs,
@@ -36,8 +36,8 @@ pub const NIK_ALIASES: &[&str] = &["nik", "noktp", "nikktp", "nomorktp", "nomori
 
 /// The columns of a workers file, in the order of the constants above; the aliases are listed in README.
 pub const COLUMNS: &[Column] = &[
-    Column { name: "NIK", aliases: NIK_ALIASES, required: true },
-    Column { name: "full name", aliases: &["nama", "namalengkap", "fullname", "name"], required: true },
+    sheet::NIK,
+    sheet::FULL_NAME,
     Column { name: "birth date", aliases: &["tanggallahir", "tgllahir", "birthdate", "dateofbirth"], required: true },
     Column { name: "sex", aliases: &["jeniskelamin", "jk", "sex", "gender", "kelamin"], required: true },
     Column {
@@ -116,7 +116,7 @@ fn check(entry: &Entry, today: chrono::NaiveDate) -> Line {
     match Worker::parse(convert::from_proto(entry.worker.clone()), today) {
         Ok(_) => Line::new(entry.row, nik, "valid", None),
         Err(violations) => {
-            let refusal = Refusal::from_error(crate::error::Error::InvalidArgument(violations));
+            let refusal = Refusal::from_violations(&violations);
             Line::new(entry.row, nik, "refused", Some(refusal))
         }
     }
@@ -212,7 +212,7 @@ fn to_worker<'a>(cell: impl Fn(usize) -> &'a str, current_quarter: &str) -> pb::
     };
     let or = |value: &'a str, default: &str| if value.is_empty() { default.to_owned() } else { value.to_owned() };
     pb::Worker {
-        nik: nik(cell(NIK)),
+        nik: sheet::nik(cell(NIK)),
         full_name: cell(NAME).to_owned(),
         birth_date: date(cell(BIRTH_DATE)),
         sex: sex(cell(SEX)) as i32,
@@ -254,20 +254,6 @@ fn occupation(text: &str) -> (pb::Occupation, String) {
         _ => return (pb::Occupation::Other, text.to_owned()),
     };
     (known, String::new())
-}
-
-/// A NIK as clerks write it (`3271 0145 0590 0001`, `3271.0145…`) without its separators.
-pub(super) fn nik(text: &str) -> String {
-    text.replace([' ', '.', '-'], "")
-}
-
-/// `31/12/1990` or `31-12-1990` (day first, as written in Indonesia) as `1990-12-31`; anything else unchanged.
-pub(super) fn date(text: &str) -> String {
-    let parts: Vec<&str> = text.split(['/', '-', '.']).collect();
-    match parts.as_slice() {
-        [d, m, y] if y.len() == 4 && d.len() <= 2 && m.len() <= 2 => format!("{y}-{m:0>2}-{d:0>2}"),
-        _ => text.to_owned(),
-    }
 }
 
 #[cfg(test)]

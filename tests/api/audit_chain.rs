@@ -19,7 +19,7 @@ use crate::{
 
 const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
 
-async fn audit_client(app: &TestApp, key: &str) -> AuditServiceClient<Authed> {
+pub async fn audit_client(app: &TestApp, key: &str) -> AuditServiceClient<Authed> {
     AuditServiceClient::with_interceptor(app.channel().await, Bearer::new(key))
 }
 
@@ -39,7 +39,7 @@ fn text(output: &Output) -> String {
 
 /// Waits until the background tasks have sealed every record and signed the head (they run every 100 and 200 ms in
 /// the tests); answers the number of records.
-async fn sealed_and_checkpointed(app: &TestApp) -> i64 {
+pub async fn sealed_and_checkpointed(app: &TestApp) -> i64 {
     for _ in 0..600 {
         let (unsealed, records, signed): (i64, i64, bool) = sqlx::query_as(
             "select (select count(*) from audit_log where seq is null),

@@ -24,7 +24,12 @@ async fn feed(app: &TestApp, key: &str) -> FeedServiceClient<Authed> {
     FeedServiceClient::with_interceptor(app.channel().await, Bearer::new(key))
 }
 
-async fn subscribe(app: &TestApp, key: &str, after: u64, kinds: &[pb::EventKind]) -> Streaming<pb::SubscribeResponse> {
+pub async fn subscribe(
+    app: &TestApp,
+    key: &str,
+    after: u64,
+    kinds: &[pb::EventKind],
+) -> Streaming<pb::SubscribeResponse> {
     let request = pb::SubscribeRequest { after, kinds: kinds.iter().map(|k| *k as i32).collect() };
     feed(app, key).await.subscribe(request).await.unwrap().into_inner()
 }
@@ -44,7 +49,7 @@ async fn next_event(stream: &mut Streaming<pb::SubscribeResponse>) -> pb::FeedEv
 }
 
 /// Every event up to the first heartbeat whose head is at least `head`.
-async fn events_through(stream: &mut Streaming<pb::SubscribeResponse>, head: u64) -> Vec<pb::FeedEvent> {
+pub async fn events_through(stream: &mut Streaming<pb::SubscribeResponse>, head: u64) -> Vec<pb::FeedEvent> {
     let mut events = Vec::new();
     loop {
         match next(stream).await {
@@ -56,7 +61,7 @@ async fn events_through(stream: &mut Streaming<pb::SubscribeResponse>, head: u64
 }
 
 /// The number of events written so far: positions are dense, so the head reaches it once all are sequenced.
-async fn written(app: &TestApp) -> u64 {
+pub async fn written(app: &TestApp) -> u64 {
     let count: i64 = sqlx::query_scalar("select count(*) from feed_events").fetch_one(&app.pool).await.unwrap();
     count as u64
 }

@@ -11,6 +11,7 @@ mod cli;
 mod client_claims;
 mod client_cli;
 mod client_enroll;
+mod client_verify;
 mod contributions;
 mod coverage;
 mod dates;

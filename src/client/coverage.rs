@@ -1,0 +1,245 @@
+//! `lindung coverage verify`: whether each worker of a spreadsheet is protected on a date, over
+//! `CoverageService.VerifyCoverageStream`, one stream per batch. A check changes nothing, so a re-run is always safe.
+
+use futures::StreamExt;
+
+use super::{
+    Refusal,
+    report::{self, Line},
+    sheet::{self, Column, Sheet},
+};
+use crate::{
+    config::{ProgrammeArg, VerifyArgs},
+    error::Error,
+    messages::{Arg, Message},
+    msg,
+    proto::v1::{self as pb, coverage_service_client::CoverageServiceClient},
+};
+
+/// Rows per stream: a failure loses at most one batch, which a re-run sends again.
+const BATCH: usize = 1_000;
+
+const NIK: usize = 0;
+const DATE: usize = 1;
+
+/// The columns of a coverage file, in the order of the constants above; the aliases are listed in README.
+pub const COLUMNS: &[Column] = &[
+    sheet::NIK,
+    Column { name: "date", aliases: &["tanggal", "date", "tanggalcek", "tanggalperiksa"], required: false },
+];
+
+/// One row of the file as it will be asked.
+struct Entry {
+    row: usize,
+    request: pb::VerifyCoverageRequest,
+}
+
+pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
+    let default_date = match &args.date {
+        Some(text) => {
+            crate::date::parse(text).map_err(|e| anyhow::anyhow!("--date {text}: {}", e.message().english()))?
+        }
+        None => crate::clock::today(),
+    };
+    let sheet = Sheet::read(&args.file, COLUMNS)?;
+    let programme = match args.programme {
+        ProgrammeArg::Jkk => pb::Programme::Jkk,
+        ProgrammeArg::Jkm => pb::Programme::Jkm,
+    };
+    let entries: Vec<Entry> = sheet
+        .rows
+        .iter()
+        .map(|row| {
+            let date = match sheet.cell(row, DATE) {
+                "" => default_date.to_string(),
+                own => sheet::date(own),
+            };
+            let request = pb::VerifyCoverageRequest {
+                nik: sheet::nik(sheet.cell(row, NIK)),
+                date,
+                programme: programme as i32,
+                client_ref: row.number.to_string(),
+                ..Default::default()
+            };
+            Entry { row: row.number, request }
+        })
+        .collect();
+    let bar = report::progress(entries.len(), if args.dry_run { "checking" } else { "verifying" });
+    let (lines, failure) = if args.dry_run {
+        let lines = entries
+            .iter()
+            .map(|e| {
+                bar.inc(1);
+                match check(&e.request) {
+                    None => Line::new(e.row, &e.request.nik, "valid", None),
+                    refusal => Line::new(e.row, &e.request.nik, "refused", refusal),
+                }
+            })
+            .collect();
+        (lines, None)
+    } else {
+        let mut client = CoverageServiceClient::new(super::connect(&args.server).await?)
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        send(&mut client, &entries, &bar).await
+    };
+    bar.finish_and_clear();
+    let path = report::result_path(&args.file, args.result.as_deref());
+    let files = report::write(&path, &lines, sheet.is_xlsx)?;
+    let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let what = if args.dry_run { "dry run, nothing sent" } else { "verified" };
+    eprintln!("{what}: {}; result in {}", report::summary(&lines), files.join(" and "));
+    match failure {
+        Some(error) => Err(error.context("the check stopped; re-run the same file to check the rest")),
+        None => Ok(()),
+    }
+}
+
+/// What the server's own reading of a question refuses (`coverage::convert::question`, the rule the stream
+/// applies), in both languages; `None` for a question it would answer.
+fn check(request: &pb::VerifyCoverageRequest) -> Option<Refusal> {
+    match crate::coverage::convert::question(request) {
+        Ok(_) => None,
+        Err(Error::InvalidArgument(violations)) => Some(Refusal::from_violations(&violations)),
+        Err(other) => Some(Refusal {
+            reason: crate::error::outcome_name(other.code()).to_owned(),
+            message_en: other.to_string(),
+            message_id: other.to_string(),
+        }),
+    }
+}
+
+/// Sends the rows batch by batch; on a failed call, the rows not answered are marked `not sent` and the error is
+/// given back beside the lines.
+async fn send(
+    client: &mut CoverageServiceClient<super::Authed>,
+    entries: &[Entry],
+    bar: &indicatif::ProgressBar,
+) -> (Vec<Line>, Option<anyhow::Error>) {
+    let mut lines = Vec::with_capacity(entries.len());
+    for batch in entries.chunks(BATCH) {
+        if let Err(error) = send_batch(client, batch, bar, &mut lines).await {
+            let refusal = Refusal::from_call(&error);
+            for e in &entries[lines.len()..] {
+                lines.push(Line::new(e.row, &e.request.nik, "not sent", Some(refusal.clone())));
+            }
+            return (lines, Some(anyhow::Error::new(error).context("the server refused the call")));
+        }
+    }
+    (lines, None)
+}
+
+async fn send_batch(
+    client: &mut CoverageServiceClient<super::Authed>,
+    batch: &[Entry],
+    bar: &indicatif::ProgressBar,
+    lines: &mut Vec<Line>,
+) -> Result<(), tonic::Status> {
+    let requests: Vec<pb::VerifyCoverageRequest> = batch.iter().map(|e| e.request.clone()).collect();
+    let mut responses = client.verify_coverage_stream(futures::stream::iter(requests)).await?.into_inner();
+    let mut answered = 0;
+    while let Some(response) = responses.next().await {
+        let response = response?;
+        // One answer per question, in order; the echoed reference guards the pairing.
+        let Some(entry) = batch.get(answered).filter(|e| e.request.client_ref == response.client_ref) else {
+            return Err(tonic::Status::data_loss(format!(
+                "answer {} names row {:?}, not the row asked",
+                answered + 1,
+                response.client_ref
+            )));
+        };
+        lines.push(line(entry, &response));
+        answered += 1;
+        bar.inc(1);
+    }
+    if answered != batch.len() {
+        return Err(tonic::Status::data_loss(format!("the server answered {answered} of {} rows", batch.len())));
+    }
+    Ok(())
+}
+
+/// One answer as the clerk reads it: `covered`, `not covered` with the reason, or `refused` for a bad row.
+fn line(entry: &Entry, response: &pb::VerifyCoverageResponse) -> Line {
+    let (row, nik) = (entry.row, entry.request.nik.as_str());
+    if !response.error.is_empty() {
+        // The stream says only the English text; the same rule read here gives the codes and the Indonesian words.
+        let local = check(&entry.request).unwrap_or_else(|| Refusal {
+            reason: "INVALID_ARGUMENT".into(),
+            message_id: response.error.clone(),
+            ..Refusal::default()
+        });
+        return Line::new(row, nik, "refused", Some(Refusal { message_en: response.error.clone(), ..local }));
+    }
+    let date = crate::date::parse(&entry.request.date).map_or_else(|_| Arg::from(&entry.request.date), Arg::from);
+    let outcome = if response.covered { "covered" } else { "not covered" };
+    Line::new(row, nik, outcome, Some(Refusal::from_message(&answer(response, date))))
+}
+
+/// The answer's words, from the catalogue.
+fn answer(response: &pb::VerifyCoverageResponse, date: Arg) -> Message {
+    use pb::CoverageReason as R;
+    match response.reason() {
+        R::Covered | R::Unspecified => match &response.details {
+            Some(d) => {
+                let paid_through =
+                    crate::month::Month::parse(&d.paid_through).map_or_else(|_| Arg::from(&d.paid_through), Arg::from);
+                msg!(COVERAGE_COVERED_DETAILS, date = date, paid_through = paid_through, months = d.contribution_months)
+            }
+            None => msg!(COVERAGE_COVERED, date = date),
+        },
+        R::NotEnrolled => msg!(COVERAGE_NOT_ENROLLED, date = date),
+        R::PendingRegistration => msg!(COVERAGE_PENDING_REGISTRATION, date = date),
+        R::MonthUnpaid => msg!(COVERAGE_MONTH_UNPAID, date = date),
+        R::InArrearsWindow => msg!(COVERAGE_IN_ARREARS_WINDOW, date = date),
+        R::Lapsed => msg!(COVERAGE_LAPSED, date = date),
+        R::Ended => msg!(COVERAGE_ENDED, date = date),
+        R::Deceased => msg!(COVERAGE_DECEASED, date = date),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(nik: &str, date: &str) -> pb::VerifyCoverageRequest {
+        pb::VerifyCoverageRequest {
+            nik: nik.into(),
+            date: sheet::date(date),
+            programme: pb::Programme::Jkm as i32,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_row_is_checked_with_the_rule_the_server_applies() {
+        assert_eq!(check(&request("3271014505900001", "20/09/2025")), None);
+        let short = check(&request("12345", "2025-09-20")).unwrap();
+        assert_eq!(short.reason, "NIK_LENGTH");
+        assert!(short.message_id.contains("harus tepat 16 digit"), "{}", short.message_id);
+        let bad_date = check(&request("3271014505900001", "2025-13-01")).unwrap();
+        assert_eq!(bad_date.reason, "DATE_FORMAT");
+    }
+
+    #[test]
+    fn an_answer_is_worded_in_both_languages_under_its_reason() {
+        let entry = Entry { row: 2, request: request("3271014505900001", "2025-09-20") };
+        let unpaid =
+            pb::VerifyCoverageResponse { reason: pb::CoverageReason::MonthUnpaid as i32, ..Default::default() };
+        let line = line(&entry, &unpaid);
+        assert_eq!((line.outcome.as_str(), line.reason.as_str()), ("not covered", "MONTH_UNPAID"));
+        assert_eq!(line.message_id, "tidak terlindungi pada 20 September 2025: iuran bulan itu belum dibayar");
+        let covered = pb::VerifyCoverageResponse {
+            covered: true,
+            reason: pb::CoverageReason::Covered as i32,
+            details: Some(pb::CoverageDetails {
+                paid_through: "2025-09".into(),
+                contribution_months: 1,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let line = super::line(&entry, &covered);
+        assert_eq!((line.outcome.as_str(), line.nik.as_str()), ("covered", "************0001"));
+        assert_eq!(line.message_en, "protected on 2025-09-20: paid through 2025-09, contribution months: 1");
+    }
+}
