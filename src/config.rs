@@ -80,21 +80,22 @@ pub struct ServerArgs {
 pub enum WorkersCommand {
     /// Registers the workers of a CSV or XLSX file (creates them or updates their fields) and writes a result file
     /// with one line per row. Re-running the same file is safe: an unchanged worker is left as it is.
-    Import(ImportArgs),
+    Import(SheetArgs),
     /// Reports a worker's death (a funder of the worker, or the insurer): the enrollments end after the month of
     /// death and what was billed for later months comes back as refund credit. Reporting it again changes nothing.
     ReportDeath(ReportDeathArgs),
 }
 
+/// A bulk command's spreadsheet, where its result goes, and the server it is sent to.
 #[derive(Debug, Clone, Args)]
-pub struct ImportArgs {
+pub struct SheetArgs {
     #[command(flatten)]
     pub server: ServerArgs,
 
     /// The spreadsheet: `.csv` or `.xlsx` (the first sheet), with a header row (see README, "From a spreadsheet").
     pub file: PathBuf,
 
-    /// Checks every row with lindung's own rules and sends nothing: the store is not changed.
+    /// Checks every row with lindung's own rules and sends nothing.
     #[arg(long)]
     pub dry_run: bool,
 
@@ -112,12 +113,10 @@ pub enum CoverageCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
+    // The file has a NIK column and optionally a date column (`Tanggal`, `Date`) that overrides `--date` for its
+    // row (see README, "Checking coverage of a list").
     #[command(flatten)]
-    pub server: ServerArgs,
-
-    /// The spreadsheet: `.csv` or `.xlsx` (the first sheet), with a NIK column and optionally a date column
-    /// (`Tanggal`, `Date`) that overrides `--date` for its row (see README, "From a spreadsheet").
-    pub file: PathBuf,
+    pub sheet: SheetArgs,
 
     /// The date asked about, `YYYY-MM-DD`, for rows without a date of their own. Default: today (WIB).
     #[arg(long)]
@@ -126,14 +125,6 @@ pub struct VerifyArgs {
     /// The programme asked about.
     #[arg(long, value_enum, default_value_t = ProgrammeArg::Jkm)]
     pub programme: ProgrammeArg,
-
-    /// Checks every row with lindung's own rules and sends nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Where the per-row result goes (CSV; an XLSX beside it when the input is XLSX). Default: `<FILE>.result.csv`.
-    #[arg(long)]
-    pub result: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -146,12 +137,10 @@ pub enum ProgrammeArg {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReconcileArgs {
+    // The funder's list has a NIK column and optionally the name and the first funded month (see README,
+    // "Reconciling a list").
     #[command(flatten)]
-    pub server: ServerArgs,
-
-    /// The funder's list: `.csv` or `.xlsx` (the first sheet), with a NIK column and optionally the name and the
-    /// first funded month (see README, "From a spreadsheet").
-    pub file: PathBuf,
+    pub sheet: SheetArgs,
 
     /// A subsidy the list covers (its id); repeat for several subsidies of one funder covered by one list.
     #[arg(long = "subsidy", value_name = "ID", required = true)]
@@ -160,14 +149,6 @@ pub struct ReconcileArgs {
     /// The month considered, `YYYY-MM`. Default: the current month (WIB).
     #[arg(long)]
     pub month: Option<String>,
-
-    /// Checks every row with lindung's own rules and sends nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Where the per-row result goes (CSV; an XLSX beside it when the input is XLSX). Default: `<FILE>.result.csv`.
-    #[arg(long)]
-    pub result: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -684,13 +665,13 @@ pub enum EnrollmentsCommand {
     /// Insurer: confirms or refuses the enrollments of a filled-in file (as `enrollments pending` wrote it) and
     /// writes a result file; rows without a decision are skipped. Re-running the same file is safe: the same decision
     /// again changes nothing.
-    Decide(ImportArgs),
+    Decide(SheetArgs),
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct SubmitArgs {
     #[command(flatten)]
-    pub sheet: ImportArgs,
+    pub sheet: SheetArgs,
 
     /// The caller's subsidy to enroll into (its id, as CreateSubsidy answered it).
     #[arg(long)]

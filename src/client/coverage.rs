@@ -5,7 +5,7 @@ use futures::StreamExt;
 
 use super::{
     Refusal,
-    report::{self, Line},
+    report::{self, Entry, Line},
     sheet::{self, Column, Sheet},
 };
 use crate::{
@@ -16,9 +16,6 @@ use crate::{
     proto::v1::{self as pb, coverage_service_client::CoverageServiceClient},
 };
 
-/// Rows per stream: a failure loses at most one batch, which a re-run sends again.
-const BATCH: usize = 1_000;
-
 const NIK: usize = 0;
 const DATE: usize = 1;
 
@@ -28,12 +25,6 @@ pub const COLUMNS: &[Column] = &[
     Column { name: "date", aliases: &["tanggal", "date", "tanggalcek", "tanggalperiksa"], required: false },
 ];
 
-/// One row of the file as it will be asked.
-struct Entry {
-    row: usize,
-    request: pb::VerifyCoverageRequest,
-}
-
 pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     let default_date = match &args.date {
         Some(text) => {
@@ -41,12 +32,12 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
         }
         None => crate::clock::today(),
     };
-    let sheet = Sheet::read(&args.file, COLUMNS)?;
+    let sheet = Sheet::read(&args.sheet.file, COLUMNS)?;
     let programme = match args.programme {
         ProgrammeArg::Jkk => pb::Programme::Jkk,
         ProgrammeArg::Jkm => pb::Programme::Jkm,
     };
-    let entries: Vec<Entry> = sheet
+    let entries: Vec<Entry<pb::VerifyCoverageRequest>> = sheet
         .rows
         .iter()
         .map(|row| {
@@ -61,11 +52,11 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
                 client_ref: row.number.to_string(),
                 ..Default::default()
             };
-            Entry { row: row.number, request }
+            Entry { row: row.number, nik: request.nik.clone(), request }
         })
         .collect();
-    let bar = report::progress(entries.len(), if args.dry_run { "checking" } else { "verifying" });
-    let (lines, failure) = if args.dry_run {
+    let bar = report::progress(entries.len(), if args.sheet.dry_run { "checking" } else { "verifying" });
+    let (lines, failure) = if args.sheet.dry_run {
         let lines = entries
             .iter()
             .map(|e| {
@@ -78,21 +69,13 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
             .collect();
         (lines, None)
     } else {
-        let mut client = CoverageServiceClient::new(super::connect(&args.server).await?)
+        let mut client = CoverageServiceClient::new(super::connect(&args.sheet.server).await?)
             .max_decoding_message_size(usize::MAX)
             .max_encoding_message_size(usize::MAX);
-        send(&mut client, &entries, &bar).await
+        report::in_batches(&entries, async |batch| send_batch(&mut client, batch, &bar).await).await
     };
     bar.finish_and_clear();
-    let path = report::result_path(&args.file, args.result.as_deref());
-    let files = report::write(&path, &lines, sheet.is_xlsx)?;
-    let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let what = if args.dry_run { "dry run, nothing sent" } else { "verified" };
-    eprintln!("{what}: {}; result in {}", report::summary(&lines), files.join(" and "));
-    match failure {
-        Some(error) => Err(error.context("the check stopped; re-run the same file to check the rest")),
-        None => Ok(()),
-    }
+    report::finish(&args.sheet, sheet.is_xlsx, &lines, failure, "verified")
 }
 
 /// What the server's own reading of a question refuses (`coverage::convert::question`, the rule the stream
@@ -109,33 +92,13 @@ fn check(request: &pb::VerifyCoverageRequest) -> Option<Refusal> {
     }
 }
 
-/// Sends the rows batch by batch; on a failed call, the rows not answered are marked `not sent` and the error is
-/// given back beside the lines.
-async fn send(
-    client: &mut CoverageServiceClient<super::Authed>,
-    entries: &[Entry],
-    bar: &indicatif::ProgressBar,
-) -> (Vec<Line>, Option<anyhow::Error>) {
-    let mut lines = Vec::with_capacity(entries.len());
-    for batch in entries.chunks(BATCH) {
-        if let Err(error) = send_batch(client, batch, bar, &mut lines).await {
-            let refusal = Refusal::from_call(&error);
-            for e in &entries[lines.len()..] {
-                lines.push(Line::new(e.row, &e.request.nik, "not sent", Some(refusal.clone())));
-            }
-            return (lines, Some(anyhow::Error::new(error).context("the server refused the call")));
-        }
-    }
-    (lines, None)
-}
-
 async fn send_batch(
     client: &mut CoverageServiceClient<super::Authed>,
-    batch: &[Entry],
+    batch: &[Entry<pb::VerifyCoverageRequest>],
     bar: &indicatif::ProgressBar,
-    lines: &mut Vec<Line>,
-) -> Result<(), tonic::Status> {
+) -> Result<Vec<Line>, tonic::Status> {
     let requests: Vec<pb::VerifyCoverageRequest> = batch.iter().map(|e| e.request.clone()).collect();
+    let mut lines = Vec::with_capacity(batch.len());
     let mut responses = client.verify_coverage_stream(futures::stream::iter(requests)).await?.into_inner();
     let mut answered = 0;
     while let Some(response) = responses.next().await {
@@ -152,14 +115,12 @@ async fn send_batch(
         answered += 1;
         bar.inc(1);
     }
-    if answered != batch.len() {
-        return Err(tonic::Status::data_loss(format!("the server answered {answered} of {} rows", batch.len())));
-    }
-    Ok(())
+    report::answered_all(&lines, batch.len())?;
+    Ok(lines)
 }
 
 /// One answer as the clerk reads it: `covered`, `not covered` with the reason, or `refused` for a bad row.
-fn line(entry: &Entry, response: &pb::VerifyCoverageResponse) -> Line {
+fn line(entry: &Entry<pb::VerifyCoverageRequest>, response: &pb::VerifyCoverageResponse) -> Line {
     let (row, nik) = (entry.row, entry.request.nik.as_str());
     if !response.error.is_empty() {
         // The stream says only the English text; the same rule read here gives the codes and the Indonesian words.
@@ -222,7 +183,8 @@ mod tests {
 
     #[test]
     fn an_answer_is_worded_in_both_languages_under_its_reason() {
-        let entry = Entry { row: 2, request: request("3271014505900001", "2025-09-20") };
+        let request = request("3271014505900001", "2025-09-20");
+        let entry = Entry { row: 2, nik: request.nik.clone(), request };
         let unpaid =
             pb::VerifyCoverageResponse { reason: pb::CoverageReason::MonthUnpaid as i32, ..Default::default() };
         let line = line(&entry, &unpaid);

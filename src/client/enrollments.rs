@@ -10,11 +10,11 @@ use futures::StreamExt;
 
 use super::{
     Authed, Refusal,
-    report::{self, Line},
+    report::{self, Entry, Line, answered_all, in_batches},
     sheet::{self, Column, Sheet, date, nik, normalise},
 };
 use crate::{
-    config::{EnrollmentsCommand, ImportArgs, PendingArgs, SubmitArgs},
+    config::{EnrollmentsCommand, PendingArgs, SheetArgs, SubmitArgs},
     enrollment::convert,
     month::Month,
     proto::v1::{
@@ -23,9 +23,6 @@ use crate::{
         worker_service_client::WorkerServiceClient,
     },
 };
-
-/// Rows per stream: a failure loses at most one batch, which a re-run sends again.
-const BATCH: usize = 1_000;
 
 /// Names read at once for the pending export.
 const NAME_LOOKUPS: usize = 8;
@@ -90,13 +87,6 @@ const PENDING_HEADER: [&str; 11] = [
     "refusal detail",
 ];
 
-/// One row of a file as it will be sent.
-struct Entry<R> {
-    row: usize,
-    nik: String,
-    request: R,
-}
-
 pub async fn run(command: EnrollmentsCommand) -> anyhow::Result<()> {
     match command {
         EnrollmentsCommand::Submit(args) => submit(args).await,
@@ -156,7 +146,7 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         in_batches(&entries, async |batch| submit_batch(&mut client, batch, &bar).await).await
     };
     bar.finish_and_clear();
-    finish(file, &sheet, &lines, failure, "enrolled")
+    report::finish(file, sheet.is_xlsx, &lines, failure, "enrolled")
 }
 
 async fn submit_batch(
@@ -302,7 +292,7 @@ enum Verdict {
     Unreadable(Refusal),
 }
 
-async fn decide(args: ImportArgs) -> anyhow::Result<()> {
+async fn decide(args: SheetArgs) -> anyhow::Result<()> {
     let sheet = Sheet::read(&args.file, DECIDE_COLUMNS)?;
     let mut lines = Vec::with_capacity(sheet.rows.len());
     let mut entries = Vec::new();
@@ -333,7 +323,7 @@ async fn decide(args: ImportArgs) -> anyhow::Result<()> {
     };
     bar.finish_and_clear();
     lines.sort_by_key(|l| l.row);
-    finish(&args, &sheet, &lines, failure, "decided")
+    report::finish(&args, sheet.is_xlsx, &lines, failure, "decided")
 }
 
 /// A row's decision as the RPC's; values are mapped from what clerks write (`terima`, `tolak`, `31/12/2025`,
@@ -420,56 +410,6 @@ async fn enrollment_client(server: &crate::config::ServerArgs) -> anyhow::Result
     Ok(EnrollmentServiceClient::new(super::connect(server).await?)
         .max_decoding_message_size(usize::MAX)
         .max_encoding_message_size(usize::MAX))
-}
-
-/// Sends `entries` batch by batch, one stream each; on a failed call, the rows not answered are marked `not sent`
-/// and the error is given back beside the lines.
-async fn in_batches<R>(
-    entries: &[Entry<R>],
-    mut send: impl AsyncFnMut(&[Entry<R>]) -> Result<Vec<Line>, tonic::Status>,
-) -> (Vec<Line>, Option<anyhow::Error>) {
-    let mut lines = Vec::with_capacity(entries.len());
-    for batch in entries.chunks(BATCH) {
-        match send(batch).await {
-            Ok(answered) => lines.extend(answered),
-            Err(error) => {
-                let refusal = Refusal::from_call(&error);
-                for e in &entries[lines.len()..] {
-                    lines.push(Line::new(e.row, &e.nik, "not sent", Some(refusal.clone())));
-                }
-                return (lines, Some(anyhow::Error::new(error).context("the server refused the call")));
-            }
-        }
-    }
-    (lines, None)
-}
-
-/// A stream that ends before answering every row lost the rest: the batch failed.
-fn answered_all(lines: &[Line], sent: usize) -> Result<(), tonic::Status> {
-    if lines.len() == sent {
-        Ok(())
-    } else {
-        Err(tonic::Status::data_loss(format!("the server answered {} of {sent} rows", lines.len())))
-    }
-}
-
-/// Writes the result file and the closing line; a failed call is the command's error.
-fn finish(
-    args: &ImportArgs,
-    sheet: &Sheet,
-    lines: &[Line],
-    failure: Option<anyhow::Error>,
-    done: &str,
-) -> anyhow::Result<()> {
-    let path = report::result_path(&args.file, args.result.as_deref());
-    let files = report::write(&path, lines, sheet.is_xlsx)?;
-    let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let what = if args.dry_run { "dry run, nothing sent" } else { done };
-    eprintln!("{what}: {}; result in {}", report::summary(lines), files.join(" and "));
-    match failure {
-        Some(error) => Err(error.context("the command stopped; re-run the same file to send the rest")),
-        None => Ok(()),
-    }
 }
 
 /// `09/2025`, `9-2025`, or a date (`2025-09-01`, as an XLSX date cell reads; `01/09/2025`) as `2025-09`; anything

@@ -46,7 +46,7 @@ pub async fn reconcile(args: ReconcileArgs) -> anyhow::Result<()> {
     if let Some(month) = &args.month {
         Month::parse(month).map_err(|e| anyhow::anyhow!("--month {month}: {}", e.message().english()))?;
     }
-    let sheet = Sheet::read(&args.file, COLUMNS)?;
+    let sheet = Sheet::read(&args.sheet.file, COLUMNS)?;
     let entries: Vec<Entry> = sheet
         .rows
         .iter()
@@ -59,9 +59,9 @@ pub async fn reconcile(args: ReconcileArgs) -> anyhow::Result<()> {
             Entry { row: row.number, list }
         })
         .collect();
-    let bar = report::progress(entries.len(), if args.dry_run { "checking" } else { "reconciling" });
-    let path = report::result_path(&args.file, args.result.as_deref());
-    if args.dry_run {
+    let bar = report::progress(entries.len(), if args.sheet.dry_run { "checking" } else { "reconciling" });
+    let path = report::result_path(&args.sheet.file, args.sheet.result.as_deref());
+    if args.sheet.dry_run {
         let lines: Vec<Line> = entries
             .iter()
             .map(|e| {
@@ -77,7 +77,7 @@ pub async fn reconcile(args: ReconcileArgs) -> anyhow::Result<()> {
         eprintln!("dry run, nothing sent: {}; result in {files}", report::summary(&lines));
         return Ok(());
     }
-    let mut client = ReconcileServiceClient::new(super::connect(&args.server).await?)
+    let mut client = ReconcileServiceClient::new(super::connect(&args.sheet.server).await?)
         .max_decoding_message_size(usize::MAX)
         .max_encoding_message_size(usize::MAX);
     let result = send(&mut client, &args, &entries, &bar).await;

@@ -38,6 +38,67 @@ impl Line {
     }
 }
 
+/// One row of a bulk command as it is sent: its line in the file, its NIK (for the result line) and the request.
+pub struct Entry<R> {
+    pub row: usize,
+    pub nik: String,
+    pub request: R,
+}
+
+/// Rows per stream: a failure loses at most one batch, which a re-run sends again.
+pub const BATCH: usize = 1_000;
+
+/// Sends `entries` batch by batch, one stream each; on a failed call, the rows not answered are marked `not sent`
+/// and the error is given back beside the lines.
+pub async fn in_batches<R>(
+    entries: &[Entry<R>],
+    mut send: impl AsyncFnMut(&[Entry<R>]) -> Result<Vec<Line>, tonic::Status>,
+) -> (Vec<Line>, Option<anyhow::Error>) {
+    let mut lines = Vec::with_capacity(entries.len());
+    for batch in entries.chunks(BATCH) {
+        match send(batch).await {
+            Ok(answered) => lines.extend(answered),
+            Err(error) => {
+                let refusal = super::Refusal::from_call(&error);
+                for e in &entries[lines.len()..] {
+                    lines.push(Line::new(e.row, &e.nik, "not sent", Some(refusal.clone())));
+                }
+                return (lines, Some(anyhow::Error::new(error).context("the server refused the call")));
+            }
+        }
+    }
+    (lines, None)
+}
+
+/// A stream that ends before answering every row lost the rest: the batch failed.
+pub fn answered_all(lines: &[Line], sent: usize) -> Result<(), tonic::Status> {
+    if lines.len() == sent {
+        Ok(())
+    } else {
+        Err(tonic::Status::data_loss(format!("the server answered {} of {sent} rows", lines.len())))
+    }
+}
+
+/// Writes the result file and the closing line (`done` names what a real run did); a failed call is the command's
+/// error, and a re-run of the same file resumes it.
+pub fn finish(
+    args: &crate::config::SheetArgs,
+    xlsx: bool,
+    lines: &[Line],
+    failure: Option<anyhow::Error>,
+    done: &str,
+) -> anyhow::Result<()> {
+    let path = result_path(&args.file, args.result.as_deref());
+    let files = write(&path, lines, xlsx)?;
+    let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let what = if args.dry_run { "dry run, nothing sent" } else { done };
+    eprintln!("{what}: {}; result in {}", summary(lines), files.join(" and "));
+    match failure {
+        Some(error) => Err(error.context("the command stopped; re-run the same file to send the rest")),
+        None => Ok(()),
+    }
+}
+
 const HEADER: [&str; 6] = ["row", "nik", "outcome", "reason", "message", "pesan"];
 
 /// The result file's path: `--result`, else `<input>.result.csv` beside the input.

@@ -6,17 +6,14 @@ use futures::StreamExt;
 
 use super::{
     Refusal,
-    report::{self, Line},
+    report::{self, Entry, Line},
     sheet::{self, Column, Sheet, date, normalise},
 };
 use crate::{
-    config::ImportArgs,
+    config::SheetArgs,
     proto::v1::{self as pb, upsert_workers_response::Result as RowResult, worker_service_client::WorkerServiceClient},
     worker::{Flag, Worker, convert},
 };
-
-/// Rows per stream: a failure loses at most one batch, which a re-run sends again.
-const BATCH: usize = 1_000;
 
 const NIK: usize = 0;
 const NAME: usize = 1;
@@ -62,23 +59,16 @@ pub const COLUMNS: &[Column] = &[
     Column { name: "date of death", aliases: &["tanggalmeninggal", "dateofdeath"], required: false },
 ];
 
-/// One row of the file as it will be sent.
-struct Entry {
-    row: usize,
-    nik: String,
-    worker: pb::Worker,
-}
-
-pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
+pub async fn import(args: SheetArgs) -> anyhow::Result<()> {
     let sheet = Sheet::read(&args.file, COLUMNS)?;
     let today = crate::clock::today();
     let current_quarter = crate::quarter::Quarter::from_date(today).to_string();
-    let entries: Vec<Entry> = sheet
+    let entries: Vec<Entry<pb::Worker>> = sheet
         .rows
         .iter()
         .map(|row| {
             let worker = to_worker(|c| sheet.cell(row, c), &current_quarter);
-            Entry { row: row.number, nik: worker.nik.clone(), worker }
+            Entry { row: row.number, nik: worker.nik.clone(), request: worker }
         })
         .collect();
     let bar = report::progress(entries.len(), if args.dry_run { "checking" } else { "importing" });
@@ -95,25 +85,17 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         let mut client = WorkerServiceClient::new(super::connect(&args.server).await?)
             .max_decoding_message_size(usize::MAX)
             .max_encoding_message_size(usize::MAX);
-        send(&mut client, &entries, &bar).await
+        report::in_batches(&entries, async |batch| send_batch(&mut client, batch, &bar).await).await
     };
     bar.finish_and_clear();
-    let path = report::result_path(&args.file, args.result.as_deref());
-    let files = report::write(&path, &lines, sheet.is_xlsx)?;
-    let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let what = if args.dry_run { "dry run, nothing sent" } else { "imported" };
-    eprintln!("{what}: {}; result in {}", report::summary(&lines), files.join(" and "));
-    match failure {
-        Some(error) => Err(error.context("the import stopped; re-run the same file to send the rest")),
-        None => Ok(()),
-    }
+    report::finish(&args, sheet.is_xlsx, &lines, failure, "imported")
 }
 
 /// Checks a row with the domain's own rules (those that need no store: the area list and the caller's area are
 /// the server's to check).
-fn check(entry: &Entry, today: chrono::NaiveDate) -> Line {
+fn check(entry: &Entry<pb::Worker>, today: chrono::NaiveDate) -> Line {
     let nik = &entry.nik;
-    match Worker::parse(convert::from_proto(entry.worker.clone()), today) {
+    match Worker::parse(convert::from_proto(entry.request.clone()), today) {
         Ok(_) => Line::new(entry.row, nik, "valid", None),
         Err(violations) => {
             let refusal = Refusal::from_violations(&violations);
@@ -122,38 +104,16 @@ fn check(entry: &Entry, today: chrono::NaiveDate) -> Line {
     }
 }
 
-/// Sends the rows batch by batch; on a failed call, the rows not answered are marked `not sent` and the error is
-/// given back beside the lines.
-async fn send(
-    client: &mut WorkerServiceClient<super::Authed>,
-    entries: &[Entry],
-    bar: &indicatif::ProgressBar,
-) -> (Vec<Line>, Option<anyhow::Error>) {
-    let mut lines = Vec::with_capacity(entries.len());
-    for batch in entries.chunks(BATCH) {
-        if let Err(error) = send_batch(client, batch, bar, &mut lines).await {
-            let refusal = Refusal::from_call(&error);
-            for e in &entries[lines.len()..] {
-                lines.push(Line::new(e.row, &e.nik, "not sent", Some(refusal.clone())));
-            }
-            let error = anyhow::Error::new(error).context("the server refused the call");
-            return (lines, Some(error));
-        }
-    }
-    (lines, None)
-}
-
 async fn send_batch(
     client: &mut WorkerServiceClient<super::Authed>,
-    batch: &[Entry],
+    batch: &[Entry<pb::Worker>],
     bar: &indicatif::ProgressBar,
-    lines: &mut Vec<Line>,
-) -> Result<(), tonic::Status> {
+) -> Result<Vec<Line>, tonic::Status> {
     let requests: Vec<pb::UpsertWorkersRequest> = batch
         .iter()
-        .map(|e| pb::UpsertWorkersRequest { worker: Some(e.worker.clone()), client_ref: e.row.to_string() })
+        .map(|e| pb::UpsertWorkersRequest { worker: Some(e.request.clone()), client_ref: e.row.to_string() })
         .collect();
-    let start = lines.len();
+    let mut lines = Vec::with_capacity(batch.len());
     let mut responses = client.upsert_workers(futures::stream::iter(requests)).await?.into_inner();
     while let Some(response) = responses.next().await {
         let response = response?;
@@ -191,14 +151,8 @@ async fn send_batch(
         });
         bar.inc(1);
     }
-    if lines.len() - start != batch.len() {
-        return Err(tonic::Status::data_loss(format!(
-            "the server answered {} of {} rows",
-            lines.len() - start,
-            batch.len()
-        )));
-    }
-    Ok(())
+    report::answered_all(&lines, batch.len())?;
+    Ok(lines)
 }
 
 /// A row as the RPC's worker. Values are mapped from what clerks write (`L`/`P`, `pedagang`, `31/12/1990`), and
