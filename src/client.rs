@@ -1,8 +1,11 @@
-//! The client commands (`lindung workers import …`): an edge of lindung that talks to a running server over gRPC with
-//! the generated clients, as any agency's system would, and never touches the store. Rows are checked with the
+//! The client commands (`lindung workers …`, `enrollments …`, `coverage verify`, `reconcile`, `feed follow`, `audit
+//! prove`, `bills …`, `claims …`): an edge of lindung that talks to a running server over gRPC with the generated
+//! clients, as any agency's system would, and never touches the store. Rows and requests are checked with the
 //! domain's own parsers, so a rule lives once.
 
 pub mod audit;
+pub mod bills;
+pub mod claims;
 pub mod coverage;
 pub mod enrollments;
 pub mod feed;
@@ -175,6 +178,65 @@ impl Refusal {
     }
 }
 
+impl std::fmt::Display for Refusal {
+    /// The reason code, then the message in English and in Bahasa Indonesia, one to a line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused: {}\n  message: {}\n  pesan:   {}", self.reason, self.message_en, self.message_id)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// A call the server refused, as the error a command ends with (printed by `main`, exit status 1).
+pub fn refused(status: tonic::Status) -> anyhow::Error {
+    Refusal::from_call(&status).into()
+}
+
+/// Checks a request with the parsers the server itself applies, before anything is sent: a refusal reads as the
+/// server's would (the same reason codes, both languages), as `refused` prints it.
+pub fn checked<T>(parsed: Result<T, crate::error::Error>) -> anyhow::Result<T> {
+    parsed.map_err(|error| Refusal::from_error(error).into())
+}
+
+/// The same for the several parsers of one request: one refusal naming every bad field, as the server's does.
+pub fn checked_all(parsed: Vec<Result<(), crate::error::Error>>) -> anyhow::Result<()> {
+    let mut violations = Vec::new();
+    for result in parsed {
+        crate::validate::collect(&mut violations, result);
+    }
+    let parsed = if violations.is_empty() { Ok(()) } else { Err(crate::error::Error::InvalidArgument(violations)) };
+    checked(parsed)
+}
+
+/// An amount of the wire as a clerk reads it, `Rp132,619,200`; as sent when it is not a valid amount.
+pub fn rupiah(amount: Option<&crate::proto::v1::Rupiah>) -> String {
+    let text = amount.map_or("", |a| a.amount.as_str());
+    match crate::money::Rupiah::parse(text) {
+        Ok(amount) => crate::messages::Arg::from(amount).render(crate::messages::Locale::En),
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// A count as a clerk reads it, `7,894`.
+pub fn count(n: u32) -> String {
+    crate::messages::Arg::from(n).render(crate::messages::Locale::En)
+}
+
+/// A message as proto3 JSON (every field present), from the same descriptors and mapping as the JSON face.
+pub fn json(full_name: &str, message: &impl prost::Message) -> anyhow::Result<String> {
+    let descriptor = crate::connect::DESCRIPTORS
+        .get_message_by_name(full_name)
+        .with_context(|| format!("no message {full_name}"))?;
+    let dynamic = prost_reflect::DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())?;
+    Ok(String::from_utf8(crate::connect::to_json(&dynamic))?)
+}
+
+/// An enum value's protobuf name as a word: `CLAIM_STATUS_PAID` with prefix `CLAIM_STATUS_` is `paid`,
+/// `BILL_STATE_PARTIALLY_PAID` is `partially paid`.
+pub fn word(name: &str, prefix: &str) -> String {
+    name.strip_prefix(prefix).unwrap_or(name).to_lowercase().replace('_', " ")
+}
+
 /// A gRPC code as its canonical name, e.g. `INVALID_ARGUMENT`.
 fn code_name(code: i32) -> String {
     let mut name = String::new();
@@ -208,6 +270,30 @@ mod tests {
 
     fn any(name: &str, message: impl Message) -> prost_types::Any {
         prost_types::Any { type_url: format!("type.googleapis.com/{name}"), value: message.encode_to_vec() }
+    }
+
+    #[test]
+    fn a_local_check_reads_as_the_servers_refusal_in_both_languages() {
+        let violation = crate::error::FieldViolation::new("worker_nik", crate::msg!(REQUIRED));
+        let error = checked::<()>(Err(crate::error::Error::InvalidArgument(vec![violation]))).unwrap_err();
+        let refusal = error.downcast_ref::<Refusal>().unwrap();
+        assert_eq!(refusal.reason, "REQUIRED");
+        assert!(refusal.message_en.contains("worker_nik: is required"), "{refusal:?}");
+        assert!(refusal.message_id.starts_with("worker_nik: "), "{refusal:?}");
+        assert_ne!(refusal.message_id, refusal.message_en);
+        assert!(error.to_string().starts_with("refused: REQUIRED\n  message: "), "{error}");
+    }
+
+    #[test]
+    fn amounts_and_enum_values_read_as_words() {
+        let amount = |a: &str| rupiah(Some(&crate::proto::v1::Rupiah { amount: a.into() }));
+        assert_eq!(amount("132619200"), "Rp132,619,200");
+        assert_eq!(amount("16800.5"), "Rp16,800.50");
+        assert_eq!(amount("x"), "x");
+        assert_eq!(rupiah(None), "");
+        assert_eq!(word("BILL_STATE_PARTIALLY_PAID", "BILL_STATE_"), "partially paid");
+        let json = json("lindung.v1.Rupiah", &crate::proto::v1::Rupiah { amount: "16800".into() }).unwrap();
+        assert_eq!(json, r#"{"amount":"16800"}"#);
     }
 
     #[test]

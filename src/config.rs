@@ -40,6 +40,12 @@ pub enum Command {
     /// Client commands for a running server: the workers of a spreadsheet (CSV or XLSX).
     #[command(subcommand)]
     Workers(WorkersCommand),
+    /// Client commands for a running server: a subsidy's monthly bills and the funder's payments.
+    #[command(subcommand)]
+    Bills(BillsCommand),
+    /// Client commands for a running server: death (JKM) claims, from filing to payment.
+    #[command(subcommand)]
+    Claims(ClaimsCommand),
     /// Client commands for a running server: enrollments from and to a spreadsheet (CSV or XLSX).
     #[command(subcommand)]
     Enrollments(EnrollmentsCommand),
@@ -75,6 +81,9 @@ pub enum WorkersCommand {
     /// Registers the workers of a CSV or XLSX file (creates them or updates their fields) and writes a result file
     /// with one line per row. Re-running the same file is safe: an unchanged worker is left as it is.
     Import(SheetArgs),
+    /// Reports a worker's death (a funder of the worker, or the insurer): the enrollments end after the month of
+    /// death and what was billed for later months comes back as refund credit. Reporting it again changes nothing.
+    ReportDeath(ReportDeathArgs),
 }
 
 /// A bulk command's spreadsheet, where its result goes, and the server it is sent to.
@@ -369,6 +378,277 @@ pub struct ProveArgs {
     /// the keys the server lists (`AttestationService.ListSigningKeys`).
     #[arg(long)]
     pub public_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportDeathArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The worker's NIK (16 digits).
+    #[arg(long)]
+    pub nik: String,
+
+    /// The date of death, `YYYY-MM-DD`.
+    #[arg(long)]
+    pub date: String,
+
+    /// The death certificate (akta kematian) number.
+    #[arg(long)]
+    pub certificate: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BillsCommand {
+    /// Lists a subsidy's bills, oldest month first: billed, paid, outstanding and how each stands.
+    List(ListBillsArgs),
+    /// Issues the bill of a subsidy for a month (insurer). Issuing again adds only adjustment lines for enrollments
+    /// that changed since, so a resend is safe.
+    Issue(IssueBillArgs),
+    /// Records a payment to a subsidy (its funder). The reference is the key: sending the same payment again
+    /// records nothing new.
+    Pay(PayBillArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListBillsArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The subsidy's id.
+    #[arg(long)]
+    pub subsidy: String,
+
+    /// Only the bill of this month, `YYYY-MM`.
+    #[arg(long)]
+    pub month: Option<String>,
+
+    /// Prints the answer as proto3 JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IssueBillArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The subsidy's id.
+    #[arg(long)]
+    pub subsidy: String,
+
+    /// The month billed, `YYYY-MM`, inside the subsidy's period.
+    #[arg(long)]
+    pub month: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PayBillArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The subsidy's id.
+    #[arg(long)]
+    pub subsidy: String,
+
+    /// The amount transferred, in rupiah: digits, with at most 2 decimals (`16800`, `16800.50`); no separators.
+    #[arg(long)]
+    pub amount: String,
+
+    /// The day of the transfer, `YYYY-MM-DD`, not in the future.
+    #[arg(long)]
+    pub paid_on: String,
+
+    /// The transfer's reference (e.g. the SP2D number), unique per subsidy: what makes a resend safe.
+    #[arg(long)]
+    pub reference: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClaimsCommand {
+    /// Files a JKM death claim (insurer), recording the death if it was not reported yet; prints the claim's id on
+    /// standard output. Sending the same command again answers the same claim.
+    File(FileClaimArgs),
+    /// Shows a claim: status, breakdown of the benefit, documents (heirs for the insurer).
+    Show(ClaimShowArgs),
+    /// Polls a claim and prints each change of status, until it is paid or rejected.
+    Follow(ClaimFollowArgs),
+    /// Lists the claims the caller may see, newest first.
+    List(ListClaimsArgs),
+    /// Computes the benefit's breakdown from the rules and the contribution period (insurer).
+    Assess(ClaimIdArgs),
+    /// Approves an assessed claim (insurer).
+    Approve(ClaimIdArgs),
+    /// Rejects a claim that is not paid, with a reason code (insurer).
+    Reject(RejectClaimArgs),
+    /// Records the payment of an approved claim (insurer). The same reference again is safe: a claim is never paid
+    /// twice.
+    Pay(PayClaimArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FileClaimArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The worker's NIK (16 digits).
+    #[arg(long)]
+    pub nik: String,
+
+    /// The date of death, `YYYY-MM-DD`.
+    #[arg(long)]
+    pub death_date: String,
+
+    /// The death certificate (akta kematian) number; needed unless the death was reported already.
+    #[arg(long)]
+    pub certificate: Option<String>,
+
+    /// The heir's full name.
+    #[arg(long)]
+    pub heir_name: String,
+
+    /// The heir's NIK, when known.
+    #[arg(long)]
+    pub heir_nik: Option<String>,
+
+    /// How the heir is related to the worker (only heirs of the first group present may be named).
+    #[arg(long, value_enum)]
+    pub heir_relationship: RelationshipArg,
+
+    /// The bank the benefit is paid to, e.g. `BRI`.
+    #[arg(long)]
+    pub bank: String,
+
+    /// The heir's account number at that bank.
+    #[arg(long)]
+    pub account: String,
+
+    /// The documents of the checklist present, by number or name, comma-separated (e.g. `1,2,3,4,5,6,7,8`).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub documents: Vec<DocumentArg>,
+
+    /// The request id that makes a resend safe; by default one derived from the NIK and the date of death.
+    #[arg(long)]
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClaimIdArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The claim's id.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClaimShowArgs {
+    #[command(flatten)]
+    pub claim: ClaimIdArgs,
+
+    /// Prints the answer as proto3 JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClaimFollowArgs {
+    #[command(flatten)]
+    pub claim: ClaimIdArgs,
+
+    /// Time between two looks, e.g. `30s`, `5m`.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub interval: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListClaimsArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Only claims in this status.
+    #[arg(long, value_enum)]
+    pub status: Option<ClaimStatusArg>,
+
+    /// Only the claims of this worker (NIK).
+    #[arg(long)]
+    pub nik: Option<String>,
+
+    /// Only complete JKM claims unpaid 3 working days after they became complete.
+    #[arg(long)]
+    pub overdue: bool,
+
+    /// Prints the answer as proto3 JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RejectClaimArgs {
+    #[command(flatten)]
+    pub claim: ClaimIdArgs,
+
+    /// A stable reason code, e.g. `NOT_COVERED`, `DOCUMENTS_INVALID`, `FRAUD`.
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PayClaimArgs {
+    #[command(flatten)]
+    pub claim: ClaimIdArgs,
+
+    /// The insurer's transfer reference, unique across claims.
+    #[arg(long)]
+    pub reference: String,
+
+    /// The day of the transfer, `YYYY-MM-DD`, not in the future.
+    #[arg(long)]
+    pub paid_on: String,
+}
+
+/// An heir's relationship to the worker, in the order of R2.5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RelationshipArg {
+    Spouse,
+    Child,
+    Parent,
+    Grandparent,
+    Grandchild,
+    Sibling,
+    ParentInLaw,
+    WillBeneficiary,
+}
+
+/// A document of the R2.6 checklist, by name or by its number in the checklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentArg {
+    #[value(alias = "1")]
+    ParticipantCard,
+    #[value(alias = "2")]
+    ParticipantIdCard,
+    #[value(alias = "3")]
+    HeirIdCard,
+    #[value(alias = "4")]
+    DeathCertificate,
+    #[value(alias = "5")]
+    FamilyCard,
+    #[value(alias = "6")]
+    HeirCertificate,
+    #[value(alias = "7")]
+    MarriageBook,
+    #[value(alias = "8")]
+    HeirBankAccount,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClaimStatusArg {
+    Notice,
+    Filed,
+    Assessed,
+    Approved,
+    Rejected,
+    Paid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -250,8 +250,8 @@ fn parse(method: &MethodDescriptor, body: &[u8]) -> Result<DynamicMessage, Strin
 }
 
 /// proto3 JSON with every field present, defaults included: `"covered": false` is clearer to a PHP client than a
-/// missing key.
-fn to_json(message: &DynamicMessage) -> Vec<u8> {
+/// missing key. Client commands print `--json` with it too.
+pub fn to_json(message: &DynamicMessage) -> Vec<u8> {
     let mut out = Vec::new();
     let mut serializer = serde_json::Serializer::new(&mut out);
     let options = SerializeOptions::new().skip_default_fields(false);

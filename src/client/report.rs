@@ -1,4 +1,5 @@
-//! What a bulk command leaves for the clerk: a progress bar while it runs and a per-row result file after.
+//! What a command leaves for the clerk: a progress bar while a bulk command runs and a per-row result file after;
+//! a table on the terminal for what a list command answers.
 
 use std::{
     io::IsTerminal,
@@ -170,9 +171,45 @@ pub fn summary(lines: &[Line]) -> String {
     format!("{} rows: {}", lines.len(), parts.join(", "))
 }
 
+/// A table for the terminal: a header line, then a line per row, each column as wide as its widest cell; the
+/// columns numbered in `right` (amounts, counts) are aligned right.
+pub fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| if right.contains(&c) { format!("{cell:>w$}") } else { format!("{cell:<w$}") })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_pads_its_columns_and_aligns_amounts_right() {
+        let rows = vec![
+            vec!["2025-09".to_owned(), "Rp132,619,200".to_owned(), "paid".to_owned()],
+            vec!["2025-10".to_owned(), "Rp16,800".to_owned(), "unpaid".to_owned()],
+        ];
+        assert_eq!(
+            table(&["month", "billed", "status"], &rows, &[1]),
+            "month           billed  status\n2025-09  Rp132,619,200  paid\n2025-10       Rp16,800  unpaid\n"
+        );
+    }
 
     #[test]
     fn the_result_is_csv_and_xlsx_when_the_input_was_xlsx() {

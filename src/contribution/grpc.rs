@@ -120,7 +120,8 @@ impl pb::contribution_service_server::ContributionService for ContributionGrpc {
     }
 }
 
-fn month(value: &str) -> Result<Month, Error> {
+/// The `month` field; also the client's check before it sends (`lindung bills`).
+pub fn month(value: &str) -> Result<Month, Error> {
     Month::parse(value).map_err(|e| Error::invalid("month", e.message()))
 }
 
@@ -148,7 +149,8 @@ fn bill_to_proto(bill: &Bill) -> pb::Bill {
     }
 }
 
-fn parse_payment(request: &pb::RecordPaymentRequest) -> Result<Payment, Error> {
+/// A RecordPayment request, every bad field named; also the client's check before it sends (`lindung bills pay`).
+pub fn parse_payment(request: &pb::RecordPaymentRequest) -> Result<Payment, Error> {
     let mut violations = Vec::new();
     let amount = match request.amount.as_ref().map(|r| Rupiah::parse(&r.amount)) {
         Some(Ok(amount)) if amount > Rupiah::ZERO => Some(amount),

@@ -8,6 +8,7 @@ mod attestation;
 mod audit_chain;
 mod claims;
 mod cli;
+mod client_claims;
 mod client_cli;
 mod client_enroll;
 mod client_verify;
