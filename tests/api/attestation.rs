@@ -17,7 +17,7 @@ use crate::{
     helpers::{Authed, Bearer, TestApp, bogor_worker},
 };
 
-const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
+use crate::helpers::LINDUNG;
 
 async fn attestations(app: &TestApp, key: &str) -> AttestationServiceClient<Authed> {
     AttestationServiceClient::with_interceptor(app.channel().await, Bearer::new(key))

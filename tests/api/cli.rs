@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
+use crate::helpers::LINDUNG;
 
 fn lindung(args: &[&str]) -> Output {
     Command::new(LINDUNG)

@@ -9,10 +9,8 @@ use crate::{
     contributions::issue,
     coverage::pay,
     enrollments::active_cohort_between,
-    helpers::{TestApp, bogor_worker},
+    helpers::{self, LINDUNG, TestApp, bogor_worker},
 };
-
-const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
 
 struct Run {
     ok: bool,
@@ -29,12 +27,8 @@ fn command(args: &[&str]) -> tokio::process::Command {
 /// Runs `lindung ARGS --server <app> --key KEY`.
 async fn lindung(app: &TestApp, key: &str, args: &[&str]) -> Run {
     let server = format!("http://{}", app.addr);
-    let output = command(args).args(["--server", &server, "--key", key]).output().await.unwrap();
-    Run {
-        ok: output.status.success(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let (ok, stdout, stderr) = helpers::lindung(&[args, &["--server", &server, "--key", key]].concat()).await;
+    Run { ok, stdout, stderr }
 }
 
 /// Runs it and expects success.

@@ -2,9 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::helpers::{TestApp, bogor_worker};
-
-const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
+use crate::helpers::{TestApp, bogor_worker, lindung, result_file};
 
 /// Writes `rows` workers of Kota Bogor as an XLSX file the way a social-affairs office would, with Indonesian
 /// headers, and answers the line numbers of the planted invalid rows: those the rules catch without the store,
@@ -50,27 +48,9 @@ fn workbook(path: &std::path::Path, rows: u32) -> (BTreeSet<usize>, BTreeSet<usi
     (local, server_only)
 }
 
-async fn lindung(args: &[&str]) -> (bool, String) {
-    let output = tokio::process::Command::new(LINDUNG)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("LINDUNG_KEY")
-        .output()
-        .await
-        .unwrap();
-    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
-
-/// The rows of a result CSV: line number -> (masked NIK, outcome, reason).
+/// The rows of a result CSV: (line number, masked NIK, outcome, reason).
 fn result(path: &std::path::Path) -> Vec<(usize, String, String, String)> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (r[0].parse().unwrap(), r[1].to_owned(), r[2].to_owned(), r[3].to_owned())
-        })
-        .collect()
+    result_file(path).into_iter().map(|l| (l.row, l.nik, l.outcome, l.reason)).collect()
 }
 
 fn refused(lines: &[(usize, String, String, String)]) -> BTreeSet<usize> {
@@ -92,7 +72,7 @@ async fn import_a_spreadsheet(rows: u32) {
     let result_path = dir.path().join("pekerja.result.csv");
 
     // A dry run checks every row with lindung's own rules and changes nothing.
-    let (ok, stderr) = lindung(&["workers", "import", file, "--dry-run"]).await;
+    let (ok, _, stderr) = lindung(&["workers", "import", file, "--dry-run"]).await;
     assert!(ok, "{stderr}");
     assert!(stderr.contains(&format!("dry run, nothing sent: {rows} rows")), "{stderr}");
     let checked = result(&result_path);
@@ -101,7 +81,7 @@ async fn import_a_spreadsheet(rows: u32) {
     assert_eq!(workers(&app).await, 0, "a dry run changes nothing in the store");
 
     // The import refuses exactly the invalid rows, and says why in both columns.
-    let (ok, stderr) = lindung(&["workers", "import", file, "--server", &server, "--key", key]).await;
+    let (ok, _, stderr) = lindung(&["workers", "import", file, "--server", &server, "--key", key]).await;
     assert!(ok, "{stderr}");
     let imported = result(&result_path);
     let planted: BTreeSet<usize> = local.union(&server_only).copied().collect();
@@ -114,7 +94,7 @@ async fn import_a_spreadsheet(rows: u32) {
     assert_eq!(workers(&app).await, i64::from(rows) - planted.len() as i64);
 
     // Re-running the same file is safe: nothing changes.
-    let (ok, stderr) = lindung(&["workers", "import", file, "--server", &server, "--key", key]).await;
+    let (ok, _, stderr) = lindung(&["workers", "import", file, "--server", &server, "--key", key]).await;
     assert!(ok, "{stderr}");
     let again = result(&result_path);
     assert_eq!(refused(&again), planted);
@@ -135,7 +115,7 @@ async fn a_wrong_file_gets_one_clear_error_before_anything_is_sent() {
     let file = dir.path().join("daftar.csv");
     std::fs::write(&file, "nama,no hp\nSiti,0812\n").unwrap();
     // No server listens there: the file is refused before any connection is tried.
-    let (ok, stderr) =
+    let (ok, _, stderr) =
         lindung(&["workers", "import", file.to_str().unwrap(), "--server", "http://127.0.0.1:9", "--key", "x"]).await;
     assert!(!ok);
     assert!(stderr.contains("no column for NIK"), "{stderr}");

@@ -6,32 +6,12 @@ use lindung::proto::v1 as pb;
 
 use crate::{
     enrollments::{create_subsidy_between, enrollments, register, submission, submit_all},
-    helpers::{TestApp, bogor_worker},
+    helpers::{TestApp, bogor_worker, lindung, result_file},
 };
-
-const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
-
-async fn lindung(args: &[&str]) -> (bool, String) {
-    let output = tokio::process::Command::new(LINDUNG)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("LINDUNG_KEY")
-        .output()
-        .await
-        .unwrap();
-    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
 
 /// The rows of a result CSV: (line number, masked NIK, outcome, reason, message, pesan).
 fn result(path: &std::path::Path) -> Vec<(usize, String, String, String, String, String)> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (r[0].parse().unwrap(), r[1].into(), r[2].into(), r[3].into(), r[4].into(), r[5].into())
-        })
-        .collect()
+    result_file(path).into_iter().map(|l| (l.row, l.nik, l.outcome, l.reason, l.message, l.pesan)).collect()
 }
 
 /// (line, outcome, reason) of every result line.
@@ -79,7 +59,7 @@ async fn a_city_enrolls_a_spreadsheet_and_the_insurer_decides_it_from_the_export
     let submit = ["enrollments", "submit", file, "--subsidy", &city, "--first-month", "2025-09"];
 
     // A dry run reads every row with the server's own parsers, and enrolls no one.
-    let (ok, stderr) = lindung(&[&submit[..], &["--dry-run"][..]].concat()).await;
+    let (ok, _, stderr) = lindung(&[&submit[..], &["--dry-run"][..]].concat()).await;
     assert!(ok, "{stderr}");
     let valid = expect(&[(2, "valid", ""), (3, "valid", ""), (4, "valid", ""), (5, "refused", "NIK_LENGTH")]);
     assert_eq!(outcomes(&result_path)[..4], valid[..]);
@@ -87,7 +67,7 @@ async fn a_city_enrolls_a_spreadsheet_and_the_insurer_decides_it_from_the_export
     assert_eq!(enrollment_count(&app).await, 1, "a dry run changes nothing");
 
     let with_server = [&submit[..], &["--server", &server, "--key", city_key][..]].concat();
-    let (ok, stderr) = lindung(&with_server).await;
+    let (ok, _, stderr) = lindung(&with_server).await;
     assert!(ok, "{stderr}");
     let first = result(&result_path);
     let enrolled = expect(&[
@@ -106,7 +86,7 @@ async fn a_city_enrolls_a_spreadsheet_and_the_insurer_decides_it_from_the_export
     assert_eq!(enrollment_count(&app).await, 4);
 
     // A re-run resends the same request ids: the server answers as the first time, and enrolls no one twice.
-    let (ok, stderr) = lindung(&with_server).await;
+    let (ok, _, stderr) = lindung(&with_server).await;
     assert!(ok, "{stderr}");
     assert_eq!(result(&result_path), first);
     assert_eq!(enrollment_count(&app).await, 4);
@@ -114,7 +94,7 @@ async fn a_city_enrolls_a_spreadsheet_and_the_insurer_decides_it_from_the_export
     // The insurer exports the pending enrollments (the province's too), with the workers' names.
     let pending_path = dir.path().join("pending.csv");
     let pending = pending_path.to_str().unwrap();
-    let (ok, stderr) =
+    let (ok, _, stderr) =
         lindung(&["enrollments", "pending", "--out", pending, "--server", &server, "--key", insurer_key]).await;
     assert!(ok, "{stderr}");
     let mut reader = csv::Reader::from_path(&pending_path).unwrap();
@@ -144,13 +124,13 @@ async fn a_city_enrolls_a_spreadsheet_and_the_insurer_decides_it_from_the_export
     let decided_path = dir.path().join("pending.result.csv");
     let decisions = expect(&[(2, "confirmed", ""), (3, "confirmed", ""), (4, "rejected", ""), (5, "skipped", "")]);
 
-    let (ok, stderr) = lindung(&["enrollments", "decide", pending, "--dry-run"]).await;
+    let (ok, _, stderr) = lindung(&["enrollments", "decide", pending, "--dry-run"]).await;
     assert!(ok, "{stderr}");
     let checked = expect(&[(2, "valid", ""), (3, "valid", ""), (4, "valid", ""), (5, "skipped", "")]);
     assert_eq!(outcomes(&decided_path), checked);
 
     let decide = ["enrollments", "decide", pending, "--server", &server, "--key", insurer_key];
-    let (ok, stderr) = lindung(&decide).await;
+    let (ok, _, stderr) = lindung(&decide).await;
     assert!(ok, "{stderr}");
     assert_eq!(outcomes(&decided_path), decisions);
     let mut insurer = enrollments(&app, insurer_key).await;
@@ -169,7 +149,7 @@ async fn a_city_enrolls_a_spreadsheet_and_the_insurer_decides_it_from_the_export
     }
 
     // Deciding the same file again changes nothing and reads the same.
-    let (ok, stderr) = lindung(&decide).await;
+    let (ok, _, stderr) = lindung(&decide).await;
     assert!(ok, "{stderr}");
     assert_eq!(outcomes(&decided_path), decisions);
     app.stop().await;
@@ -184,17 +164,17 @@ async fn a_wrong_enrollments_file_gets_one_clear_error_before_anything_is_sent()
     // No server listens there: each file is refused before any connection is tried.
     let server = ["--server", "http://127.0.0.1:9", "--key", "x"];
     let subsidy = "0196a7c0-0000-7000-8000-000000000001";
-    let (ok, stderr) =
+    let (ok, _, stderr) =
         lindung(&[&["enrollments", "submit", file, "--subsidy", subsidy][..], &server[..]].concat()).await;
     assert!(!ok && stderr.contains("no column for NIK"), "{stderr}");
     assert!(!stderr.contains("cannot reach"), "{stderr}");
-    let (ok, stderr) = lindung(&[&["enrollments", "decide", file][..], &server[..]].concat()).await;
+    let (ok, _, stderr) = lindung(&[&["enrollments", "decide", file][..], &server[..]].concat()).await;
     assert!(!ok && stderr.contains("no column for enrollment id") && stderr.contains("decision (e.g."), "{stderr}");
     std::fs::write(dir.path().join("niks.csv"), "nik\n3271014505900001\n").unwrap();
     let niks = dir.path().join("niks.csv");
     let args = ["enrollments", "submit", niks.to_str().unwrap(), "--subsidy", subsidy];
-    let (ok, stderr) = lindung(&[&args[..], &server[..]].concat()).await;
+    let (ok, _, stderr) = lindung(&[&args[..], &server[..]].concat()).await;
     assert!(!ok && stderr.contains("no --first-month"), "{stderr}");
-    let (ok, stderr) = lindung(&[&args[..3], &["--subsidy", "kota-bogor"][..], &server[..]].concat()).await;
+    let (ok, _, stderr) = lindung(&[&args[..3], &["--subsidy", "kota-bogor"][..], &server[..]].concat()).await;
     assert!(!ok && stderr.contains("is not a subsidy id"), "{stderr}");
 }

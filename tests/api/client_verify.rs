@@ -11,56 +11,11 @@ use crate::{
     coverage::pay,
     enrollments::{active_cohort_until, confirm_all_pending, create_subsidy_between, register, submission, submit_all},
     feed::{events_through, subscribe, written},
-    helpers::{TestApp, bogor_worker},
+    helpers::{ResultLine, TestApp, bogor_worker, lindung, result_file},
 };
 
-const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
-
-/// Runs `lindung` with `args`: (success, stdout, stderr).
-async fn lindung(args: &[&str]) -> (bool, String, String) {
-    let output = tokio::process::Command::new(LINDUNG)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("LINDUNG_KEY")
-        .output()
-        .await
-        .unwrap();
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    (output.status.success(), text(&output.stdout), text(&output.stderr))
-}
-
-/// One line of a result file.
-#[derive(Debug)]
-struct Line {
-    row: usize,
-    nik: String,
-    outcome: String,
-    reason: String,
-    message: String,
-    pesan: String,
-}
-
-fn result(path: &std::path::Path) -> Vec<Line> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    assert_eq!(reader.headers().unwrap(), vec!["row", "nik", "outcome", "reason", "message", "pesan"]);
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            Line {
-                row: r[0].parse().unwrap(),
-                nik: r[1].to_owned(),
-                outcome: r[2].to_owned(),
-                reason: r[3].to_owned(),
-                message: r[4].to_owned(),
-                pesan: r[5].to_owned(),
-            }
-        })
-        .collect()
-}
-
 /// (row, outcome, reason) of every line.
-fn outcomes(lines: &[Line]) -> Vec<(usize, &str, &str)> {
+fn outcomes(lines: &[ResultLine]) -> Vec<(usize, &str, &str)> {
     lines.iter().map(|l| (l.row, l.outcome.as_str(), l.reason.as_str())).collect()
 }
 
@@ -87,7 +42,7 @@ async fn verifying_a_list_of_niks_says_who_is_covered_and_why_the_others_are_not
     let (ok, _, stderr) = lindung(&[&args[..], &["--dry-run"]].concat()).await;
     assert!(ok, "{stderr}");
     assert!(stderr.contains("dry run, nothing sent: 4 rows: 1 refused, 3 valid"), "{stderr}");
-    let checked = result(&result_path);
+    let checked = result_file(&result_path);
     assert_eq!(
         outcomes(&checked),
         [(2, "valid", ""), (3, "valid", ""), (4, "valid", ""), (5, "refused", "NIK_LENGTH")]
@@ -95,7 +50,7 @@ async fn verifying_a_list_of_niks_says_who_is_covered_and_why_the_others_are_not
 
     let (ok, _, stderr) = lindung(&args).await;
     assert!(ok, "{stderr}");
-    let verified = result(&result_path);
+    let verified = result_file(&result_path);
     assert_eq!(
         outcomes(&verified),
         [
@@ -143,13 +98,13 @@ async fn reconciling_a_list_gives_each_row_its_class_then_the_funded_workers_mis
 
     let (ok, _, stderr) = lindung(&[&args[..], &["--dry-run"]].concat()).await;
     assert!(ok, "{stderr}");
-    let checked = result(&result_path);
+    let checked = result_file(&result_path);
     let refused: Vec<_> = outcomes(&checked).into_iter().filter(|l| l.1 != "valid").collect();
     assert_eq!(refused, [(7, "refused", "NIK_LENGTH")]);
 
     let (ok, _, stderr) = lindung(&args).await;
     assert!(ok, "{stderr}");
-    let lines = result(&result_path);
+    let lines = result_file(&result_path);
     assert_eq!(
         outcomes(&lines),
         [

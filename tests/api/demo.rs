@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::helpers::TestApp;
 
-const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
+use crate::helpers::LINDUNG;
 
 /// The summary lines of one run (the claim ids differ between runs; the figures must not).
 fn run_demo(args: &[&str]) -> Vec<String> {

@@ -281,3 +281,52 @@ pub fn bogor_worker(n: u32) -> pb::Worker {
         record: None,
     }
 }
+
+/// The `lindung` binary the tests run, as a clerk would.
+pub const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
+
+/// Runs the real `lindung` binary with `args`, with no store, server or key from the environment (only the
+/// arguments say where it goes); answers (success, stdout, stderr).
+pub async fn lindung(args: &[&str]) -> (bool, String, String) {
+    let output = tokio::process::Command::new(LINDUNG)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("LINDUNG_KEY")
+        .env_remove("LINDUNG_SERVER")
+        .output()
+        .await
+        .unwrap();
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.success(), text(&output.stdout), text(&output.stderr))
+}
+
+/// One line of a client command's result file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultLine {
+    pub row: usize,
+    pub nik: String,
+    pub outcome: String,
+    pub reason: String,
+    pub message: String,
+    pub pesan: String,
+}
+
+/// The lines of a result CSV, whose header is checked.
+pub fn result_file(path: &std::path::Path) -> Vec<ResultLine> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    assert_eq!(reader.headers().unwrap(), vec!["row", "nik", "outcome", "reason", "message", "pesan"]);
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            ResultLine {
+                row: r[0].parse().unwrap(),
+                nik: r[1].to_owned(),
+                outcome: r[2].to_owned(),
+                reason: r[3].to_owned(),
+                message: r[4].to_owned(),
+                pesan: r[5].to_owned(),
+            }
+        })
+        .collect()
+}

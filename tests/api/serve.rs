@@ -11,7 +11,7 @@ use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus,
 
 use crate::helpers::Bearer;
 
-pub(crate) const LINDUNG: &str = env!("CARGO_BIN_EXE_lindung");
+pub(crate) use crate::helpers::LINDUNG;
 
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
