@@ -44,13 +44,13 @@ enum Ownership {
 }
 
 const OWNERSHIPS: [Ownership; 3] = [Ownership::Own, Ownership::Foreign, Ownership::OutOfArea];
-const KINDS: [AgencyKind; 3] = [AgencyKind::City, AgencyKind::Province, AgencyKind::Insurer];
+const KINDS: [AgencyKind; 3] = AgencyKind::ALL;
 
 impl Ownership {
     fn as_str(self) -> &'static str {
         match self {
             Ownership::Own => "own",
-            Ownership::Foreign => "foreign agency's",
+            Ownership::Foreign => "another agency's",
             Ownership::OutOfArea => "out of area",
         }
     }
@@ -88,50 +88,71 @@ impl Outcome {
     }
 }
 
-/// The RPCs whose answer to a resource outside the caller's scope differs from the rule of [`expected`], and why.
-const EXCEPTIONS: &[(Rpc, Ownership, Outcome)] = &[
-    // Requests that name no resource: the caller is answered about itself, or a list or feed filtered to what it
-    // may see.
-    (Rpc::WhoAmI, Ownership::Foreign, Outcome::Allowed),
-    (Rpc::WhoAmI, Ownership::OutOfArea, Outcome::Allowed),
-    (Rpc::ListSubsidies, Ownership::Foreign, Outcome::Allowed),
-    (Rpc::ListSubsidies, Ownership::OutOfArea, Outcome::Allowed),
-    (Rpc::ListAuditRecords, Ownership::Foreign, Outcome::Allowed),
-    (Rpc::ListAuditRecords, Ownership::OutOfArea, Outcome::Allowed),
-    (Rpc::ListWorkerAccess, Ownership::Foreign, Outcome::Allowed),
-    (Rpc::ListWorkerAccess, Ownership::OutOfArea, Outcome::Allowed),
-    (Rpc::Subscribe, Ownership::Foreign, Outcome::Allowed),
-    (Rpc::Subscribe, Ownership::OutOfArea, Outcome::Allowed),
-    // Filters naming another agency's subsidy or worker narrow the caller's own list: it is answered empty.
-    (Rpc::ListEnrollments, Ownership::Foreign, Outcome::Allowed),
-    (Rpc::ListEnrollments, Ownership::OutOfArea, Outcome::Allowed),
-    (Rpc::ListClaims, Ownership::Foreign, Outcome::Allowed),
-    (Rpc::ListClaims, Ownership::OutOfArea, Outcome::Allowed),
-    // A new subsidy has no owner yet: over an area the caller governs it may create one (where another agency
-    // funds too); over an area outside its region it is refused as a write outside the area.
-    (Rpc::CreateSubsidy, Ownership::Foreign, Outcome::Allowed),
-    (Rpc::CreateSubsidy, Ownership::OutOfArea, Outcome::PermissionDenied),
-    // A worker outside the caller's area is answered as absent: their existence is personal data too.
-    (Rpc::GetWorker, Ownership::OutOfArea, Outcome::NotFound),
+/// An answer to a resource outside the caller's scope that differs from the rule of [`expected`], and why.
+struct Exception {
+    rpcs: &'static [Rpc],
+    ownership: &'static [Ownership],
+    outcome: Outcome,
+    why: &'static str,
+}
+
+const BOTH: &[Ownership] = &[Ownership::Foreign, Ownership::OutOfArea];
+
+/// Where the honest answer is not the rule's (published with the matrix).
+const EXCEPTIONS: &[Exception] = &[
+    Exception {
+        rpcs: &[Rpc::WhoAmI, Rpc::ListSubsidies, Rpc::ListAuditRecords, Rpc::ListWorkerAccess, Rpc::Subscribe],
+        ownership: BOTH,
+        outcome: Outcome::Allowed,
+        why: "the request names no resource: the caller is answered about itself, or a list or feed holding only \
+              what it may see",
+    },
+    Exception {
+        rpcs: &[Rpc::ListEnrollments, Rpc::ListClaims],
+        ownership: BOTH,
+        outcome: Outcome::Allowed,
+        why: "a filter naming another agency's subsidy or worker narrows the caller's own list, answered empty",
+    },
+    Exception {
+        rpcs: &[Rpc::CreateSubsidy],
+        ownership: &[Ownership::Foreign],
+        outcome: Outcome::Allowed,
+        why: "a new subsidy has no owner yet: the caller may fund an area it governs where another agency funds too",
+    },
+    Exception {
+        rpcs: &[Rpc::CreateSubsidy],
+        ownership: &[Ownership::OutOfArea],
+        outcome: Outcome::PermissionDenied,
+        why: "a subsidy over an area outside the funder's region is a write outside its area",
+    },
+    Exception {
+        rpcs: &[Rpc::GetWorker],
+        ownership: &[Ownership::OutOfArea],
+        outcome: Outcome::NotFound,
+        why: "a worker outside the caller's area is answered as absent: their existence is personal data too",
+    },
 ];
 
-/// What `auth::TABLE`'s `scope` answers a call aimed at a resource of `ownership`, by the rule: refused when the
-/// kind may not call the RPC; another agency's subsidies, enrollments, bills, claims and workers it does not fund
-/// are answered NOT_FOUND (their existence is not the caller's to learn); a write or a listing outside the caller's
-/// area is refused PERMISSION_DENIED. [`EXCEPTIONS`] names the RPCs where the honest answer differs.
+/// The rule [`expected`] follows, as published with the matrix.
+const RULE: &str = "A kind the table refuses an RPC is answered PERMISSION_DENIED; a scope of *all* is allowed \
+everything. With *own agency*, another agency's subsidies, enrollments, bills, claims, audit records and the workers \
+it does not fund are answered NOT_FOUND: their existence is not the caller's to learn. With *own area*, another \
+agency's worker inside the caller's area is allowed; a write or a listing outside the area is refused \
+PERMISSION_DENIED.";
+
+/// What `auth::TABLE`'s `scope` gives a call aimed at a resource of `ownership`: [`RULE`], but for [`EXCEPTIONS`].
 fn expected(scope: Option<Scope>, ownership: Ownership, rpc: Rpc) -> Outcome {
     let Some(scope) = scope else { return Outcome::PermissionDenied };
     if scope == Scope::All || ownership == Ownership::Own {
         return Outcome::Allowed;
     }
-    if let Some((_, _, outcome)) = EXCEPTIONS.iter().find(|(r, o, _)| *r == rpc && *o == ownership) {
-        return *outcome;
+    if let Some(exception) = EXCEPTIONS.iter().find(|e| e.rpcs.contains(&rpc) && e.ownership.contains(&ownership)) {
+        return exception.outcome;
     }
     match (scope, ownership) {
-        (Scope::OwnAgency, _) => Outcome::NotFound,
-        (Scope::OwnArea, Ownership::Foreign) => Outcome::Allowed,
+        (Scope::OwnArea, Ownership::Foreign) | (Scope::All, _) => Outcome::Allowed,
         (Scope::OwnArea, _) => Outcome::PermissionDenied,
-        (Scope::All, _) => Outcome::Allowed,
+        (Scope::OwnAgency, _) => Outcome::NotFound,
     }
 }
 
@@ -301,9 +322,9 @@ fn request(rpc: Rpc, party: &Party, tag: &str) -> Vec<Vec<u8>> {
         Rpc::GetEnrollment => {
             one(&|| pb::GetEnrollmentRequest { enrollment_id: enrollment_id.clone() }.encode_to_vec())
         }
-        Rpc::ListEnrollments => one(&|| {
-            pb::ListEnrollmentsRequest { subsidy_id: subsidy_id.clone(), ..Default::default() }.encode_to_vec()
-        }),
+        Rpc::ListEnrollments => {
+            one(&|| pb::ListEnrollmentsRequest { subsidy_id: subsidy_id.clone(), ..Default::default() }.encode_to_vec())
+        }
         Rpc::IssueBill => {
             one(&|| pb::IssueBillRequest { subsidy_id: subsidy_id.clone(), month: "2025-09".into() }.encode_to_vec())
         }
@@ -317,9 +338,9 @@ fn request(rpc: Rpc, party: &Party, tag: &str) -> Vec<Vec<u8>> {
             .encode_to_vec()
         }),
         Rpc::ListBills => one(&|| pb::ListBillsRequest { subsidy_id: subsidy_id.clone() }.encode_to_vec()),
-        Rpc::GetArrears => one(&|| {
-            pb::GetArrearsRequest { subsidy_id: subsidy_id.clone(), worker_nik: nik.clone() }.encode_to_vec()
-        }),
+        Rpc::GetArrears => {
+            one(&|| pb::GetArrearsRequest { subsidy_id: subsidy_id.clone(), worker_nik: nik.clone() }.encode_to_vec())
+        }
         Rpc::RecordBackdate => one(&|| {
             pb::RecordBackdateRequest { subsidy_id: subsidy_id.clone(), month: "2025-10".into() }.encode_to_vec()
         }),
@@ -357,8 +378,12 @@ fn request(rpc: Rpc, party: &Party, tag: &str) -> Vec<Vec<u8>> {
                 .encode_to_vec()
         }),
         Rpc::PayClaim => one(&|| {
-            pb::PayClaimRequest { claim_id: claim_id.clone(), reference: request_id.clone(), paid_on: "2025-09-30".into() }
-                .encode_to_vec()
+            pb::PayClaimRequest {
+                claim_id: claim_id.clone(),
+                reference: request_id.clone(),
+                paid_on: "2025-09-30".into(),
+            }
+            .encode_to_vec()
         }),
         Rpc::GetClaim => one(&|| pb::GetClaimRequest { claim_id: claim_id.clone() }.encode_to_vec()),
         Rpc::ListClaims => {
@@ -503,8 +528,11 @@ async fn fixture(app: &TestApp) -> Fixture {
         .upsert_worker(pb::UpsertWorkerRequest { worker: Some(jakarta.clone()) })
         .await
         .unwrap();
-    let funders =
-        [(&app.keys.bogor, "32.71", bogor_worker(0)), (&app.keys.jabar, "32.71", bogor_worker(1)), (&app.keys.jakarta, "31", jakarta)];
+    let funders = [
+        (&app.keys.bogor, "32.71", bogor_worker(0)),
+        (&app.keys.jabar, "32.71", bogor_worker(1)),
+        (&app.keys.jakarta, "31", jakarta),
+    ];
     let mut parties = Vec::new();
     for (key, area, worker) in funders {
         let subsidy =
@@ -557,16 +585,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         .unwrap();
         // As `enrollments::confirm_all_pending` numbers them.
         let participant_number = format!("{}", 10_000_000_000u64 + worker.nik[6..].parse::<u64>().unwrap());
-        out.push(Party {
-            area,
-            worker,
-            subsidy,
-            enrollment,
-            participant_number,
-            claim,
-            audit_record,
-            attestation,
-        });
+        out.push(Party { area, worker, subsidy, enrollment, participant_number, claim, audit_record, attestation });
     }
     let [bogor, jabar, jakarta] = <[Party; 3]>::try_from(out).ok().unwrap();
     Fixture { bogor, jabar, jakarta }
@@ -585,7 +604,14 @@ async fn every_rpc_answers_every_kind_of_agency_as_the_authorization_table_says(
         let want = expected(scope(kind, rpc), ownership, rpc);
         let got = Outcome::of(code);
         if got != want {
-            wrong.push(format!("{} as {} on {}: {:?} ({code:?}), expected {:?}", rpc.method(), kind.as_str(), ownership.as_str(), got, want));
+            wrong.push(format!(
+                "{} as {} on {}: {:?} ({code:?}), expected {:?}",
+                rpc.method(),
+                kind.as_str(),
+                ownership.as_str(),
+                got,
+                want
+            ));
         }
     }
     assert!(wrong.is_empty(), "{} of {} cases differ from the table:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
@@ -597,7 +623,9 @@ fn every_method_of_every_service_has_a_row_and_every_row_its_nine_cases() {
     let methods: Vec<String> = lindung::connect::DESCRIPTORS
         .services()
         .filter(|s| s.package_name() == "lindung.v1")
-        .flat_map(|s| s.methods().map(|m| format!("/{}/{}", m.parent_service().full_name(), m.name())).collect::<Vec<_>>())
+        .flat_map(|s| {
+            s.methods().map(|m| format!("/{}/{}", m.parent_service().full_name(), m.name())).collect::<Vec<_>>()
+        })
         .collect();
     let rows: Vec<&str> = TABLE.iter().map(|(rpc, _)| rpc.method()).collect();
     for method in &methods {
@@ -611,6 +639,11 @@ fn every_method_of_every_service_has_a_row_and_every_row_its_nine_cases() {
     }
 }
 
+/// `Service/Method`.
+fn name(rpc: Rpc) -> &'static str {
+    rpc.method().trim_start_matches("/lindung.v1.")
+}
+
 /// The matrix as docs/AUTHORIZATION.md publishes it.
 fn markdown() -> String {
     let mut out = String::from(
@@ -620,14 +653,34 @@ fn markdown() -> String {
          (src/auth.rs) by tests/api/authorization.rs, which calls every case on a running server and fails when \
          lindung answers otherwise or when this file is stale (`LINDUNG_WRITE_DOCS=1 cargo test --test api -- \
          authorization::` rewrites it).\n\n\
-         *allowed* means the call passed authorization: it is answered, or refused for a reason of the domain \
-         (FAILED_PRECONDITION). For the insurer, which owns no subsidy, *own* is Kota Bogor's resource.\n\n",
+         *own* is the caller's (for the insurer, which owns no subsidy: Kota Bogor's); *another agency's* is another \
+         funder's, inside the caller's area (Jawa Barat's for the city Kota Bogor, Kota Bogor's for the province Jawa \
+         Barat: both fund workers of Kota Bogor); *out of area* is DKI Jakarta's. *allowed* means the call passed \
+         authorization: it is answered, or refused for a reason of the domain (FAILED_PRECONDITION).\n\n",
     );
-    out.push_str("| RPC | city: own | city: foreign | city: out of area | province: own | province: foreign | province: out of area | insurer: own | insurer: foreign | insurer: out of area |\n");
-    out.push_str(&format!("|---{}|\n", "|---".repeat(9)));
+    out.push_str(RULE);
+    out.push_str("\n\nExceptions:\n\n");
+    for exception in EXCEPTIONS {
+        let rpcs: Vec<String> = exception.rpcs.iter().map(|rpc| format!("`{}`", name(*rpc))).collect();
+        let ownership: Vec<&str> = exception.ownership.iter().map(|o| o.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "- {} ({}): {}; {}.",
+            rpcs.join(", "),
+            ownership.join(", "),
+            exception.outcome.as_str(),
+            exception.why
+        );
+    }
+    out.push_str("\n| RPC |");
+    for kind in KINDS {
+        for ownership in OWNERSHIPS {
+            let _ = write!(out, " {}: {} |", kind.as_str(), ownership.as_str());
+        }
+    }
+    out.push_str(&format!("\n|---{}|\n", "|---".repeat(KINDS.len() * OWNERSHIPS.len())));
     for (rpc, _) in TABLE {
-        let name = rpc.method().rsplit_once('/').map_or("", |(_, m)| m);
-        let _ = write!(out, "| `{name}` |");
+        let _ = write!(out, "| `{}` |", name(*rpc));
         for kind in KINDS {
             for ownership in OWNERSHIPS {
                 let _ = write!(out, " {} |", expected(scope(kind, *rpc), ownership, *rpc).as_str());
@@ -645,8 +698,6 @@ fn the_published_matrix_is_the_one_the_table_gives() {
         std::fs::write(path, markdown()).unwrap();
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == markdown(),
-        "docs/AUTHORIZATION.md is stale: rewrite it with `LINDUNG_WRITE_DOCS=1 cargo test --test api -- authorization::`"
-    );
+    let rewrite = "LINDUNG_WRITE_DOCS=1 cargo test --test api -- authorization::";
+    assert!(committed == markdown(), "docs/AUTHORIZATION.md is stale: rewrite it with `{rewrite}`");
 }
