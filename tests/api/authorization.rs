@@ -224,14 +224,14 @@ fn key(app: &TestApp, kind: AgencyKind) -> &str {
     }
 }
 
-/// The valid request of `rpc` aimed at `party`'s resources; `tag` keeps request ids and references distinct.
-fn request(rpc: Rpc, party: &Party, tag: &str) -> Vec<Vec<u8>> {
+/// The valid request (the one message) of `rpc` aimed at `party`'s resources; `tag` keeps request ids and
+/// references distinct.
+fn request(rpc: Rpc, party: &Party, tag: &str) -> Vec<u8> {
     let nik = party.worker.nik.clone();
     let request_id = format!("matrix-{tag}");
     let subsidy_id = party.subsidy.clone();
     let enrollment_id = party.enrollment.clone();
     let claim_id = party.claim.clone();
-    let one = |m: &dyn Fn() -> Vec<u8>| vec![m()];
     let confirm = || pb::ConfirmEnrollmentRequest {
         enrollment_id: enrollment_id.clone(),
         participant_number: party.participant_number.clone(),
@@ -250,24 +250,22 @@ fn request(rpc: Rpc, party: &Party, tag: &str) -> Vec<Vec<u8>> {
         ..Default::default()
     };
     match rpc {
-        Rpc::WhoAmI => one(&|| pb::WhoAmIRequest {}.encode_to_vec()),
-        Rpc::UpsertWorker => one(&|| pb::UpsertWorkerRequest { worker: Some(party.worker.clone()) }.encode_to_vec()),
-        Rpc::UpsertWorkers => one(&|| {
+        Rpc::WhoAmI => pb::WhoAmIRequest {}.encode_to_vec(),
+        Rpc::UpsertWorker => pb::UpsertWorkerRequest { worker: Some(party.worker.clone()) }.encode_to_vec(),
+        Rpc::UpsertWorkers => {
             pb::UpsertWorkersRequest { worker: Some(party.worker.clone()), client_ref: tag.into() }.encode_to_vec()
-        }),
-        Rpc::GetWorker => one(&|| pb::GetWorkerRequest { nik: nik.clone() }.encode_to_vec()),
-        Rpc::ListWorkers => {
-            one(&|| pb::ListWorkersRequest { area_code: party.area.into(), ..Default::default() }.encode_to_vec())
         }
-        Rpc::ReportDeath => one(&|| {
-            pb::ReportDeathRequest {
-                worker_nik: nik.clone(),
-                date_of_death: "2025-11-20".into(),
-                certificate_number: format!("KM-{nik}"),
-            }
-            .encode_to_vec()
-        }),
-        Rpc::CreateSubsidy => one(&|| {
+        Rpc::GetWorker => pb::GetWorkerRequest { nik: nik.clone() }.encode_to_vec(),
+        Rpc::ListWorkers => {
+            pb::ListWorkersRequest { area_code: party.area.into(), ..Default::default() }.encode_to_vec()
+        }
+        Rpc::ReportDeath => pb::ReportDeathRequest {
+            worker_nik: nik.clone(),
+            date_of_death: "2025-11-20".into(),
+            certificate_number: format!("KM-{nik}"),
+        }
+        .encode_to_vec(),
+        Rpc::CreateSubsidy => {
             let subsidy = pb::Subsidy {
                 name: format!("Iuran pekerja rentan {}", party.area),
                 legal_basis: "Keputusan No. 400.5/123/2025".into(),
@@ -279,149 +277,125 @@ fn request(rpc: Rpc, party: &Party, tag: &str) -> Vec<Vec<u8>> {
                 ..Default::default()
             };
             pb::CreateSubsidyRequest { request_id: request_id.clone(), subsidy: Some(subsidy) }.encode_to_vec()
-        }),
-        Rpc::GetSubsidy => one(&|| pb::GetSubsidyRequest { subsidy_id: subsidy_id.clone() }.encode_to_vec()),
-        Rpc::ListSubsidies => one(&|| pb::ListSubsidiesRequest::default().encode_to_vec()),
-        Rpc::GetSubsidyUsage => one(&|| pb::GetSubsidyUsageRequest { subsidy_id: subsidy_id.clone() }.encode_to_vec()),
-        Rpc::SubmitEnrollment => one(&|| submission().encode_to_vec()),
-        Rpc::SubmitEnrollments => {
-            one(&|| pb::SubmitEnrollmentsRequest { submission: Some(submission()) }.encode_to_vec())
         }
-        Rpc::EndEnrollment => one(&|| {
-            pb::EndEnrollmentRequest {
-                enrollment_id: enrollment_id.clone(),
-                end_month: "2025-12".into(),
-                reason: pb::EndReason::FundingStopped as i32,
-            }
-            .encode_to_vec()
-        }),
-        Rpc::HandOverEnrollment => one(&|| {
-            pb::HandOverEnrollmentRequest {
-                request_id: request_id.clone(),
-                enrollment_id: enrollment_id.clone(),
-                target_subsidy_id: subsidy_id.clone(),
-                month: "2025-12".into(),
-            }
-            .encode_to_vec()
-        }),
-        Rpc::ConfirmEnrollment => one(&|| confirm().encode_to_vec()),
-        Rpc::RefuseEnrollment => one(&|| {
-            pb::RefuseEnrollmentRequest {
-                enrollment_id: enrollment_id.clone(),
-                reason: pb::InsurerRefusal::NikNotFound as i32,
-                detail: String::new(),
-            }
-            .encode_to_vec()
-        }),
-        Rpc::DecideEnrollments => one(&|| {
+        Rpc::GetSubsidy => pb::GetSubsidyRequest { subsidy_id: subsidy_id.clone() }.encode_to_vec(),
+        Rpc::ListSubsidies => pb::ListSubsidiesRequest::default().encode_to_vec(),
+        Rpc::GetSubsidyUsage => pb::GetSubsidyUsageRequest { subsidy_id: subsidy_id.clone() }.encode_to_vec(),
+        Rpc::SubmitEnrollment => submission().encode_to_vec(),
+        Rpc::SubmitEnrollments => pb::SubmitEnrollmentsRequest { submission: Some(submission()) }.encode_to_vec(),
+        Rpc::EndEnrollment => pb::EndEnrollmentRequest {
+            enrollment_id: enrollment_id.clone(),
+            end_month: "2025-12".into(),
+            reason: pb::EndReason::FundingStopped as i32,
+        }
+        .encode_to_vec(),
+        Rpc::HandOverEnrollment => pb::HandOverEnrollmentRequest {
+            request_id: request_id.clone(),
+            enrollment_id: enrollment_id.clone(),
+            target_subsidy_id: subsidy_id.clone(),
+            month: "2025-12".into(),
+        }
+        .encode_to_vec(),
+        Rpc::ConfirmEnrollment => confirm().encode_to_vec(),
+        Rpc::RefuseEnrollment => pb::RefuseEnrollmentRequest {
+            enrollment_id: enrollment_id.clone(),
+            reason: pb::InsurerRefusal::NikNotFound as i32,
+            detail: String::new(),
+        }
+        .encode_to_vec(),
+        Rpc::DecideEnrollments => {
             let decision = pb::decide_enrollments_request::Decision::Confirm(confirm());
             pb::DecideEnrollmentsRequest { decision: Some(decision) }.encode_to_vec()
-        }),
-        Rpc::ListPendingEnrollments => one(&|| pb::ListPendingEnrollmentsRequest::default().encode_to_vec()),
-        Rpc::StreamPendingEnrollments => one(&|| pb::StreamPendingEnrollmentsRequest {}.encode_to_vec()),
-        Rpc::GetEnrollment => {
-            one(&|| pb::GetEnrollmentRequest { enrollment_id: enrollment_id.clone() }.encode_to_vec())
         }
+        Rpc::ListPendingEnrollments => pb::ListPendingEnrollmentsRequest::default().encode_to_vec(),
+        Rpc::StreamPendingEnrollments => pb::StreamPendingEnrollmentsRequest {}.encode_to_vec(),
+        Rpc::GetEnrollment => pb::GetEnrollmentRequest { enrollment_id: enrollment_id.clone() }.encode_to_vec(),
         Rpc::ListEnrollments => {
-            one(&|| pb::ListEnrollmentsRequest { subsidy_id: subsidy_id.clone(), ..Default::default() }.encode_to_vec())
+            pb::ListEnrollmentsRequest { subsidy_id: subsidy_id.clone(), ..Default::default() }.encode_to_vec()
         }
         Rpc::IssueBill => {
-            one(&|| pb::IssueBillRequest { subsidy_id: subsidy_id.clone(), month: "2025-09".into() }.encode_to_vec())
+            pb::IssueBillRequest { subsidy_id: subsidy_id.clone(), month: "2025-09".into() }.encode_to_vec()
         }
-        Rpc::RecordPayment => one(&|| {
-            pb::RecordPaymentRequest {
-                subsidy_id: subsidy_id.clone(),
-                amount: Some(pb::Rupiah { amount: "16800".into() }),
-                paid_on: "2025-09-10".into(),
-                reference: request_id.clone(),
-            }
-            .encode_to_vec()
-        }),
-        Rpc::ListBills => one(&|| pb::ListBillsRequest { subsidy_id: subsidy_id.clone() }.encode_to_vec()),
+        Rpc::RecordPayment => pb::RecordPaymentRequest {
+            subsidy_id: subsidy_id.clone(),
+            amount: Some(pb::Rupiah { amount: "16800".into() }),
+            paid_on: "2025-09-10".into(),
+            reference: request_id.clone(),
+        }
+        .encode_to_vec(),
+        Rpc::ListBills => pb::ListBillsRequest { subsidy_id: subsidy_id.clone() }.encode_to_vec(),
         Rpc::GetArrears => {
-            one(&|| pb::GetArrearsRequest { subsidy_id: subsidy_id.clone(), worker_nik: nik.clone() }.encode_to_vec())
+            pb::GetArrearsRequest { subsidy_id: subsidy_id.clone(), worker_nik: nik.clone() }.encode_to_vec()
         }
-        Rpc::RecordBackdate => one(&|| {
+        Rpc::RecordBackdate => {
             pb::RecordBackdateRequest { subsidy_id: subsidy_id.clone(), month: "2025-10".into() }.encode_to_vec()
-        }),
-        Rpc::VerifyCoverage => one(&|| verify().encode_to_vec()),
-        Rpc::VerifyCoverageStream => one(&|| verify().encode_to_vec()),
-        Rpc::FileClaim => one(&|| {
-            pb::FileClaimRequest {
-                request_id: request_id.clone(),
-                worker_nik: nik.clone(),
-                event: Some(pb::Event {
-                    kind: pb::ClaimEvent::Accident as i32,
-                    date: "2025-09-15".into(),
-                    children: vec![],
-                    accident_costs: Some(pb::AccidentCosts {
-                        medical: Some(pb::Rupiah { amount: "3250000".into() }),
-                        ..Default::default()
-                    }),
-                }),
-                notice_id: claim_id.clone(),
-                ..Default::default()
-            }
-            .encode_to_vec()
-        }),
-        Rpc::FileAccidentNotice => one(&|| accident_notice(&request_id, &nik).encode_to_vec()),
-        Rpc::AddClaimDocuments => one(&|| {
-            pb::AddClaimDocumentsRequest {
-                claim_id: claim_id.clone(),
-                documents: vec![pb::ClaimDocument::ParticipantCard as i32],
-            }
-            .encode_to_vec()
-        }),
-        Rpc::AssessClaim => one(&|| pb::AssessClaimRequest { claim_id: claim_id.clone() }.encode_to_vec()),
-        Rpc::DecideClaim => one(&|| {
-            pb::DecideClaimRequest { claim_id: claim_id.clone(), approve: true, rejection_reason: String::new() }
-                .encode_to_vec()
-        }),
-        Rpc::PayClaim => one(&|| {
-            pb::PayClaimRequest {
-                claim_id: claim_id.clone(),
-                reference: request_id.clone(),
-                paid_on: "2025-09-30".into(),
-            }
-            .encode_to_vec()
-        }),
-        Rpc::GetClaim => one(&|| pb::GetClaimRequest { claim_id: claim_id.clone() }.encode_to_vec()),
-        Rpc::ListClaims => {
-            one(&|| pb::ListClaimsRequest { worker_nik: nik.clone(), ..Default::default() }.encode_to_vec())
         }
-        Rpc::EstimateBenefit => one(&|| {
-            pb::EstimateBenefitRequest {
-                worker_nik: nik.clone(),
-                participant_number: String::new(),
-                event: Some(pb::Event {
-                    kind: pb::ClaimEvent::Death as i32,
-                    date: "2025-10-15".into(),
+        Rpc::VerifyCoverage => verify().encode_to_vec(),
+        Rpc::VerifyCoverageStream => verify().encode_to_vec(),
+        Rpc::FileClaim => pb::FileClaimRequest {
+            request_id: request_id.clone(),
+            worker_nik: nik.clone(),
+            event: Some(pb::Event {
+                kind: pb::ClaimEvent::Accident as i32,
+                date: "2025-09-15".into(),
+                children: vec![],
+                accident_costs: Some(pb::AccidentCosts {
+                    medical: Some(pb::Rupiah { amount: "3250000".into() }),
                     ..Default::default()
                 }),
-            }
-            .encode_to_vec()
-        }),
-        Rpc::ListSigningKeys => one(&|| pb::ListSigningKeysRequest {}.encode_to_vec()),
-        Rpc::CheckAttestation => {
-            one(&|| pb::CheckAttestationRequest { attestation: party.attestation.clone() }.encode_to_vec())
+            }),
+            notice_id: claim_id.clone(),
+            ..Default::default()
         }
-        Rpc::ListAuditRecords => one(&|| pb::ListAuditRecordsRequest::default().encode_to_vec()),
-        Rpc::ListWorkerAccess => one(&|| pb::ListWorkerAccessRequest::default().encode_to_vec()),
+        .encode_to_vec(),
+        Rpc::FileAccidentNotice => accident_notice(&request_id, &nik).encode_to_vec(),
+        Rpc::AddClaimDocuments => pb::AddClaimDocumentsRequest {
+            claim_id: claim_id.clone(),
+            documents: vec![pb::ClaimDocument::ParticipantCard as i32],
+        }
+        .encode_to_vec(),
+        Rpc::AssessClaim => pb::AssessClaimRequest { claim_id: claim_id.clone() }.encode_to_vec(),
+        Rpc::DecideClaim => {
+            pb::DecideClaimRequest { claim_id: claim_id.clone(), approve: true, rejection_reason: String::new() }
+                .encode_to_vec()
+        }
+        Rpc::PayClaim => pb::PayClaimRequest {
+            claim_id: claim_id.clone(),
+            reference: request_id.clone(),
+            paid_on: "2025-09-30".into(),
+        }
+        .encode_to_vec(),
+        Rpc::GetClaim => pb::GetClaimRequest { claim_id: claim_id.clone() }.encode_to_vec(),
+        Rpc::ListClaims => pb::ListClaimsRequest { worker_nik: nik.clone(), ..Default::default() }.encode_to_vec(),
+        Rpc::EstimateBenefit => pb::EstimateBenefitRequest {
+            worker_nik: nik.clone(),
+            participant_number: String::new(),
+            event: Some(pb::Event {
+                kind: pb::ClaimEvent::Death as i32,
+                date: "2025-10-15".into(),
+                ..Default::default()
+            }),
+        }
+        .encode_to_vec(),
+        Rpc::ListSigningKeys => pb::ListSigningKeysRequest {}.encode_to_vec(),
+        Rpc::CheckAttestation => pb::CheckAttestationRequest { attestation: party.attestation.clone() }.encode_to_vec(),
+        Rpc::ListAuditRecords => pb::ListAuditRecordsRequest::default().encode_to_vec(),
+        Rpc::ListWorkerAccess => pb::ListWorkerAccessRequest::default().encode_to_vec(),
         Rpc::SubjectAccessReport => {
-            one(&|| pb::SubjectAccessReportRequest { nik: nik.clone(), ..Default::default() }.encode_to_vec())
+            pb::SubjectAccessReportRequest { nik: nik.clone(), ..Default::default() }.encode_to_vec()
         }
-        Rpc::GetInclusionProof => one(&|| {
+        Rpc::GetInclusionProof => {
             let record = pb::get_inclusion_proof_request::Record::Id(party.audit_record);
             pb::GetInclusionProofRequest { record: Some(record) }.encode_to_vec()
-        }),
-        Rpc::Subscribe => one(&|| pb::SubscribeRequest::default().encode_to_vec()),
-        Rpc::Reconcile => one(&|| {
+        }
+        Rpc::Subscribe => pb::SubscribeRequest::default().encode_to_vec(),
+        Rpc::Reconcile => {
             let start = pb::ReconcileStart { subsidy_ids: vec![subsidy_id.clone()], month: "2025-09".into() };
             pb::ReconcileRequest { item: Some(pb::reconcile_request::Item::Start(start)) }.encode_to_vec()
-        }),
-        Rpc::GetMonthlyStatement => one(&|| {
+        }
+        Rpc::GetMonthlyStatement => {
             pb::GetMonthlyStatementRequest { subsidy_id: subsidy_id.clone(), month: "2025-09".into() }.encode_to_vec()
-        }),
+        }
     }
 }
 
@@ -480,12 +454,12 @@ impl Decoder for Raw {
     }
 }
 
-/// Calls `rpc` with `messages` as the agency of `key` and answers the code of the call, or of its first row: a
+/// Calls `rpc` with `message` as the agency of `key` and answers the code of the call, or of its first row: a
 /// unary RPC is a stream of one message each way on the wire, so one streaming call serves them all.
-async fn call(channel: &Channel, key: &str, rpc: Rpc, messages: Vec<Vec<u8>>) -> Code {
+async fn call(channel: &Channel, key: &str, rpc: Rpc, message: Vec<u8>) -> Code {
     let mut grpc = tonic::client::Grpc::new(channel.clone());
     grpc.ready().await.expect("the channel is ready");
-    let mut request = tonic::Request::new(tokio_stream::iter(messages));
+    let mut request = tonic::Request::new(tokio_stream::iter([message]));
     request.metadata_mut().insert("authorization", format!("Bearer {key}").parse().unwrap());
     let path = http::uri::PathAndQuery::from_static(rpc.method());
     let response = match grpc.streaming(request, path, Raw).await {
