@@ -62,7 +62,7 @@ enum Outcome {
     Allowed,
     NotFound,
     PermissionDenied,
-    /// Never expected: the request was malformed, or the key refused.
+    /// Never expected: the request was malformed, the key refused or the server failed.
     Broken(Code),
 }
 
@@ -216,6 +216,7 @@ fn jakarta_worker(n: u32) -> pb::Worker {
     }
 }
 
+/// The key of the agency standing for `kind`: Kota Bogor, Jawa Barat, BPJS Ketenagakerjaan.
 fn key(app: &TestApp, kind: AgencyKind) -> &str {
     match kind {
         AgencyKind::City => &app.keys.bogor,
