@@ -2,7 +2,9 @@
 //!
 //! Every RPC begins with [`crate::state::AppState::authorize`], which authenticates the key, looks the RPC up in
 //! [`TABLE`] and answers a [`Caller`] that handlers consult for area checks. The table is mirrored in
-//! docs/ARCHITECTURE.md; a test keeps the two equal.
+//! docs/ARCHITECTURE.md; a test keeps the two equal. tests/api/authorization.rs calls every RPC as every kind of
+//! agency on its own, another agency's and an out-of-area resource, and publishes the answers as
+//! docs/AUTHORIZATION.md.
 
 use uuid::Uuid;
 

@@ -6,6 +6,7 @@ mod agencies;
 mod areas;
 mod attestation;
 mod audit_chain;
+mod authorization;
 mod claims;
 mod cli;
 mod client_claims;
