@@ -46,8 +46,7 @@ impl Bench {
             StoreConfig { database_url: None, data_dir: dir.path().to_owned(), pg_bin_dir: None, db_max_connections };
         let db = Database::open(&store).await.unwrap();
         let pool = db.pool.clone();
-        let state =
-            AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]), signer: Signer::new([9; 32]) };
+        let state = AppState::new(pool.clone(), Pseudonymizer::new([7; 32]), Signer::new([9; 32]));
         let settings = ServerSettings {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: Duration::from_secs(600),
