@@ -122,6 +122,12 @@ impl KeyWatch {
     }
 }
 
+/// A listener quiet for this long asks its connection for an answer: one dropped without a word (by a firewall
+/// forgetting an idle connection, say) would hear nothing ever again while the cache stayed in use.
+const QUIET_CHECK: Duration = Duration::from_secs(10);
+/// How long that answer may take before the connection counts as lost.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
+
 const RETRY_FIRST: Duration = Duration::from_millis(250);
 /// Shorter than the other listeners' 30 s: while away, every call costs a query.
 const RETRY_MOST: Duration = Duration::from_secs(5);
@@ -146,14 +152,22 @@ async fn follow_changes(cache: KeyCache, pool: PgPool) {
     }
 }
 
-/// Connects the listener and keeps the cache in use while its connection lasts (Ok when it is lost).
+/// Connects the listener and keeps the cache in use while its connection lasts (Ok when it is lost, or stops
+/// answering).
 async fn follow(cache: &KeyCache, pool: &PgPool, retry: &mut Duration) -> Result<(), sqlx::Error> {
     let mut listener = store::keys_listener(pool).await?;
     // Listening from here: a change committed before is forgotten by this emptying, one committed after is heard.
     cache.reset(true);
     *retry = RETRY_FIRST;
-    while store::next_key_change(&mut listener).await? {
-        cache.reset(true);
+    loop {
+        match tokio::time::timeout(QUIET_CHECK, store::next_key_change(&mut listener)).await {
+            Ok(Ok(true)) => cache.reset(true),
+            Ok(Ok(false)) => return Ok(()),
+            Ok(Err(error)) => return Err(error),
+            Err(_) => match tokio::time::timeout(PING_TIMEOUT, store::ping_key_listener(&mut listener)).await {
+                Ok(answered) => answered?,
+                Err(_) => return Ok(()),
+            },
+        }
     }
-    Ok(())
 }

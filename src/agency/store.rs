@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use sqlx::{
-    PgConnection, PgExecutor, PgPool,
+    Acquire, Connection, PgConnection, PgExecutor, PgPool,
     postgres::{PgListener, PgPoolOptions},
 };
 use uuid::Uuid;
@@ -123,6 +123,12 @@ pub async fn keys_listener(pool: &PgPool) -> sqlx::Result<PgListener> {
 /// to be dropped).
 pub async fn next_key_change(listener: &mut PgListener) -> sqlx::Result<bool> {
     Ok(listener.try_recv().await?.is_some())
+}
+
+/// A round trip on the listener's connection (notifications that arrive meanwhile are kept for
+/// [`next_key_change`]).
+pub async fn ping_key_listener(listener: &mut PgListener) -> sqlx::Result<()> {
+    listener.acquire().await?.ping().await
 }
 
 #[tracing::instrument(skip_all)]
