@@ -107,7 +107,7 @@ impl fmt::Debug for KeyCache {
 /// The running listener of a [`KeyCache`].
 pub struct KeyWatch {
     cache: KeyCache,
-    /// The listener's own pool of one connection.
+    /// The listener's own pool.
     pool: PgPool,
     task: JoinHandle<()>,
 }

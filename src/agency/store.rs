@@ -98,12 +98,13 @@ pub const KEYS_CHANNEL: &str = "lindung_api_keys";
 /// The `application_name` of the key listener's connection, as `pg_stat_activity` shows it.
 pub const KEYS_LISTENER_NAME: &str = "lindung key cache";
 
-/// A pool of one connection for the key listener, with the settings of `pool` and named [`KEYS_LISTENER_NAME`]: the
-/// listener holds its connection for good, which would otherwise be one fewer for the calls. Connects when used.
+/// The key listener's own pool, with the settings of `pool` and named [`KEYS_LISTENER_NAME`]: the listener holds its
+/// connection for good, which would otherwise be one fewer for the calls. Two connections, so that the listener can
+/// reconnect while a connection it gave up as unanswering is still being let go. Connects when used.
 pub fn keys_listener_pool(pool: &PgPool) -> PgPool {
     let options = pool.connect_options().as_ref().clone().application_name(KEYS_LISTENER_NAME);
     PgPoolOptions::new()
-        .max_connections(1)
+        .max_connections(2)
         .acquire_timeout(Duration::from_secs(5))
         .idle_timeout(None)
         .max_lifetime(None)
