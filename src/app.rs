@@ -118,6 +118,7 @@ impl App {
         tasks.spawn(&state, feed::service::Sequencer { every: Duration::from_secs(1) });
         tasks.spawn(&state, feed::service::Calendar { every: Duration::from_secs(300) });
         let head_watch = feed::service::HeadWatch::start(&state, Duration::from_secs(5));
+        let key_watch = state.key_cache.watch(&state.pool);
         tasks.spawn(&state, crate::database::statistics::Analyzer { every: Duration::from_secs(2) });
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -202,6 +203,7 @@ impl App {
             tasks.stop().await;
             // Ends every subscription (UNAVAILABLE, to be resumed), which would otherwise outlive the grace period.
             head_watch.stop().await;
+            key_watch.stop().await;
             tracing::info!("shutting down: health NOT_SERVING, finishing in-flight calls");
             health::set_all(&reporter, ServingStatus::NotServing).await;
             let _ = stop_tx.send(());

@@ -87,14 +87,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn app_state(config: &ServeConfig, store: &StoreConfig, db: &Database) -> anyhow::Result<AppState> {
-    Ok(AppState {
-        pool: db.pool.clone(),
-        pseudonymizer: database::pseudonymizer(
-            config.pseudonym_key.as_ref().map(|k| k.expose_secret()),
-            &store.data_dir,
-        )?,
-        signer: database::signer(config.signing_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?,
-    })
+    Ok(AppState::new(
+        db.pool.clone(),
+        database::pseudonymizer(config.pseudonym_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?,
+        database::signer(config.signing_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?,
+    ))
 }
 
 fn settings(config: &ServeConfig) -> ServerSettings {

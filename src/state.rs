@@ -12,7 +12,7 @@ use std::ops::{Deref, DerefMut};
 use sqlx::{PgConnection, PgPool, Postgres, pool::PoolConnection};
 
 use crate::{
-    agency,
+    agency::{self, cache::KeyCache},
     audit::{self, Pseudonymizer, Subject},
     auth::{self, Caller, Rpc},
     error::{self, Error},
@@ -22,20 +22,29 @@ use crate::{
     signing::Signer,
 };
 
-/// What every handler shares: the pool, the pseudonym key and the signing key. Cheap to clone.
+/// What every handler shares: the pool, the pseudonym key, the signing key and the API keys found valid. Cheap to
+/// clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub pool: PgPool,
     pub pseudonymizer: Pseudonymizer,
     pub signer: Signer,
+    /// Out of use (every call looks its key up in the store) until the server starts its listener.
+    pub key_cache: KeyCache,
 }
 
 impl AppState {
+    pub fn new(pool: PgPool, pseudonymizer: Pseudonymizer, signer: Signer) -> AppState {
+        AppState { pool, pseudonymizer, signer, key_cache: KeyCache::new() }
+    }
+
     /// Authenticates the caller's API key and authorizes it for `rpc` (see [`crate::auth::TABLE`]).
     pub async fn authorize<T>(&self, request: &tonic::Request<T>, rpc: Rpc) -> Result<Caller, tonic::Status> {
         let ids = auth::CallIds::from_metadata(request.metadata())?;
         let key = auth::bearer_key(request.metadata())?;
-        let agency = agency::store::find_by_key_hash(&self.pool, &agency::hash_api_key(key))
+        let agency = self
+            .key_cache
+            .find(&self.pool, &agency::hash_api_key(key))
             .await
             .map_err(Error::from)?
             .ok_or(Error::Unauthenticated(crate::msg!(API_KEY_UNKNOWN)))?;

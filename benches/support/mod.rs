@@ -52,8 +52,7 @@ impl Bench {
         };
         let db = Database::open(&store).await.unwrap();
         let pool = db.pool.clone();
-        let state =
-            AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]), signer: Signer::new([9; 32]) };
+        let state = AppState::new(pool.clone(), Pseudonymizer::new([7; 32]), Signer::new([9; 32]));
         let settings = ServerSettings {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: Duration::from_secs(600),

@@ -1,5 +1,6 @@
 //! Agencies (the city and provincial governments and the insurer) and their API keys.
 
+pub mod cache;
 pub mod convert;
 pub mod grpc;
 pub mod service;

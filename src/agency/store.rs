@@ -1,7 +1,12 @@
 //! SQL for agencies and API keys. Rows come out as [`Agency`] values (the kind through `database/types.rs`); a
 //! stored agency that no longer makes one is a decoding error.
 
-use sqlx::{PgConnection, PgExecutor};
+use std::time::Duration;
+
+use sqlx::{
+    Acquire, Connection, PgConnection, PgExecutor, PgPool,
+    postgres::{PgListener, PgPoolOptions},
+};
 use uuid::Uuid;
 
 use super::{Agency, AgencyKind};
@@ -85,6 +90,46 @@ pub async fn find_by_key_hash(executor: impl PgExecutor<'_>, hash: &[u8; 32]) ->
     .fetch_optional(executor)
     .await?;
     row.map(AgencyRow::into_agency).transpose()
+}
+
+/// The channel every change to a key or an agency is notified on (migration 0014).
+pub const KEYS_CHANNEL: &str = "lindung_api_keys";
+
+/// The `application_name` of the key listener's connection, as `pg_stat_activity` shows it.
+pub const KEYS_LISTENER_NAME: &str = "lindung key cache";
+
+/// The key listener's own pool, with the settings of `pool` and named [`KEYS_LISTENER_NAME`]: the listener holds its
+/// connection for good, which would otherwise be one fewer for the calls. Two connections, so that the listener can
+/// reconnect while a connection it gave up as unanswering is still being let go. Connects when used.
+pub fn keys_listener_pool(pool: &PgPool) -> PgPool {
+    let options = pool.connect_options().as_ref().clone().application_name(KEYS_LISTENER_NAME);
+    PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(5))
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_lazy_with(options)
+}
+
+/// A listener on [`KEYS_CHANNEL`] that does not reconnect by itself: a lost connection is answered at once by
+/// [`next_key_change`], so that the cache is put aside before a notification can be missed.
+pub async fn keys_listener(pool: &PgPool) -> sqlx::Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.eager_reconnect(false);
+    listener.listen(KEYS_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Waits for the next change notified: true, or false when the listener's connection was lost (the listener is then
+/// to be dropped).
+pub async fn next_key_change(listener: &mut PgListener) -> sqlx::Result<bool> {
+    Ok(listener.try_recv().await?.is_some())
+}
+
+/// A round trip on the listener's connection (notifications that arrive meanwhile are kept for
+/// [`next_key_change`]).
+pub async fn ping_key_listener(listener: &mut PgListener) -> sqlx::Result<()> {
+    listener.acquire().await?.ping().await
 }
 
 #[tracing::instrument(skip_all)]

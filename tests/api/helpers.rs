@@ -7,7 +7,7 @@
 use std::{net::SocketAddr, sync::OnceLock};
 
 use lindung::{
-    agency::{self, Agency, AgencyKind, NewApiKey},
+    agency::{self, Agency, AgencyKind, NewApiKey, cache::KeyCache},
     app::{App, ServerSettings},
     area::RegionCode,
     audit::{Pseudonymizer, service::ChainSettings},
@@ -120,6 +120,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
     pub keys: Keys,
+    /// The server's cache of API keys, to tell whether it is in use.
+    pub key_cache: KeyCache,
     database: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -153,8 +155,8 @@ impl TestApp {
             jakarta: add_agency(&pool, "Pemerintah Provinsi DKI Jakarta", AgencyKind::Province, Some("31")).await,
             insurer: add_agency(&pool, "BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await,
         };
-        let state =
-            AppState { pool: pool.clone(), pseudonymizer: Pseudonymizer::new([7; 32]), signer: Signer::new([9; 32]) };
+        let state = AppState::new(pool.clone(), Pseudonymizer::new([7; 32]), Signer::new([9; 32]));
+        let key_cache = state.key_cache.clone();
         let settings = ServerSettings {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: std::time::Duration::from_secs(60),
@@ -174,7 +176,7 @@ impl TestApp {
         let server = tokio::spawn(app.run_until(async {
             let _ = rx.await;
         }));
-        TestApp { addr, pool, keys, database, shutdown: Some(tx), server: Some(server) }
+        TestApp { addr, pool, keys, key_cache, database, shutdown: Some(tx), server: Some(server) }
     }
 
     pub async fn channel(&self) -> Channel {

@@ -20,6 +20,7 @@ mod demo;
 mod enrollments;
 mod feed;
 mod json;
+mod key_cache;
 mod messages;
 mod reconcile;
 mod serve;
