@@ -218,8 +218,8 @@ pub fn rupiah(amount: Option<&crate::proto::v1::Rupiah>) -> String {
 }
 
 /// A count as a clerk reads it, `7,894`.
-pub fn count(n: u32) -> String {
-    crate::messages::Arg::from(n).render(crate::messages::Locale::En)
+pub fn count(n: impl Into<crate::messages::Arg>) -> String {
+    n.into().render(crate::messages::Locale::En)
 }
 
 /// A message as proto3 JSON (every field present), from the same descriptors and mapping as the JSON face.

@@ -12,8 +12,7 @@ use tonic::transport::Channel;
 use crate::{
     agency::{self, Agency, AgencyKind, NewApiKey},
     area::RegionCode,
-    client::{Authed, Refusal, authed},
-    messages::{Arg, Locale},
+    client::{Authed, Refusal, authed, count, rupiah},
     proto::v1::{
         self as pb, agency_service_client::AgencyServiceClient, claim_service_client::ClaimServiceClient,
         contribution_service_client::ContributionServiceClient, coverage_service_client::CoverageServiceClient,
@@ -109,21 +108,6 @@ impl Step {
     }
 }
 
-/// A refused row's reason code, as the result files of the client commands show it.
-fn reason(status: &tonic_types::pb::Status) -> String {
-    Refusal::from_status(status).reason
-}
-
-/// An amount as the summary prints it, `Rp132,619,200`.
-fn rupiah(amount: &Option<pb::Rupiah>) -> String {
-    let amount = amount.as_ref().and_then(|r| r.amount.parse().ok()).unwrap_or_default();
-    Arg::Rupiah(amount).render(Locale::En)
-}
-
-fn count(n: usize) -> String {
-    Arg::from(n).render(Locale::En)
-}
-
 /// Replays the story against the server at `server` (its URL) over `channel`, printing each step, the summary and
 /// the commands to try next.
 /// A spreadsheet of some of the story's workers and of rows a clerk gets wrong is left at `sheet`, to be tried with
@@ -155,7 +139,7 @@ pub async fn run(server: &str, channel: Channel, keys: &Keys, seed: u64, sheet: 
         match reply.result {
             Some(pb::upsert_workers_response::Result::Outcome(_)) => registered += 1,
             Some(pb::upsert_workers_response::Result::Error(status)) => {
-                *refusals.entry(format!("worker {}", reason(&status))).or_default() += 1
+                *refusals.entry(format!("worker {}", Refusal::from_status(&status).reason)).or_default() += 1
             }
             None => {}
         }
@@ -248,7 +232,7 @@ pub async fn run(server: &str, channel: Channel, keys: &Keys, seed: u64, sheet: 
             .await?
             .into_inner();
         let active = count(usage.active as usize);
-        println!("  {funder}: {active} active enrollments, {} a month", rupiah(&usage.monthly_commitment));
+        println!("  {funder}: {active} active enrollments, {} a month", rupiah(usage.monthly_commitment.as_ref()));
     }
     println!("  refused:");
     for (why, n) in &refusals {
@@ -260,7 +244,7 @@ pub async fn run(server: &str, channel: Channel, keys: &Keys, seed: u64, sheet: 
     }
     for claim in &claims {
         let total = claim.breakdown.as_ref().and_then(|b| b.total.clone());
-        println!("  claim {} ({:?}): {} paid", claim.id, claim.status(), rupiah(&total));
+        println!("  claim {} ({:?}): {} paid", claim.id, claim.status(), rupiah(total.as_ref()));
     }
 
     println!("\nTry next, against the same server:");
@@ -379,7 +363,7 @@ async fn submit(
         match reply.result {
             Some(pb::submit_enrollments_response::Result::Enrollment(_)) => accepted += 1,
             Some(pb::submit_enrollments_response::Result::Error(status)) => {
-                *refusals.entry(format!("enrollment {}", reason(&status))).or_default() += 1
+                *refusals.entry(format!("enrollment {}", Refusal::from_status(&status).reason)).or_default() += 1
             }
             None => {}
         }

@@ -57,17 +57,7 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
         .collect();
     let bar = report::progress(entries.len(), if args.sheet.dry_run { "checking" } else { "verifying" });
     let (lines, failure) = if args.sheet.dry_run {
-        let lines = entries
-            .iter()
-            .map(|e| {
-                bar.inc(1);
-                match check(&e.request) {
-                    None => Line::new(e.row, &e.request.nik, "valid", None),
-                    refusal => Line::new(e.row, &e.request.nik, "refused", refusal),
-                }
-            })
-            .collect();
-        (lines, None)
+        (report::dry_run(&entries, &bar, |e| check(&e.request)), None)
     } else {
         let mut client = CoverageServiceClient::new(super::connect(&args.sheet.server).await?)
             .max_decoding_message_size(usize::MAX)

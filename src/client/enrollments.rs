@@ -129,18 +129,11 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         .collect();
     let bar = report::progress(entries.len(), if file.dry_run { "checking" } else { "enrolling" });
     let (lines, failure) = if file.dry_run {
-        let lines = entries
-            .iter()
-            .map(|e| {
-                bar.inc(1);
-                // The server's own reading of a submission: NIK, month, subsidy id and request id.
-                match convert::received(&e.request, Some("submission")).submission {
-                    Ok(_) => Line::new(e.row, &e.nik, "valid", None),
-                    Err(error) => Line::new(e.row, &e.nik, "refused", Some(Refusal::from_error(error))),
-                }
-            })
-            .collect();
-        (lines, None)
+        // The server's own reading of a submission: NIK, month, subsidy id and request id.
+        let check = |e: &Entry<pb::SubmitEnrollmentRequest>| {
+            convert::received(&e.request, Some("submission")).submission.err().map(Refusal::from_error)
+        };
+        (report::dry_run(&entries, &bar, check), None)
     } else {
         let mut client = enrollment_client(&file.server).await?;
         in_batches(&entries, async |batch| submit_batch(&mut client, batch, &bar).await).await
@@ -306,14 +299,11 @@ async fn decide(args: SheetArgs) -> anyhow::Result<()> {
     }
     let bar = report::progress(entries.len(), if args.dry_run { "checking" } else { "deciding" });
     let failure = if args.dry_run {
-        lines.extend(entries.iter().map(|e| {
-            bar.inc(1);
-            // The server's own reading of a decision: enrollment id, participant number, date, refusal reason.
-            match convert::decision(e.request.clone()) {
-                Ok(_) => Line::new(e.row, &e.nik, "valid", None),
-                Err(error) => Line::new(e.row, &e.nik, "refused", Some(Refusal::from_error(error))),
-            }
-        }));
+        // The server's own reading of a decision: enrollment id, participant number, date, refusal reason.
+        let check = |e: &Entry<pb::DecideEnrollmentsRequest>| {
+            convert::decision(e.request.clone()).err().map(Refusal::from_error)
+        };
+        lines.extend(report::dry_run(&entries, &bar, check));
         None
     } else {
         let mut client = enrollment_client(&args.server).await?;

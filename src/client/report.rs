@@ -70,6 +70,23 @@ pub async fn in_batches<R>(
     (lines, None)
 }
 
+/// A dry run: each entry judged by `check` (the server's own parsers: why it would be refused, if it would), as a
+/// `valid` or `refused` line; the bar moves on for each.
+pub fn dry_run<R>(
+    entries: &[Entry<R>],
+    bar: &ProgressBar,
+    check: impl Fn(&Entry<R>) -> Option<super::Refusal>,
+) -> Vec<Line> {
+    entries
+        .iter()
+        .map(|e| {
+            bar.inc(1);
+            let refusal = check(e);
+            Line::new(e.row, &e.nik, if refusal.is_some() { "refused" } else { "valid" }, refusal)
+        })
+        .collect()
+}
+
 /// A stream that ends before answering every row lost the rest: the batch failed.
 pub fn answered_all(lines: &[Line], sent: usize) -> Result<(), tonic::Status> {
     if lines.len() == sent {

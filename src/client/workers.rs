@@ -73,14 +73,7 @@ pub async fn import(args: SheetArgs) -> anyhow::Result<()> {
         .collect();
     let bar = report::progress(entries.len(), if args.dry_run { "checking" } else { "importing" });
     let (lines, failure) = if args.dry_run {
-        let lines = entries
-            .iter()
-            .map(|e| {
-                bar.inc(1);
-                check(e, today)
-            })
-            .collect();
-        (lines, None)
+        (report::dry_run(&entries, &bar, |e| check(e, today)), None)
     } else {
         let mut client = WorkerServiceClient::new(super::connect(&args.server).await?)
             .max_decoding_message_size(usize::MAX)
@@ -93,15 +86,8 @@ pub async fn import(args: SheetArgs) -> anyhow::Result<()> {
 
 /// Checks a row with the domain's own rules (those that need no store: the area list and the caller's area are
 /// the server's to check).
-fn check(entry: &Entry<pb::Worker>, today: chrono::NaiveDate) -> Line {
-    let nik = &entry.nik;
-    match Worker::parse(convert::from_proto(entry.request.clone()), today) {
-        Ok(_) => Line::new(entry.row, nik, "valid", None),
-        Err(violations) => {
-            let refusal = Refusal::from_violations(&violations);
-            Line::new(entry.row, nik, "refused", Some(refusal))
-        }
-    }
+fn check(entry: &Entry<pb::Worker>, today: chrono::NaiveDate) -> Option<Refusal> {
+    Worker::parse(convert::from_proto(entry.request.clone()), today).err().map(|v| Refusal::from_violations(&v))
 }
 
 async fn send_batch(

@@ -23,7 +23,7 @@ async fn attestations(app: &TestApp, key: &str) -> AttestationServiceClient<Auth
     AttestationServiceClient::with_interceptor(app.channel().await, Bearer::new(key))
 }
 
-async fn attest(app: &TestApp, key: &str, nik: &str, date: &str) -> pb::VerifyCoverageResponse {
+pub async fn attest(app: &TestApp, key: &str, nik: &str, date: &str) -> pb::VerifyCoverageResponse {
     CoverageServiceClient::with_interceptor(app.channel().await, Bearer::new(key))
         .verify_coverage(pb::VerifyCoverageRequest {
             nik: nik.into(),

@@ -537,19 +537,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             .claim
             .unwrap()
             .id;
-        let attestation =
-            pb::coverage_service_client::CoverageServiceClient::with_interceptor(channel.clone(), Bearer::new(key))
-                .verify_coverage(pb::VerifyCoverageRequest {
-                    nik: worker.nik.clone(),
-                    date: "2025-09-15".into(),
-                    programme: pb::Programme::Jkm as i32,
-                    attest: true,
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner()
-                .attestation;
+        let attestation = crate::attestation::attest(app, key, &worker.nik, "2025-09-15").await.attestation;
         let audit_record: i64 = sqlx::query_scalar(
             "select id from audit_log where method = '/lindung.v1.SubsidyService/CreateSubsidy' \
              and agency_id = (select funder_id from subsidies where id = $1::uuid)",
