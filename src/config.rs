@@ -58,6 +58,9 @@ pub enum Command {
     /// Client commands for a running server: the event feed.
     #[command(subcommand)]
     Feed(FeedCommand),
+    /// Measures lindung beside its floors on a fresh store, with the real server as a child process, and prints one
+    /// table per size (docs/PERFORMANCE.md). Build with `--release`.
+    Bench(BenchConfig),
 }
 
 /// Which server a client command talks to, and as whom.
@@ -201,6 +204,40 @@ pub struct StoreConfig {
     #[arg(long, global = true, env = "LINDUNG_DB_STATEMENT_TIMEOUT", default_value = "60s",
           value_parser = parse_duration)]
     pub db_statement_timeout: Duration,
+}
+
+/// What `lindung bench` loads and measures. The store is a fresh database: on DATABASE_URL's server if given,
+/// otherwise an embedded PostgreSQL in a temporary directory, removed afterwards.
+#[derive(Debug, Clone, Args)]
+pub struct BenchConfig {
+    /// Workers in the store, each enrolled, billed for one month and paid.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub workers: u64,
+    /// Several sizes, a whole run each (e.g. `100000,1000000,10000000`), and a last table of how figures grow.
+    #[arg(long, value_delimiter = ',', conflicts_with = "workers")]
+    pub sizes: Vec<u64>,
+    /// Calls at each level of concurrent callers, for VerifyCoverage and for each floor.
+    #[arg(long, default_value_t = 20_000)]
+    pub calls: u64,
+    /// Checks sent through VerifyCoverageStream (default: the size, at most 1,000,000).
+    #[arg(long)]
+    pub checks: Option<u64>,
+    /// New workers enrolled through SubmitEnrollments (default: the size, at most 1,000,000).
+    #[arg(long)]
+    pub enroll: Option<u64>,
+    /// Seconds of VerifyCoverage measured right after the bulk enrollment, in windows of a sixth each.
+    #[arg(long, default_value_t = 60)]
+    pub after_load_secs: u64,
+    /// A tiny run that only proves the program works (CI): 2,000 workers and a few hundred calls.
+    #[arg(long)]
+    pub smoke: bool,
+    /// Also write the tables, in Markdown, to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Internal: serve the floors (a bare primary-key lookup and a no-op handler) on this address and exit on
+    /// stdin's end; `lindung bench` starts itself so.
+    #[arg(long, hide = true)]
+    pub serve_floors: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Args)]

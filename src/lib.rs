@@ -44,6 +44,7 @@ pub mod state;
 pub mod app;
 pub mod background;
 pub mod batch;
+pub mod bench;
 pub mod client;
 pub mod connect;
 pub mod database;

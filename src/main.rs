@@ -79,6 +79,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Coverage(CoverageCommand::Verify(args)) => lindung::client::coverage::verify(args).await,
         Command::Reconcile(args) => lindung::client::reconcile::reconcile(args).await,
         Command::Feed(FeedCommand::Follow(args)) => lindung::client::feed::follow(args).await,
+        Command::Bench(config) => lindung::bench::run(config, &store).await,
         Command::Audit(AuditCommand::Prove(args)) => {
             let trusted = args.public_key.as_deref().map(parse_public_key).transpose().context("--public-key")?;
             lindung::client::audit::prove(args, trusted).await

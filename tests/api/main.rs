@@ -7,6 +7,7 @@ mod areas;
 mod attestation;
 mod audit_chain;
 mod authorization;
+mod bench;
 mod claims;
 mod cli;
 mod client_claims;
