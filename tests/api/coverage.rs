@@ -347,3 +347,105 @@ async fn coverage_is_checked_over_a_stream_in_order() {
     assert_eq!(bills_agree_with_coverage(&app, &subsidy).await, months(&[("2025-09", pb::BillState::Paid)]));
     app.stop().await;
 }
+
+/// A VerifyCoverage call about worker `n` with the request id `request_id`.
+async fn verify_as(
+    mut client: CoverageServiceClient<Authed>,
+    n: u32,
+    request_id: String,
+) -> Result<pb::VerifyCoverageResponse, tonic::Status> {
+    let mut request = tonic::Request::new(pb::VerifyCoverageRequest {
+        nik: bogor_worker(n).nik,
+        date: "2025-09-20".into(),
+        programme: pb::Programme::Jkm as i32,
+        ..Default::default()
+    });
+    request.metadata_mut().insert("x-request-id", request_id.parse().unwrap());
+    client.verify_coverage(request).await.map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn many_concurrent_coverage_checks_are_all_answered_and_each_has_its_audit_record() {
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_until(&app, 8, "2025-12").await;
+    issue(&app, &subsidy, "2025-09").await;
+    pay(&app, &subsidy, "134400", "2025-09-10").await;
+    // Over one connection, as a front office's system would call.
+    let client = coverage(&app, &app.keys.insurer).await;
+    let calls = 200u32;
+    let replies =
+        futures::future::join_all((0..calls).map(|i| verify_as(client.clone(), i % 8, format!("concurrent-{i}"))))
+            .await;
+    for reply in &replies {
+        assert!(reply.as_ref().is_ok_and(|r| r.covered), "{reply:?}");
+    }
+    // Each call's record names the worker it looked up, under its own request id: none lost, none merged.
+    let records: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
+        "select request_id, subject_hash, xmin::text::bigint from audit_log
+         where method = '/lindung.v1.CoverageService/VerifyCoverage' and outcome = 'OK' order by request_id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(records.len(), calls as usize);
+    let subjects: std::collections::HashMap<u32, Vec<u8>> =
+        (0..8).map(|n| (n, subject(&bogor_worker(n).nik))).collect();
+    for i in 0..calls {
+        let id = format!("concurrent-{i}");
+        let mine: Vec<_> = records.iter().filter(|r| r.0 == id).collect();
+        assert_eq!(mine.len(), 1, "one record for {id}");
+        assert_eq!(mine[0].1, subjects[&(i % 8)], "{id} names the worker it asked about");
+    }
+    let commits: std::collections::HashSet<i64> = records.iter().map(|r| r.2).collect();
+    eprintln!("{calls} concurrent reads audited in {} commits", commits.len());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_read_whose_audit_record_cannot_be_written_is_not_answered() {
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_until(&app, 1, "2025-12").await;
+    issue(&app, &subsidy, "2025-09").await;
+    pay(&app, &subsidy, "16800", "2025-09-10").await;
+    let client = coverage(&app, &app.keys.insurer).await;
+    assert!(verify_as(client.clone(), 0, "before".into()).await.unwrap().covered);
+
+    // The audit writer's connection is lost; the store stays up, so the read itself succeeds.
+    let writer: i32 = sqlx::query_scalar(
+        "select pid from pg_stat_activity where application_name = $1 and datname = current_database()",
+    )
+    .bind(lindung::audit::writer::APPLICATION_NAME)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("select pg_terminate_backend($1)").bind(writer).execute(&app.pool).await.unwrap();
+    while sqlx::query_scalar::<_, bool>("select exists (select from pg_stat_activity where pid = $1)")
+        .bind(writer)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    {
+        tokio::task::yield_now().await;
+    }
+    let refused = verify_as(client.clone(), 0, "lost".into()).await.expect_err("no audit record, no answer");
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+
+    // The writer connects again for the next read.
+    assert!(verify_as(client, 0, "after".into()).await.unwrap().covered);
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "select request_id, outcome from audit_log where method = '/lindung.v1.CoverageService/VerifyCoverage'
+         order by id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let audited: Vec<(&str, &str)> = audited.iter().map(|(r, o)| (r.as_str(), o.as_str())).collect();
+    // The refused read is audited as a refusal, not as a look-up.
+    assert_eq!(audited, [("before", "OK"), ("lost", "UNAVAILABLE"), ("after", "OK")]);
+    app.stop().await;
+}
+
+/// The audit log's subject of `nik` under the test servers' pseudonym key.
+fn subject(nik: &str) -> Vec<u8> {
+    lindung::audit::Pseudonymizer::new([7; 32]).subject(&lindung::nik::Nik::parse(nik).unwrap()).0.to_vec()
+}
