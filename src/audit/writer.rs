@@ -19,7 +19,7 @@
 
 use std::{
     sync::{Arc, PoisonError, RwLock},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use sqlx::{Connection, PgConnection, PgPool, postgres::PgConnectOptions};
@@ -39,6 +39,9 @@ pub const BATCH_JOBS: usize = 1024;
 pub const BATCH_ROWS: usize = 20_000;
 /// The writer's connection as `pg_stat_activity` shows it.
 pub const APPLICATION_NAME: &str = "lindung audit writer";
+/// A connection idle for longer is pinged before a batch is written on it (as the pool tests its idle connections):
+/// one that died meanwhile (the store restarted) is replaced instead of failing the calls of that batch.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// How long the writer waits for its connection before answering the waiting calls with the failure.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -125,7 +128,7 @@ fn failure(error: &Arc<sqlx::Error>) -> Error {
 
 /// Writes batches until every sender is gone and the queue is empty.
 async fn run(mut queue: mpsc::Receiver<Job>, options: PgConnectOptions) {
-    let mut conn: Option<PgConnection> = None;
+    let mut conn: Option<Connected> = None;
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH_JOBS);
     while let Some(first) = queue.recv().await {
         let mut rows = rows_of(&first);
@@ -152,7 +155,7 @@ async fn run(mut queue: mpsc::Receiver<Job>, options: PgConnectOptions) {
         }
     }
     if let Some(conn) = conn {
-        let _ = conn.close().await;
+        let _ = conn.conn.close().await;
     }
 }
 
@@ -167,27 +170,33 @@ fn answer_all(batch: &mut Vec<Job>, result: Result<(), Arc<sqlx::Error>>) {
     }
 }
 
-/// One statement on the writer's connection, connecting first if it has none; a lost connection is dropped, so the
-/// next batch connects anew.
-async fn write(
-    conn: &mut Option<PgConnection>,
-    options: &PgConnectOptions,
-    records: &[&NewRecord],
-) -> sqlx::Result<()> {
-    let connection = match conn {
-        Some(connection) => connection,
-        None => {
-            let connected = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options))
-                .await
-                .map_err(|_| sqlx::Error::PoolTimedOut)??;
-            conn.insert(connected)
-        }
-    };
-    let written = store::record_all(&mut *connection, records).await;
-    if let Err(error) = &written
-        && is_store_loss(error)
+/// The writer's connection and when it last answered.
+struct Connected {
+    conn: PgConnection,
+    used: Instant,
+}
+
+/// One statement on the writer's connection, connecting first if it has none (or if the one it has, idle for a
+/// while, no longer answers); a lost connection is dropped, so the next batch connects anew.
+async fn write(conn: &mut Option<Connected>, options: &PgConnectOptions, records: &[&NewRecord]) -> sqlx::Result<()> {
+    if let Some(idle) = conn.as_mut().filter(|c| c.used.elapsed() > IDLE_CHECK)
+        && idle.conn.ping().await.is_err()
     {
         *conn = None;
+    }
+    let connected = match conn {
+        Some(connected) => connected,
+        None => {
+            let fresh = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options))
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)??;
+            conn.insert(Connected { conn: fresh, used: Instant::now() })
+        }
+    };
+    let written = store::record_all(&mut connected.conn, records).await;
+    match &written {
+        Err(error) if is_store_loss(error) => *conn = None,
+        _ => connected.used = Instant::now(),
     }
     written
 }
