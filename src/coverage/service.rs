@@ -12,9 +12,9 @@ use super::{
 };
 use crate::{agency::AgencyKind, auth::Caller, clock::today, error::Error, month::Month, nik::Nik, state::AppState};
 
-/// Answers a batch of coverage questions with one statement whatever its size: the workers, their fundings, their
-/// subsidies' ledger inputs and benefit settings are read at once, and one audit record names every person looked
-/// up. A row that is not a valid question keeps its error.
+/// Answers a batch of coverage questions with a few statements whatever its size: the workers, their fundings and
+/// their subsidies' ledgers are read once per batch, and one audit record names every person looked up. A row that
+/// is not a valid question keeps its error.
 #[tracing::instrument(skip_all)]
 pub async fn answer(
     state: &AppState,
@@ -30,14 +30,20 @@ pub async fn answer(
         .map(|n| n.as_str().to_owned())
         .collect();
     let mut read = state.read(caller).await?;
-    let store::CoverageInputs { workers, fundings, ledgers, policies: mut policy_rows } =
-        store::coverage_inputs(&mut *read, &niks, &numbers).await?;
+    let workers = store::workers(&mut *read, &niks, &numbers).await?;
     let by_nik: HashMap<&Nik, &store::WorkerRow> = workers.iter().map(|w| (&w.nik, w)).collect();
     let by_number: HashMap<&str, &store::WorkerRow> =
         workers.iter().filter_map(|w| Some((w.participant_number.as_deref()?, w))).collect();
-    let fundings: HashMap<Nik, Vec<Funding>> =
-        fundings.into_iter().map(|(nik, rows)| (nik, rows.iter().map(funding_of).collect())).collect();
-    let ledgers = replay(ledgers, today());
+    let all_niks: Vec<String> = workers.iter().map(|w| w.nik.as_str().to_owned()).collect();
+    let fundings: HashMap<Nik, Vec<Funding>> = store::fundings(&mut *read, &all_niks)
+        .await?
+        .into_iter()
+        .map(|(nik, rows)| (nik, rows.iter().map(funding_of).collect()))
+        .collect();
+    let mut subsidies: Vec<Uuid> = fundings.values().flatten().map(|f| f.subsidy_id).collect();
+    subsidies.sort_unstable();
+    subsidies.dedup();
+    let ledgers = ledgers(&mut read, &subsidies, today()).await?;
     // First the verdicts; then the benefit policies of the covering subsidies whose details are shown.
     let mut judged = Vec::with_capacity(questions.len());
     for question in questions {
@@ -76,11 +82,11 @@ pub async fn answer(
         .collect();
     shown.sort_unstable();
     shown.dedup();
-    let policies = shown
-        .iter()
-        .filter_map(|id| policy_rows.remove(id))
-        .map(|row| Ok((row.id, crate::subsidy::service::policy_of(row)?)))
-        .collect::<Result<HashMap<Uuid, crate::benefit::Policy>, Error>>()?;
+    let policies = if shown.is_empty() {
+        HashMap::new()
+    } else {
+        crate::subsidy::service::benefit_policies(&mut read, &shown).await?
+    };
     let mut answers = Vec::with_capacity(judged.len());
     for judgement in judged {
         let (programme, verdict, entitled, judged) = match judgement {
@@ -122,9 +128,10 @@ pub async fn judge(
     worker: &store::WorkerRow,
     date: NaiveDate,
 ) -> Result<(Result<Covered, NotCovered>, Vec<Funding>), Error> {
-    let inputs = store::coverage_inputs(&mut *conn, &[worker.nik.as_str().to_owned()], &[]).await?;
-    let fundings: Vec<Funding> = inputs.fundings.values().flatten().map(funding_of).collect();
-    let ledgers = replay(inputs.ledgers, today());
+    let rows = store::fundings(&mut *conn, &[worker.nik.as_str().to_owned()]).await?;
+    let fundings: Vec<Funding> = rows.values().flatten().map(funding_of).collect();
+    let subsidies: Vec<Uuid> = fundings.iter().map(|f| f.subsidy_id).collect();
+    let ledgers = ledgers(conn, &subsidies, today()).await?;
     let verdict = verify(&fundings, &|id| ledgers.get(&id).cloned(), worker.date_of_death, date);
     Ok((verdict, fundings))
 }
@@ -186,13 +193,9 @@ pub async fn ledgers(
     subsidies: &[Uuid],
     today: NaiveDate,
 ) -> Result<HashMap<Uuid, super::Ledger>, Error> {
-    Ok(replay(store::ledger_inputs(conn, subsidies).await?, today))
-}
-
-/// Each subsidy's ledger replayed from its inputs by the pure [`super::ledger`].
-fn replay(inputs: HashMap<Uuid, store::LedgerInput>, today: NaiveDate) -> HashMap<Uuid, Ledger> {
-    inputs
+    let inputs = store::ledger_inputs(conn, subsidies).await?;
+    Ok(inputs
         .into_iter()
         .map(|(id, input)| (id, super::ledger(&input.bills, &input.payments, &input.backdated, today)))
-        .collect()
+        .collect())
 }

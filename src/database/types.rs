@@ -55,23 +55,6 @@ stored_as!(Rupiah, Decimal,
     decode: |amount| Rupiah::new(amount).map_err(|e| format!("a stored amount: {e}").into()),
     encode: |amount| amount.amount());
 
-/// `Month` and `Rupiah` also as the elements of `date[]` and `numeric[]` (the coverage statement's aggregates).
-macro_rules! array_of {
-    ($ty:ty, $repr:ty) => {
-        impl sqlx::postgres::PgHasArrayType for $ty {
-            fn array_type_info() -> PgTypeInfo {
-                <$repr as sqlx::postgres::PgHasArrayType>::array_type_info()
-            }
-            fn array_compatible(ty: &PgTypeInfo) -> bool {
-                <$repr as sqlx::postgres::PgHasArrayType>::array_compatible(ty)
-            }
-        }
-    };
-}
-
-array_of!(Month, chrono::NaiveDate);
-array_of!(Rupiah, Decimal);
-
 stored_as!(crate::participant::ParticipantNumber, String,
     decode: |s| crate::participant::ParticipantNumber::parse(&s).map_err(|e| format!("a stored participant number {e}").into()),
     encode: |number| number.as_str().to_owned());

@@ -93,8 +93,7 @@ pub async fn benefit_policies(
     store::policies(conn, subsidies).await?.into_iter().map(|row| Ok((row.id, policy_of(row)?))).collect()
 }
 
-/// A subsidy's policy from its stored settings (coverage reads them with its own statement and builds it here).
-pub fn policy_of(row: store::PolicyRow) -> Result<benefit::Policy, Error> {
+fn policy_of(row: store::PolicyRow) -> Result<benefit::Policy, Error> {
     let base = row.jkk_monthly.times(100);
     let full_death_benefit_from = u32::try_from(row.full_death_benefit_from).map_err(Error::internal)?;
     Ok(benefit::Policy {
