@@ -1,7 +1,8 @@
 //! The coverage benchmark: VerifyCoverage over 1,000,000 enrolled workers at 1, 16 and 64 concurrent callers,
 //! beside a bare tonic handler doing one PostgreSQL primary-key lookup on the same data in the same run; the
 //! stream's checks per second; and billing one month of 1,000,000 active enrollments.
-//! Run with `cargo bench --bench coverage`; the figures go in docs/PERFORMANCE.md.
+//! Run with `cargo bench --bench coverage`; the figures go in docs/PERFORMANCE.md. `LINDUNG_BENCH_WORKERS` seeds
+//! another number of workers (`LINDUNG_BENCH_WORKERS=100000` runs in a few minutes); everything else is the same.
 
 use std::{sync::Arc, time::Instant};
 
@@ -25,7 +26,8 @@ use tonic::{
     transport::{Channel, Server},
 };
 
-const WORKERS: i64 = 1_000_000;
+/// The workers seeded unless `LINDUNG_BENCH_WORKERS` says otherwise.
+const DEFAULT_WORKERS: i64 = 1_000_000;
 const CALLS_PER_LEVEL: usize = 6_000;
 
 /// The floor: a tonic handler that does one primary-key lookup and nothing else (no auth, no audit).
@@ -52,7 +54,15 @@ fn nik(n: i64) -> String {
     format!("327101{:02}{:02}90{:04}", 41 + (n / 9999) % 28, 1 + (n / (9999 * 28)) % 12, n % 9999 + 1)
 }
 
-async fn seed(pool: &PgPool, province: uuid::Uuid, subsidy: uuid::Uuid) {
+/// The number of workers to seed: `LINDUNG_BENCH_WORKERS`, or [`DEFAULT_WORKERS`].
+fn workers() -> i64 {
+    match std::env::var("LINDUNG_BENCH_WORKERS") {
+        Ok(n) => n.replace(['_', ','], "").parse().expect("LINDUNG_BENCH_WORKERS is a number of workers"),
+        Err(_) => DEFAULT_WORKERS,
+    }
+}
+
+async fn seed(pool: &PgPool, province: uuid::Uuid, subsidy: uuid::Uuid, workers: i64) {
     let start = Instant::now();
     sqlx::query(
         "insert into workers (nik, full_name, birth_date, sex, domicile_village_code, occupation, decile,
@@ -65,7 +75,7 @@ async fn seed(pool: &PgPool, province: uuid::Uuid, subsidy: uuid::Uuid) {
                               || lpad((i % 9999 + 1)::text, 4, '0') as n) g",
     )
     .bind(province)
-    .bind(WORKERS)
+    .bind(workers)
     .execute(pool)
     .await
     .unwrap();
@@ -78,7 +88,7 @@ async fn seed(pool: &PgPool, province: uuid::Uuid, subsidy: uuid::Uuid) {
     )
     .bind(subsidy)
     .bind(province)
-    .bind(WORKERS as i32)
+    .bind(workers as i32)
     .execute(pool)
     .await
     .unwrap();
@@ -96,7 +106,7 @@ async fn seed(pool: &PgPool, province: uuid::Uuid, subsidy: uuid::Uuid) {
     .unwrap();
     sqlx::query("analyze").execute(pool).await.unwrap();
     println!(
-        "seeded {WORKERS} workers and active enrollments in {:.1} s (setup, not measured)",
+        "seeded {workers} workers and active enrollments in {:.1} s (setup, not measured)",
         start.elapsed().as_secs_f64()
     );
 }
@@ -109,7 +119,8 @@ async fn main() {
         bench.add_agency("Pemerintah Provinsi Jawa Barat", AgencyKind::Province, Some("32")).await;
     let (_, insurer_key) = bench.add_agency("BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await;
     let subsidy = uuid::Uuid::new_v4();
-    seed(&pool, province, subsidy).await;
+    let workers = workers();
+    seed(&pool, province, subsidy, workers).await;
 
     let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bare_addr = bare_listener.local_addr().unwrap();
@@ -120,7 +131,7 @@ async fn main() {
     );
     let bare_channel = Channel::from_shared(format!("http://{bare_addr}")).unwrap().connect().await.unwrap();
 
-    println!("lindung coverage benchmark: {WORKERS} enrolled workers, server and embedded PostgreSQL (fsync on)");
+    println!("lindung coverage benchmark: {workers} enrolled workers, server and embedded PostgreSQL (fsync on)");
 
     // Billing one month of every enrollment, and paying it.
     let start = Instant::now();
@@ -159,7 +170,7 @@ async fn main() {
                     let mut floor = AgencyServiceClient::new(bare_channel);
                     let mut mine = Vec::new();
                     for i in 0..CALLS_PER_LEVEL / callers {
-                        let n = ((c * 7919 + i * 104_729) as i64 * 31) % WORKERS;
+                        let n = ((c * 7919 + i * 104_729) as i64 * 31) % workers;
                         let t = Instant::now();
                         if is_bare {
                             let mut request = Request::new(pb::WhoAmIRequest {});
@@ -204,7 +215,7 @@ async fn main() {
     let checks = 20_000;
     let requests: Vec<_> = (0..checks)
         .map(|i| pb::VerifyCoverageRequest {
-            nik: nik((i * 48_271) % WORKERS),
+            nik: nik((i * 48_271) % workers),
             date: "2025-09-20".into(),
             programme: pb::Programme::Jkk as i32,
             ..Default::default()

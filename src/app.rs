@@ -119,6 +119,8 @@ impl App {
         tasks.spawn(&state, feed::service::Calendar { every: Duration::from_secs(300) });
         let head_watch = feed::service::HeadWatch::start(&state, Duration::from_secs(5));
         let key_watch = state.key_cache.watch(&state.pool);
+        // Reads' and refusals' audit records, group-committed; stopped after the last call has been answered.
+        let audit_writer = state.audit_writer.start(&state.pool);
         tasks.spawn(&state, crate::database::statistics::Analyzer { every: Duration::from_secs(2) });
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -241,16 +243,23 @@ impl App {
                 let _ = stop_rx.await;
             });
         tokio::pin!(server);
-        tokio::select! {
-            result = &mut server => return Ok(result?),
-            _ = stopping_rx => {}
-        }
-        // Stopping: in-flight calls get the grace period, then the remaining connections are dropped.
-        match tokio::time::timeout(settings.shutdown_grace, server).await {
-            Ok(result) => result?,
-            Err(_) => tracing::warn!(grace = ?settings.shutdown_grace, "grace period over; dropping unfinished calls"),
-        }
-        Ok(())
+        let ended = tokio::select! {
+            result = &mut server => Some(result),
+            _ = stopping_rx => None,
+        };
+        let served = match ended {
+            Some(result) => result,
+            // Stopping: in-flight calls get the grace period, then the remaining connections are dropped.
+            None => match tokio::time::timeout(settings.shutdown_grace, server).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!(grace = ?settings.shutdown_grace, "grace period over; dropping unfinished calls");
+                    Ok(())
+                }
+            },
+        };
+        audit_writer.stop().await;
+        Ok(served?)
     }
 }
 

@@ -13,8 +13,26 @@ pub struct Cli {
     #[command(flatten)]
     pub store: StoreConfig,
 
+    /// Threads of the async runtime that serves the calls; by default one per CPU available to lindung (its cgroup
+    /// quota or affinity included): more threads than CPUs only adds tail latency.
+    #[arg(long, global = true, env = "LINDUNG_WORKER_THREADS", default_value_t = cpus())]
+    pub worker_threads: usize,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The CPUs available to this process (`std::thread::available_parallelism`, which honours cgroup quotas and
+/// affinity), 1 when it cannot tell.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// The pool's default size: 4 connections per CPU available, between 8 and 64. A call holds a connection only while
+/// its statements run (a read gives it back before waiting for its audit commit), so a few per CPU keep the CPUs busy
+/// without queueing backends against each other.
+pub fn default_pool_size() -> u32 {
+    u32::try_from(cpus() * 4).unwrap_or(u32::MAX).clamp(8, 64)
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,8 +213,8 @@ pub struct StoreConfig {
     #[arg(long, global = true, env = "LINDUNG_PG_BIN_DIR")]
     pub pg_bin_dir: Option<PathBuf>,
 
-    /// Maximum connections in the pool.
-    #[arg(long, global = true, env = "LINDUNG_DB_MAX_CONNECTIONS", default_value_t = 20)]
+    /// Maximum connections in the pool; by default 4 per CPU available, between 8 and 64.
+    #[arg(long, global = true, env = "LINDUNG_DB_MAX_CONNECTIONS", default_value_t = default_pool_size())]
     pub db_max_connections: u32,
 
     /// Longest any one SQL statement may run, e.g. `60s`; a statement cut off is answered UNAVAILABLE with a retry

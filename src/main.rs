@@ -23,7 +23,11 @@ use secrecy::ExposeSecret;
 /// stack backtrace whenever `RUST_BACKTRACE` is set: a user error ("agency already exists") is not a crash.
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.worker_threads.max(1))
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");

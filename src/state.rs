@@ -6,6 +6,9 @@
 //! way to commit a [`Write`], so a change cannot be written unaudited by accident. The events the change emitted
 //! ([`Write::emit`]) are written to the feed's outbox there too, next to the audit entry, in the same transaction:
 //! a rolled-back change has no event, a committed one all of its events.
+//!
+//! A read and a refusal change nothing: their records go to the audit writer ([`audit::writer`]), which commits the
+//! records of concurrent calls together, and the call is answered only once its record is committed.
 
 use std::ops::{Deref, DerefMut};
 
@@ -13,7 +16,7 @@ use sqlx::{PgConnection, PgPool, Postgres, pool::PoolConnection};
 
 use crate::{
     agency::{self, cache::KeyCache},
-    audit::{self, Pseudonymizer, Subject},
+    audit::{self, NewRecord, Pseudonymizer, Subject, writer::AuditWriter},
     auth::{self, Caller, Rpc},
     error::{self, Error},
     feed::{self, NewEvent},
@@ -31,11 +34,14 @@ pub struct AppState {
     pub signer: Signer,
     /// Out of use (every call looks its key up in the store) until the server starts its listener.
     pub key_cache: KeyCache,
+    /// Writes the audit records of reads and refusals in group commits once the server starts it; until then each
+    /// is written on its own.
+    pub audit_writer: AuditWriter,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, pseudonymizer: Pseudonymizer, signer: Signer) -> AppState {
-        AppState { pool, pseudonymizer, signer, key_cache: KeyCache::new() }
+        AppState { pool, pseudonymizer, signer, key_cache: KeyCache::new(), audit_writer: AuditWriter::new() }
     }
 
     /// Authenticates the caller's API key and authorizes it for `rpc` (see [`crate::auth::TABLE`]).
@@ -83,8 +89,8 @@ impl AppState {
     }
 
     async fn audit_refusal(&self, actor: audit::Actor<'_>, error: &Error) {
-        let outcome = error::outcome_name(error.code());
-        if let Err(audit_error) = audit::store::record(&self.pool, actor, outcome, &[]).await {
+        let record = NewRecord::new(actor, error::outcome_name(error.code()), Vec::new());
+        if let Err(audit_error) = self.audit_writer.write(&self.pool, vec![record]).await {
             tracing::warn!(error = %audit_error, "could not audit a refused call");
         }
     }
@@ -101,7 +107,7 @@ impl AppState {
     #[tracing::instrument(name = "read", skip_all)]
     pub async fn read(&self, caller: &Caller) -> Result<Read, Error> {
         let conn = self.pool.acquire().await?;
-        Ok(Read { conn, audit: Audit::new(self, caller) })
+        Ok(Read { conn, audit: Audit::new(self, caller), pool: self.pool.clone(), writer: self.audit_writer.clone() })
     }
 
     pub fn sealer(&self) -> Sealer {
@@ -158,6 +164,18 @@ impl Audit {
             request_id: &self.request_id,
             correlation_id: self.correlation_id.as_deref(),
         }
+    }
+
+    /// The records of a read: its look-ups, and its refused ones apart.
+    fn into_records(self) -> Vec<NewRecord> {
+        let mut read = NewRecord::new(self.actor(), "OK", Vec::new());
+        if self.refused.is_empty() {
+            read.subjects = self.subjects;
+            return vec![read];
+        }
+        let refused = NewRecord { outcome: "FAILED_PRECONDITION", subjects: self.refused, ..read.clone() };
+        read.subjects = self.subjects;
+        vec![read, refused]
     }
 
     async fn record(&self, conn: &mut PgConnection) -> Result<(), Error> {
@@ -235,6 +253,8 @@ impl DerefMut for Write {
 pub struct Read {
     conn: PoolConnection<Postgres>,
     audit: Audit,
+    pool: PgPool,
+    writer: AuditWriter,
 }
 
 impl Read {
@@ -252,9 +272,13 @@ impl Read {
         self.audit.look_up(nik);
     }
 
-    /// Records the read in the audit log.
-    pub async fn finish(mut self) -> Result<(), Error> {
-        self.audit.record(&mut self.conn).await
+    /// Records the read in the audit log, and answers once the record is committed (in a group commit with the
+    /// records of concurrent reads, when the server runs the audit writer). The connection goes back to the pool
+    /// first: waiting for the commit needs none.
+    pub async fn finish(self) -> Result<(), Error> {
+        let Read { conn, audit, pool, writer } = self;
+        drop(conn);
+        writer.write(&pool, audit.into_records()).await
     }
 }
 

@@ -12,6 +12,7 @@ pub mod convert;
 pub mod grpc;
 pub mod service;
 pub mod store;
+pub mod writer;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -25,6 +26,31 @@ pub struct Actor<'a> {
     pub method: &'a str,
     pub request_id: &'a str,
     pub correlation_id: Option<&'a str>,
+}
+
+/// One call's audit record before it is written: who, the outcome, and whom the call touched (a row per subject,
+/// or a single row without one).
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    pub agency_id: uuid::Uuid,
+    pub method: String,
+    pub request_id: String,
+    pub correlation_id: Option<String>,
+    pub outcome: &'static str,
+    pub subjects: Vec<Subject>,
+}
+
+impl NewRecord {
+    pub fn new(actor: Actor<'_>, outcome: &'static str, subjects: Vec<Subject>) -> NewRecord {
+        NewRecord {
+            agency_id: actor.agency_id,
+            method: actor.method.to_owned(),
+            request_id: actor.request_id.to_owned(),
+            correlation_id: actor.correlation_id.map(str::to_owned),
+            outcome,
+            subjects,
+        }
+    }
 }
 
 /// A record as the AuditService lists it: the record, its position once sealed, and the calling agency.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
 use super::{
-    Actor, Entry, Subject,
+    Actor, Entry, NewRecord, Subject,
     chain::{Batch, Checkpoint, Hash, Record, Sealed},
 };
 use crate::agency::AgencyKind;
@@ -30,6 +30,43 @@ pub async fn record(
         actor.correlation_id,
         outcome,
         &hashes[..],
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Records several calls in one statement (the audit writer's batch): each record's rows in turn, one per subject
+/// or a single row without one, so the ids follow the order of `records`.
+pub async fn record_all(executor: impl PgExecutor<'_>, records: &[&NewRecord]) -> sqlx::Result<()> {
+    let rows: usize = records.iter().map(|r| r.subjects.len().max(1)).sum();
+    let mut agencies = Vec::with_capacity(rows);
+    let mut methods = Vec::with_capacity(rows);
+    let mut request_ids = Vec::with_capacity(rows);
+    let mut correlation_ids = Vec::with_capacity(rows);
+    let mut outcomes = Vec::with_capacity(rows);
+    let mut hashes: Vec<Option<Vec<u8>>> = Vec::with_capacity(rows);
+    for record in records {
+        let subjects = record.subjects.iter().map(|s| Some(s.0.to_vec()));
+        let subjects: Vec<Option<Vec<u8>>> = if record.subjects.is_empty() { vec![None] } else { subjects.collect() };
+        for hash in subjects {
+            agencies.push(record.agency_id);
+            methods.push(record.method.as_str());
+            request_ids.push(record.request_id.as_str());
+            correlation_ids.push(record.correlation_id.as_deref());
+            outcomes.push(record.outcome);
+            hashes.push(hash);
+        }
+    }
+    sqlx::query!(
+        "insert into audit_log (agency_id, method, request_id, correlation_id, outcome, subject_hash)
+         select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[])",
+        &agencies[..],
+        &methods[..] as &[&str],
+        &request_ids[..] as &[&str],
+        &correlation_ids[..] as &[Option<&str>],
+        &outcomes[..] as &[&str],
+        &hashes[..] as &[Option<Vec<u8>>],
     )
     .execute(executor)
     .await?;

@@ -347,3 +347,96 @@ async fn coverage_is_checked_over_a_stream_in_order() {
     assert_eq!(bills_agree_with_coverage(&app, &subsidy).await, months(&[("2025-09", pb::BillState::Paid)]));
     app.stop().await;
 }
+
+/// A VerifyCoverage call about worker `n` with the request id `request_id`.
+async fn verify_as(
+    mut client: CoverageServiceClient<Authed>,
+    n: u32,
+    request_id: String,
+) -> Result<pb::VerifyCoverageResponse, tonic::Status> {
+    let mut request = tonic::Request::new(pb::VerifyCoverageRequest {
+        nik: bogor_worker(n).nik,
+        date: "2025-09-20".into(),
+        programme: pb::Programme::Jkm as i32,
+        ..Default::default()
+    });
+    request.metadata_mut().insert("x-request-id", request_id.parse().unwrap());
+    client.verify_coverage(request).await.map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn many_concurrent_coverage_checks_are_all_answered_and_each_has_its_audit_record() {
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_until(&app, 8, "2025-12").await;
+    issue(&app, &subsidy, "2025-09").await;
+    pay(&app, &subsidy, "134400", "2025-09-10").await;
+    // Over one connection, as a front office's system would call.
+    let client = coverage(&app, &app.keys.insurer).await;
+    let calls = 200u32;
+    let replies =
+        futures::future::join_all((0..calls).map(|i| verify_as(client.clone(), i % 8, format!("concurrent-{i}"))))
+            .await;
+    for reply in &replies {
+        assert!(reply.as_ref().is_ok_and(|r| r.covered), "{reply:?}");
+    }
+    // Each call's record names the worker it looked up, under its own request id: none lost, none merged.
+    let records: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
+        "select request_id, subject_hash, xmin::text::bigint from audit_log
+         where method = '/lindung.v1.CoverageService/VerifyCoverage' and outcome = 'OK' order by request_id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(records.len(), calls as usize);
+    let subjects: std::collections::HashMap<u32, Vec<u8>> =
+        (0..8).map(|n| (n, subject(&bogor_worker(n).nik))).collect();
+    for i in 0..calls {
+        let id = format!("concurrent-{i}");
+        let mine: Vec<_> = records.iter().filter(|r| r.0 == id).collect();
+        assert_eq!(mine.len(), 1, "one record for {id}");
+        assert_eq!(mine[0].1, subjects[&(i % 8)], "{id} names the worker it asked about");
+    }
+    let commits: std::collections::HashSet<i64> = records.iter().map(|r| r.2).collect();
+    eprintln!("{calls} concurrent reads audited in {} commits", commits.len());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_read_whose_audit_record_cannot_be_written_is_not_answered() {
+    let app = TestApp::spawn().await;
+    let (subsidy, _) = active_cohort_until(&app, 1, "2025-12").await;
+    issue(&app, &subsidy, "2025-09").await;
+    pay(&app, &subsidy, "16800", "2025-09-10").await;
+    let client = coverage(&app, &app.keys.insurer).await;
+    assert!(verify_as(client.clone(), 0, "before".into()).await.unwrap().covered);
+
+    // The store refuses the record of one read (its request id), as it would any record it cannot take.
+    sqlx::query("alter table audit_log add constraint test_refuses_lost check (request_id <> 'lost') not valid")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // Asked beside other reads, whose records may share its commit: only it is refused.
+    let ids = std::iter::once("lost".to_owned()).chain((0..20).map(|i| format!("beside-{i}")));
+    let mut replies = futures::future::join_all(ids.map(|id| verify_as(client.clone(), 0, id))).await.into_iter();
+    let refused = replies.next().unwrap().expect_err("no audit record, no answer");
+    assert_eq!(refused.code(), Code::Internal, "{refused:?}");
+    assert!(replies.all(|reply| reply.is_ok_and(|r| r.covered)), "the reads beside it are answered");
+
+    assert!(verify_as(client, 0, "after".into()).await.unwrap().covered);
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "select request_id, outcome from audit_log where method = '/lindung.v1.CoverageService/VerifyCoverage'
+         and request_id not like 'beside-%' order by id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let audited: Vec<(&str, &str)> = audited.iter().map(|(r, o)| (r.as_str(), o.as_str())).collect();
+    // The refused read left no record (nor could its refusal's be written: that is logged).
+    assert_eq!(audited, [("before", "OK"), ("after", "OK")]);
+    app.stop().await;
+}
+
+/// The audit log's subject of `nik` under the test servers' pseudonym key.
+fn subject(nik: &str) -> Vec<u8> {
+    lindung::audit::Pseudonymizer::new([7; 32]).subject(&lindung::nik::Nik::parse(nik).unwrap()).0.to_vec()
+}

@@ -68,6 +68,18 @@ async fn who_am_i(url: &str, key: &str) -> Result<pb::WhoAmIResponse, tonic::Sta
     client.who_am_i(pb::WhoAmIRequest {}).await.map(tonic::Response::into_inner)
 }
 
+async fn verify_coverage(url: &str, key: &str) -> Result<pb::VerifyCoverageResponse, tonic::Status> {
+    let channel = tonic::transport::Channel::from_shared(url.to_owned()).unwrap().connect().await.unwrap();
+    let mut client = pb::coverage_service_client::CoverageServiceClient::with_interceptor(channel, Bearer::new(key));
+    let question = pb::VerifyCoverageRequest {
+        nik: crate::helpers::bogor_worker(0).nik,
+        date: "2025-09-20".into(),
+        programme: pb::Programme::Jkm as i32,
+        ..Default::default()
+    };
+    client.verify_coverage(question).await.map(tonic::Response::into_inner)
+}
+
 #[tokio::test]
 async fn a_killed_embedded_postgres_makes_health_not_serving_and_is_restarted_without_an_operator() {
     let data_dir = tempfile::Builder::new().prefix("lindung-loss-").tempdir_in("/tmp").unwrap();
@@ -111,8 +123,12 @@ async fn while_an_external_store_is_down_calls_fail_fast_with_retry_info_and_rec
     let database_url = format!("postgres:///postgres?host={}&user=postgres", store.socket_dir().display());
     let (mut server, url, key) = serve(data_dir.path(), Some(&database_url)).await;
     assert!(who_am_i(&url, &key).await.is_ok());
+    assert!(!verify_coverage(&url, &key).await.unwrap().covered, "an unknown worker, answered and audited");
 
     let mut store = tokio::task::spawn_blocking(move || store.stop().map(|()| store)).await.unwrap().unwrap();
+    // A read whose audit record cannot be committed is not answered, whether it meets the gate or the lost store.
+    let read = verify_coverage(&url, &key).await.expect_err("no store, no audited read");
+    assert_eq!(read.code(), tonic::Code::Unavailable, "{read:?}");
     let lost = wait_for_health(&url, ServingStatus::NotServing, Duration::from_secs(5)).await;
     eprintln!("NOT_SERVING {lost:?} after the external store stopped");
 
@@ -128,6 +144,7 @@ async fn while_an_external_store_is_down_calls_fail_fast_with_retry_info_and_rec
     let store = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(options)).await.unwrap().unwrap();
     wait_for_health(&url, ServingStatus::Serving, Duration::from_secs(10)).await;
     assert!(who_am_i(&url, &key).await.is_ok(), "answers again once the store is back");
+    verify_coverage(&url, &key).await.expect("reads are audited again: the audit writer reconnects");
     assert!(server.terminate().success());
     drop(store);
 }
