@@ -169,6 +169,7 @@ impl TestApp {
                 seal_batch: 1000,
                 checkpoint_every: std::time::Duration::from_millis(200),
             }),
+            tls: None,
         };
         let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
         let addr = app.local_addr();
