@@ -359,3 +359,31 @@ async fn curl_calls_the_json_face_with_a_client_certificate() {
     assert_eq!(json["agency"]["name"], "Pemerintah Kota Bogor");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_reload_serves_the_new_server_certificate_to_new_connections_without_a_restart() {
+    let pki = Pki::new("Test deployment CA");
+    let tls = pki.server_tls(false);
+    let app = TestApp::spawn_with(Security { tls: Some(tls.clone()), api_keys_allowed: true }).await;
+    let channel = connect(&app, &pki.path("ca.pem"), None).await.unwrap();
+    who_am_i(channel.clone(), Some(&app.keys.bogor)).await.unwrap();
+
+    // The files now hold a certificate of another CA (as SIGHUP's reload reads them).
+    let next = Pki::new("Next deployment CA");
+    next.sign("server");
+    for file in ["server.pem", "server.key"] {
+        std::fs::copy(next.path(file), pki.path(file)).unwrap();
+    }
+    tls.reload().unwrap();
+    let renewed = connect(&app, &next.path("ca.pem"), None).await.unwrap();
+    who_am_i(renewed, Some(&app.keys.bogor)).await.unwrap();
+    assert!(connect(&app, &pki.path("ca.pem"), None).await.is_err(), "the old certificate is still served");
+    // The connection made before the reload goes on.
+    who_am_i(channel, Some(&app.keys.bogor)).await.unwrap();
+
+    // A broken file leaves the configuration in force.
+    std::fs::write(pki.path("server.key"), "not a key").unwrap();
+    assert!(tls.reload().is_err());
+    connect(&app, &next.path("ca.pem"), None).await.unwrap();
+    app.stop().await;
+}
