@@ -144,13 +144,14 @@ pub struct Issued {
 }
 
 fn validity(params: &mut rcgen::CertificateParams, days: u32) -> chrono::DateTime<chrono::Utc> {
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let not_after = now + chrono::Duration::days(i64::from(days));
-    let start = std::time::SystemTime::now() - std::time::Duration::from_secs(300);
-    params.not_before = start.into();
-    params.not_after = (std::time::SystemTime::UNIX_EPOCH
-        + std::time::Duration::from_secs(u64::try_from(not_after.timestamp()).unwrap_or(0)))
-    .into();
+    let at = |t: chrono::DateTime<chrono::Utc>| {
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(t.timestamp()).unwrap_or(0))
+    };
+    // Five minutes back, for clocks slightly behind lindung's.
+    params.not_before = at(now - chrono::Duration::minutes(5)).into();
+    params.not_after = at(not_after).into();
     not_after
 }
 
