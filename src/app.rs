@@ -65,6 +65,8 @@ pub struct ServerSettings {
     /// How the audit chain is sealed and checkpointed; None runs neither task (only the benchmark that measures
     /// what sealing costs turns it off).
     pub audit_chain: Option<ChainSettings>,
+    /// lindung's own TLS (server certificate, and the client CA for mutual TLS); None: plaintext.
+    pub tls: Option<crate::tls::ServerTls>,
 }
 
 /// HTTP/2 receive windows, set deliberately rather than left to hyper's 1 MiB defaults.
@@ -213,8 +215,25 @@ impl App {
         });
 
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, "lindung serving");
-        let incoming = listener::incoming(listener, settings.connections);
+        match &settings.tls {
+            Some(tls) => {
+                let files = tls.files();
+                let client_certificates = match (&files.client_ca, files.client_cert_required) {
+                    (None, _) => "not asked for",
+                    (Some(_), false) => "verified when sent (API keys accepted too)",
+                    (Some(_), true) => "required (API keys disabled)",
+                };
+                tls.reload_on_sighup();
+                tracing::info!(%addr, tls = "TLS 1.3", client_certificates, "lindung serving; SIGHUP re-reads the TLS files");
+            }
+            None if addr.ip().is_loopback() => {
+                tracing::info!(%addr, "lindung serving in PLAINTEXT on a loopback address (development only: give --tls-cert and --tls-key for TLS)")
+            }
+            None => {
+                tracing::warn!(%addr, "lindung serving in PLAINTEXT beyond loopback (--insecure-plaintext): development only")
+            }
+        }
+        let incoming = listener::incoming(listener, settings.connections, settings.tls.clone());
         let server = Server::builder()
             // HTTP/1.1 for the JSON face and gRPC-Web; gRPC itself is HTTP/2 as ever.
             .accept_http1(true)

@@ -417,7 +417,7 @@ async fn measure(
     emit(
         report,
         format!(
-            "| SubmitEnrollments, {half} new workers, rules and audit: rows/s | {} | {} (COPY into a bare table) | {:.2} | ≥ 0.35 |",
+            "| SubmitEnrollments, {half} new workers, rules and audit: rows/s | {} | {} (COPY into a bare table) | {:.3} | ≥ 0.35 |",
             count(quiet),
             count(copy_rate),
             quiet / copy_rate
@@ -435,7 +435,7 @@ async fn measure(
     emit(
         report,
         format!(
-            "| SubmitEnrollments, {} more, 3 feed subscribers following: rows/s | {} | {} (COPY) | {:.2} | ≥ 0.35 |",
+            "| SubmitEnrollments, {} more, 3 feed subscribers following: rows/s | {} | {} (COPY) | {:.3} | ≥ 0.35 |",
             enroll - half,
             count(followed),
             count(copy_rate),

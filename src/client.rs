@@ -30,28 +30,42 @@ pub const ACCEPT_LANGUAGE: &str = "id, en;q=0.8";
 /// A channel whose every call carries the agency's key and asks for messages in Bahasa Indonesia.
 pub type Authed = InterceptedService<Channel, CallHeaders>;
 
-/// Adds `authorization: Bearer …` and `accept-language` to every call.
+/// Adds `authorization: Bearer …` (unless the agency authenticates by certificate) and `accept-language` to every
+/// call.
 #[derive(Clone)]
 pub struct CallHeaders {
-    bearer: MetadataValue<Ascii>,
+    bearer: Option<MetadataValue<Ascii>>,
     language: MetadataValue<Ascii>,
 }
 
 impl Interceptor for CallHeaders {
     fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        request.metadata_mut().insert("authorization", self.bearer.clone());
+        if let Some(bearer) = &self.bearer {
+            request.metadata_mut().insert("authorization", bearer.clone());
+        }
         request.metadata_mut().insert("accept-language", self.language.clone());
         Ok(request)
     }
 }
 
-/// Connects to `--server` (TLS when it is `https://`, trusting `--ca-cert` or the system's roots) with `--key`.
+/// Connects to `--server` (TLS when it is `https://`, trusting `--ca-cert` or the system's roots) as the agency of
+/// `--key`, or of the client certificate `--cert` (mutual TLS) when no key is given.
 pub async fn connect(args: &ServerArgs) -> anyhow::Result<Authed> {
-    let key = args.key.as_ref().context("an API key is needed: give --key or set LINDUNG_KEY")?;
-    authed(channel(args).await?, key.expose_secret())
+    let channel = channel(args).await?;
+    match (&args.key, &args.cert) {
+        (Some(key), _) => authed(channel, key.expose_secret()),
+        (None, Some(_)) => Ok(InterceptedService::new(
+            channel,
+            CallHeaders { bearer: None, language: MetadataValue::from_static(ACCEPT_LANGUAGE) },
+        )),
+        (None, None) => anyhow::bail!(
+            "an API key or a client certificate is needed: give --key (LINDUNG_KEY) or --cert and --cert-key"
+        ),
+    }
 }
 
-/// One connection to `--server`, over TLS when it is `https://`; many clients (and keys) may share it.
+/// One connection to `--server`, over TLS when it is `https://` (presenting `--cert` when given); many clients (and
+/// keys) may share it.
 pub async fn channel(args: &ServerArgs) -> anyhow::Result<Channel> {
     let mut endpoint =
         Endpoint::from_shared(args.server.clone()).with_context(|| format!("--server {}", args.server))?;
@@ -64,7 +78,14 @@ pub async fn channel(args: &ServerArgs) -> anyhow::Result<Channel> {
             }
             None => tls.with_native_roots(),
         };
+        if let (Some(cert), Some(key)) = (&args.cert, &args.cert_key) {
+            let cert = std::fs::read(cert).with_context(|| format!("reading --cert {}", cert.display()))?;
+            let key = std::fs::read(key).with_context(|| format!("reading --cert-key {}", key.display()))?;
+            tls = tls.identity(tonic::transport::Identity::from_pem(cert, key));
+        }
         endpoint = endpoint.tls_config(tls).context("TLS configuration")?;
+    } else if args.cert.is_some() {
+        anyhow::bail!("--cert needs an https:// --server");
     }
     endpoint.connect().await.with_context(|| format!("cannot reach the server at {}", args.server))
 }
@@ -72,7 +93,7 @@ pub async fn channel(args: &ServerArgs) -> anyhow::Result<Channel> {
 /// `channel` as the agency whose API key is `key`.
 pub fn authed(channel: Channel, key: &str) -> anyhow::Result<Authed> {
     let bearer = format!("Bearer {key}").parse().context("the API key is not a valid header value")?;
-    let headers = CallHeaders { bearer, language: MetadataValue::from_static(ACCEPT_LANGUAGE) };
+    let headers = CallHeaders { bearer: Some(bearer), language: MetadataValue::from_static(ACCEPT_LANGUAGE) };
     Ok(InterceptedService::new(channel, headers))
 }
 

@@ -49,6 +49,9 @@ pub enum Command {
     /// Manages the agencies that may call lindung and their API keys.
     #[command(subcommand)]
     Agency(AgencyCommand),
+    /// The deployment's certificate authority for mutual TLS.
+    #[command(subcommand)]
+    Ca(CaCommand),
     /// Works with signed coverage attestations, offline.
     #[command(subcommand)]
     Attestation(AttestationCommand),
@@ -95,6 +98,15 @@ pub struct ServerArgs {
     /// PEM file of the certificate authority that signed the server's certificate; the system's roots when absent.
     #[arg(long)]
     pub ca_cert: Option<PathBuf>,
+
+    /// PEM file of the agency's client certificate (mutual TLS, as `lindung agency issue-cert` wrote it); with
+    /// `--cert-key`, no API key is needed.
+    #[arg(long, env = "LINDUNG_CERT", requires = "cert_key")]
+    pub cert: Option<PathBuf>,
+
+    /// PEM file of the client certificate's private key.
+    #[arg(long, env = "LINDUNG_KEY_FILE", requires = "cert")]
+    pub cert_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -295,6 +307,30 @@ pub struct ServeConfig {
     #[arg(long, env = "LINDUNG_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
 
+    /// PEM file of the server's TLS certificate chain (TLS 1.3 only); with `--tls-key`. SIGHUP re-reads it, the key
+    /// and `--client-ca`, without a restart.
+    #[arg(long, env = "LINDUNG_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM file of the server's TLS private key.
+    #[arg(long, env = "LINDUNG_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM file of the deployment CA that agencies' client certificates must chain to (mutual TLS). A verified
+    /// certificate recorded by `lindung agency issue-cert` authenticates its agency; it is optional while API keys
+    /// are accepted, required with `--api-keys disabled`.
+    #[arg(long, env = "LINDUNG_CLIENT_CA", requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Whether a bearer API key authenticates a call; `disabled` accepts client certificates only (needs
+    /// `--client-ca`).
+    #[arg(long, env = "LINDUNG_API_KEYS", value_enum, default_value_t = ApiKeys::Enabled)]
+    pub api_keys: ApiKeys,
+
+    /// Serves plaintext on a non-loopback `--listen` address: for development only, never in production.
+    #[arg(long, env = "LINDUNG_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
+
     /// Secret key (64 hex digits) for the keyed hash that stands for a NIK in the audit log. Every lindung process
     /// of one deployment must share it. When absent, a key is generated once and kept in `--data-dir`.
     #[arg(long, env = "LINDUNG_PSEUDONYM_KEY", hide_env_values = true, value_parser = secret)]
@@ -350,6 +386,37 @@ pub struct ServeConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiKeys {
+    Enabled,
+    Disabled,
+}
+
+impl ServeConfig {
+    /// The TLS files, checked against each other and against `--listen`: plaintext beyond loopback needs
+    /// `--insecure-plaintext`, and disabled API keys need client certificates.
+    pub fn tls_files(&self) -> Result<Option<crate::tls::TlsFiles>, String> {
+        let keys_disabled = self.api_keys == ApiKeys::Disabled;
+        if keys_disabled && self.client_ca.is_none() {
+            return Err("--api-keys disabled needs --client-ca (agencies then authenticate by certificate)".into());
+        }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some(crate::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: self.client_ca.clone(),
+                client_cert_required: keys_disabled,
+            })),
+            _ if self.listen.ip().is_loopback() || self.insecure_plaintext => Ok(None),
+            _ => Err(format!(
+                "--listen {} is not a loopback address: give --tls-cert and --tls-key, or --insecure-plaintext for \
+                 development",
+                self.listen
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
@@ -382,6 +449,49 @@ pub enum AgencyCommand {
     },
     /// Lists agencies and their keys (prefixes only).
     List,
+    /// Issues a client certificate for an agency from the deployment CA (`lindung ca init`): writes
+    /// `DIR/agency.pem` and `DIR/agency.key` and records the certificate's public key (its SPKI SHA-256) for the
+    /// agency.
+    IssueCert {
+        /// The agency's id or name.
+        #[arg(long)]
+        agency: String,
+        /// The directory `lindung ca init` wrote (`ca.pem`, `ca.key`).
+        #[arg(long)]
+        ca: PathBuf,
+        /// Where the certificate and its key are written.
+        #[arg(long)]
+        out: PathBuf,
+        /// Days the certificate is valid.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// Revokes a client certificate by its SPKI SHA-256 (as `issue-cert` printed it), or every certificate of an
+    /// agency; running servers refuse it on its next call.
+    RevokeCert {
+        /// The SPKI SHA-256, 64 hex digits.
+        #[arg(long, required_unless_present = "agency", conflicts_with = "agency")]
+        spki: Option<String>,
+        /// The agency's id or name: all its certificates.
+        #[arg(long)]
+        agency: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Makes a deployment CA (`DIR/ca.pem`, `DIR/ca.key`, the key readable by its owner only); with `--server-name`,
+    /// also the server's certificate (`DIR/server.pem`, `DIR/server.key`) for `serve --tls-cert --tls-key`.
+    Init {
+        #[arg(long)]
+        out: PathBuf,
+        /// A DNS name or IP address of the server; repeat for several.
+        #[arg(long = "server-name")]
+        server_names: Vec<String>,
+        /// Days the CA is valid.
+        #[arg(long, default_value_t = 3650)]
+        days: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

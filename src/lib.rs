@@ -55,6 +55,7 @@ pub mod locale;
 pub mod openapi;
 pub mod paging;
 pub mod timing;
+pub mod tls;
 
 /// The schema migrations, embedded in the binary and applied at start-up.
 #[cfg(test)]

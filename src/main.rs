@@ -8,8 +8,8 @@ use lindung::{
     area::RegionCode,
     attestation, audit,
     config::{
-        AgencyCommand, AgencyKindArg, AttestationCommand, AuditCommand, Cli, Command, CoverageCommand, DemoConfig,
-        FeedCommand, LogFormat, ServeConfig, StoreConfig, WorkersCommand,
+        AgencyCommand, AgencyKindArg, ApiKeys, AttestationCommand, AuditCommand, CaCommand, Cli, Command,
+        CoverageCommand, DemoConfig, FeedCommand, LogFormat, ServeConfig, StoreConfig, WorkersCommand,
     },
     database::{self, Database},
     demo,
@@ -53,9 +53,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(format);
     match cli.command {
         Command::Serve(config) => {
+            let tls = config.tls_files().map_err(anyhow::Error::msg)?;
+            let tls = tls.map(lindung::tls::ServerTls::load).transpose().context("TLS")?;
             let db = Database::open(&store).await?;
-            let state = app_state(&config, &store, &db)?;
-            let app = App::build(config.listen, state, settings(&config))
+            let mut state = app_state(&config, &store, &db)?;
+            state.api_keys_allowed = config.api_keys == ApiKeys::Enabled;
+            let mut settings = settings(&config);
+            settings.tls = tls;
+            let app = App::build(config.listen, state, settings)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             let result = app.run_until(shutdown_signal()).await;
@@ -73,6 +78,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Agency(command) => agency_command(command, &store).await,
+        Command::Ca(CaCommand::Init { out, server_names, days }) => ca_init(&out, &server_names, days),
         Command::Attestation(command) => attestation_command(command, &store).await,
         Command::Audit(AuditCommand::Verify { public_key }) => audit_verify(public_key.as_deref(), &store).await,
         Command::Workers(WorkersCommand::Import(args)) => lindung::client::workers::import(args).await,
@@ -114,6 +120,7 @@ fn settings(config: &ServeConfig) -> ServerSettings {
             seal_batch: config.audit_seal_batch,
             checkpoint_every: config.audit_checkpoint_every,
         }),
+        tls: None,
     }
 }
 
@@ -131,7 +138,13 @@ async fn demo(config: DemoConfig, store: &StoreConfig) -> anyhow::Result<()> {
             province: key(&config.province_key, "--province-key")?,
             insurer: key(&config.insurer_key, "--insurer-key")?,
         };
-        let target = lindung::config::ServerArgs { server: server.clone(), key: None, ca_cert: config.ca_cert };
+        let target = lindung::config::ServerArgs {
+            server: server.clone(),
+            key: None,
+            ca_cert: config.ca_cert,
+            cert: None,
+            cert_key: None,
+        };
         let channel = lindung::client::channel(&target).await?;
         return demo::run(&server, channel, &keys, config.seed, &sheet).await;
     }
@@ -147,7 +160,8 @@ async fn demo(config: DemoConfig, store: &StoreConfig) -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
     let url = format!("http://{addr}");
-    let target = lindung::config::ServerArgs { server: url.clone(), key: None, ca_cert: None };
+    let target =
+        lindung::config::ServerArgs { server: url.clone(), key: None, ca_cert: None, cert: None, cert_key: None };
     let story = match lindung::client::channel(&target).await {
         Ok(channel) => demo::run(&url, channel, &keys, config.seed, &sheet).await,
         Err(error) => Err(error),
@@ -275,6 +289,57 @@ async fn agency_command(command: AgencyCommand, store: &StoreConfig) -> anyhow::
             println!("revoked {revoked} key(s)");
             Ok(())
         }
+        AgencyCommand::IssueCert { agency, ca, out, days } => {
+            let ca_key = std::fs::read_to_string(ca.join("ca.key"))
+                .with_context(|| format!("reading {}", ca.join("ca.key").display()))?;
+            let db = Database::open_for_command(store).await?;
+            let found = find_agency(&db.pool, &agency).await?;
+            let issued = lindung::tls::issue(
+                &ca_key,
+                lindung::tls::Purpose::Client { agency_name: &found.name, agency_id: found.id },
+                days,
+            )?;
+            let spki = agency::certificate_spki_sha256(&issued.der).context("the issued certificate")?;
+            let recorded = agency::store::NewCertificate {
+                agency_id: found.id,
+                spki_sha256: &spki,
+                subject: &issued.subject,
+                not_after: issued.not_after,
+            };
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            lindung::tls::write_file(&out.join("agency.key"), &issued.key_pem, true)?;
+            lindung::tls::write_file(&out.join("agency.pem"), &issued.cert_pem, false)?;
+            agency::store::insert_certificate(&db.pool, &recorded).await?;
+            db.close().await;
+            eprintln!(
+                "certificate for {} written to {} (agency.pem, agency.key), valid until {}; its SPKI SHA-256:",
+                found.name,
+                out.display(),
+                issued.not_after.format("%Y-%m-%d")
+            );
+            println!("{}", hex::encode(spki));
+            Ok(())
+        }
+        AgencyCommand::RevokeCert { spki, agency } => {
+            let spki = spki
+                .map(|hex_digits| {
+                    hex::decode(hex_digits.trim())
+                        .ok()
+                        .filter(|bytes| bytes.len() == 32)
+                        .context("--spki is a SHA-256: 64 hex digits")
+                })
+                .transpose()?;
+            let db = Database::open_for_command(store).await?;
+            let agency_id = match &agency {
+                Some(agency) => Some(find_agency(&db.pool, agency).await?.id),
+                None => None,
+            };
+            let revoked = agency::store::revoke_certificates(&db.pool, spki.as_deref(), agency_id).await?;
+            db.close().await;
+            anyhow::ensure!(revoked > 0, "no active certificate matches");
+            println!("revoked {revoked} certificate(s)");
+            Ok(())
+        }
         AgencyCommand::List => {
             let db = Database::open_for_command(store).await?;
             let listing = agency::store::list(&db.pool).await?;
@@ -291,6 +356,34 @@ async fn agency_command(command: AgencyCommand, store: &StoreConfig) -> anyhow::
             Ok(())
         }
     }
+}
+
+/// The agency with this id, or else this name.
+async fn find_agency(pool: &sqlx::PgPool, id_or_name: &str) -> anyhow::Result<Agency> {
+    if let Ok(id) = uuid::Uuid::parse_str(id_or_name) {
+        let agencies = agency::store::list(pool).await?;
+        if let Some(row) = agencies.into_iter().find(|row| row.agency.id == id) {
+            return Ok(row.agency);
+        }
+    }
+    agency::store::find_by_name(pool, id_or_name).await?.with_context(|| format!("no agency {id_or_name:?}"))
+}
+
+/// `lindung ca init`: the deployment CA, and the server's certificate when names are given.
+fn ca_init(out: &std::path::Path, server_names: &[String], days: u32) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    anyhow::ensure!(!out.join("ca.key").exists(), "{} already holds a CA", out.display());
+    let ca = lindung::tls::new_ca(days)?;
+    lindung::tls::write_file(&out.join("ca.key"), &ca.key_pem, true)?;
+    lindung::tls::write_file(&out.join("ca.pem"), &ca.cert_pem, false)?;
+    eprintln!("deployment CA written to {} (ca.pem, ca.key)", out.display());
+    if !server_names.is_empty() {
+        let server = lindung::tls::issue(&ca.key_pem, lindung::tls::Purpose::Server { names: server_names }, days)?;
+        lindung::tls::write_file(&out.join("server.key"), &server.key_pem, true)?;
+        lindung::tls::write_file(&out.join("server.pem"), &server.cert_pem, false)?;
+        eprintln!("server certificate for {} written (server.pem, server.key)", server_names.join(", "));
+    }
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

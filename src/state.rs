@@ -37,23 +37,58 @@ pub struct AppState {
     /// Writes the audit records of reads and refusals in group commits once the server starts it; until then each
     /// is written on its own.
     pub audit_writer: AuditWriter,
+    /// Whether a bearer API key authenticates a call; false (`serve --api-keys disabled`): client certificates only.
+    pub api_keys_allowed: bool,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, pseudonymizer: Pseudonymizer, signer: Signer) -> AppState {
-        AppState { pool, pseudonymizer, signer, key_cache: KeyCache::new(), audit_writer: AuditWriter::new() }
+        AppState {
+            pool,
+            pseudonymizer,
+            signer,
+            key_cache: KeyCache::new(),
+            audit_writer: AuditWriter::new(),
+            api_keys_allowed: true,
+        }
     }
 
-    /// Authenticates the caller's API key and authorizes it for `rpc` (see [`crate::auth::TABLE`]).
+    /// Authenticates the caller, by the client certificate the TLS handshake verified or else by its API key, and
+    /// authorizes it for `rpc` (see [`crate::auth::TABLE`]).
     pub async fn authorize<T>(&self, request: &tonic::Request<T>, rpc: Rpc) -> Result<Caller, tonic::Status> {
         let ids = auth::CallIds::from_metadata(request.metadata())?;
-        let key = auth::bearer_key(request.metadata())?;
-        let agency = self
-            .key_cache
-            .find(&self.pool, &agency::hash_api_key(key))
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::Unauthenticated(crate::msg!(API_KEY_UNKNOWN)))?;
+        let certificate = request
+            .extensions()
+            .get::<crate::listener::PeerInfo>()
+            .and_then(crate::listener::PeerInfo::client_certificate)
+            .and_then(|cert| agency::certificate_spki_sha256(cert));
+        let by_certificate = match &certificate {
+            Some(spki) => self.key_cache.find_certificate(&self.pool, spki).await.map_err(Error::from)?,
+            None => None,
+        };
+        let agency = match by_certificate {
+            Some(agency) => agency,
+            None if !self.api_keys_allowed => {
+                let message = if certificate.is_some() {
+                    crate::msg!(CERTIFICATE_UNKNOWN)
+                } else {
+                    crate::msg!(CERTIFICATE_REQUIRED)
+                };
+                return Err(Error::Unauthenticated(message).into());
+            }
+            // A certificate that maps to no agency, and no key beside it: the certificate is what is wrong.
+            None if certificate.is_some() && request.metadata().get("authorization").is_none() => {
+                return Err(Error::Unauthenticated(crate::msg!(CERTIFICATE_UNKNOWN)).into());
+            }
+            None => {
+                let key = auth::bearer_key(request.metadata())?;
+                self.key_cache
+                    .find(&self.pool, &agency::hash_api_key(key))
+                    .await
+                    .map_err(Error::from)?
+                    .ok_or(Error::Unauthenticated(crate::msg!(API_KEY_UNKNOWN)))?
+            }
+        };
         tracing::Span::current().record("agency", agency.name.as_str());
         let agency_id = agency.id;
         match auth::authorize(agency, rpc, ids.clone()) {

@@ -60,6 +60,7 @@ impl Bench {
             feed_heartbeat: Duration::from_secs(15),
             connections: ConnectionLimits { max_connections: 1024, handshake_timeout: Duration::from_secs(10) },
             audit_chain,
+            tls: None,
         };
         let app = App::build("127.0.0.1:0".parse().unwrap(), state.clone(), settings).await.unwrap();
         let addr = app.local_addr();

@@ -1,4 +1,4 @@
-//! The API keys found valid, kept in memory so that a call is let in without a query, and emptied whenever a key
+//! The API keys (and client certificates) found valid, kept in memory so that a call is let in without a query, and emptied whenever a key
 //! or an agency changes.
 //!
 //! Every change to `api_keys` or `agencies` is notified on [`store::KEYS_CHANNEL`] at commit (migration 0014); one
@@ -36,6 +36,8 @@ struct Entries {
     /// Moves on at every emptying (see the module's doc).
     generation: u64,
     agencies: HashMap<[u8; 32], Agency>,
+    /// The agencies of the client certificates found valid, by SPKI hash (migration 0016 notifies the same channel).
+    certificates: HashMap<[u8; 32], Agency>,
 }
 
 impl KeyCache {
@@ -66,6 +68,25 @@ impl KeyCache {
         Ok(found)
     }
 
+    /// The agency of an unrevoked client certificate with this SPKI hash, cached as keys are (same rules).
+    pub async fn find_certificate(&self, pool: &PgPool, spki_sha256: &[u8; 32]) -> sqlx::Result<Option<Agency>> {
+        let generation = {
+            let entries = self.read();
+            if let Some(agency) = entries.certificates.get(spki_sha256).filter(|_| entries.live) {
+                return Ok(Some(agency.clone()));
+            }
+            entries.generation
+        };
+        let found = store::find_by_certificate(pool, spki_sha256).await?;
+        if let Some(agency) = &found {
+            let mut entries = self.write();
+            if entries.live && entries.generation == generation {
+                entries.certificates.insert(*spki_sha256, agency.clone());
+            }
+        }
+        Ok(found)
+    }
+
     /// Whether calls are let in from memory, that is whether the listener is connected.
     pub fn is_live(&self) -> bool {
         self.read().live
@@ -84,6 +105,7 @@ impl KeyCache {
         entries.live = live;
         entries.generation += 1;
         entries.agencies.clear();
+        entries.certificates.clear();
     }
 
     // Nothing can panic while the lock is held, and the entries are consistent after any single write anyway.

@@ -108,6 +108,14 @@ pub fn hash_api_key(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
+/// The SHA-256 of a DER certificate's SubjectPublicKeyInfo: what the store maps to an agency (migration 0016).
+/// None when the certificate cannot be parsed.
+pub fn certificate_spki_sha256(der: &[u8]) -> Option<[u8; 32]> {
+    let der = rustls::pki_types::CertificateDer::from(der);
+    let cert = webpki::EndEntityCert::try_from(&der).ok()?;
+    Some(Sha256::digest(cert.subject_public_key_info().as_ref()).into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

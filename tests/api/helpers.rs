@@ -144,8 +144,18 @@ fn init_logs() {
     let _ = tracing_subscriber::registry().with(shown).with(kept).try_init();
 }
 
+/// How a test's server authenticates: lindung's TLS, and whether API keys are accepted.
+pub struct Security {
+    pub tls: Option<lindung::tls::ServerTls>,
+    pub api_keys_allowed: bool,
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(Security { tls: None, api_keys_allowed: true }).await
+    }
+
+    pub async fn spawn_with(security: Security) -> TestApp {
         init_logs();
         let (pool, database) = fresh_database().await;
         let keys = Keys {
@@ -155,7 +165,8 @@ impl TestApp {
             jakarta: add_agency(&pool, "Pemerintah Provinsi DKI Jakarta", AgencyKind::Province, Some("31")).await,
             insurer: add_agency(&pool, "BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await,
         };
-        let state = AppState::new(pool.clone(), Pseudonymizer::new([7; 32]), Signer::new([9; 32]));
+        let mut state = AppState::new(pool.clone(), Pseudonymizer::new([7; 32]), Signer::new([9; 32]));
+        state.api_keys_allowed = security.api_keys_allowed;
         let key_cache = state.key_cache.clone();
         let settings = ServerSettings {
             max_message_bytes: 4 * 1024 * 1024,
@@ -169,6 +180,7 @@ impl TestApp {
                 seal_batch: 1000,
                 checkpoint_every: std::time::Duration::from_millis(200),
             }),
+            tls: security.tls,
         };
         let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
         let addr = app.local_addr();

@@ -23,6 +23,7 @@ mod feed;
 mod json;
 mod key_cache;
 mod messages;
+mod mtls;
 mod reconcile;
 mod serve;
 mod service;
