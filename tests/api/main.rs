@@ -25,6 +25,7 @@ mod key_cache;
 mod messages;
 mod mtls;
 mod reconcile;
+mod scale_out;
 mod serve;
 mod service;
 mod statistics;
