@@ -35,9 +35,15 @@ struct Entries {
     live: bool,
     /// Moves on at every emptying (see the module's doc).
     generation: u64,
-    agencies: HashMap<[u8; 32], Agency>,
-    /// The agencies of the client certificates found valid, by SPKI hash (migration 0016 notifies the same channel).
-    certificates: HashMap<[u8; 32], Agency>,
+    /// By API key hash, or by client certificate SPKI hash (migration 0016 notifies the same channel).
+    agencies: HashMap<(Credential, [u8; 32]), Agency>,
+}
+
+/// What a cached hash is the hash of.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Credential {
+    ApiKey,
+    Certificate,
 }
 
 impl KeyCache {
@@ -49,39 +55,34 @@ impl KeyCache {
     /// The agency owning an unrevoked key with this hash: from memory if it was found before and nothing changed
     /// since, else from the store.
     pub async fn find(&self, pool: &PgPool, hash: &[u8; 32]) -> sqlx::Result<Option<Agency>> {
+        self.find_by((Credential::ApiKey, *hash), store::find_by_key_hash(pool, hash)).await
+    }
+
+    /// The agency of an unrevoked client certificate with this SPKI hash, cached as keys are (same rules).
+    pub async fn find_certificate(&self, pool: &PgPool, spki_sha256: &[u8; 32]) -> sqlx::Result<Option<Agency>> {
+        self.find_by((Credential::Certificate, *spki_sha256), store::find_by_certificate(pool, spki_sha256)).await
+    }
+
+    /// `credential`'s agency from memory, else from `look_up` (run only on a miss), kept if nothing changed meanwhile.
+    async fn find_by(
+        &self,
+        credential: (Credential, [u8; 32]),
+        look_up: impl Future<Output = sqlx::Result<Option<Agency>>>,
+    ) -> sqlx::Result<Option<Agency>> {
         let generation = {
             let entries = self.read();
-            if let Some(agency) = entries.agencies.get(hash).filter(|_| entries.live) {
+            if let Some(agency) = entries.agencies.get(&credential).filter(|_| entries.live) {
                 return Ok(Some(agency.clone()));
             }
             // Out of use now, the answer is not kept even if the cache is put to use meanwhile: that moves the
             // generation on.
             entries.generation
         };
-        let found = store::find_by_key_hash(pool, hash).await?;
+        let found = look_up.await?;
         if let Some(agency) = &found {
             let mut entries = self.write();
             if entries.live && entries.generation == generation {
-                entries.agencies.insert(*hash, agency.clone());
-            }
-        }
-        Ok(found)
-    }
-
-    /// The agency of an unrevoked client certificate with this SPKI hash, cached as keys are (same rules).
-    pub async fn find_certificate(&self, pool: &PgPool, spki_sha256: &[u8; 32]) -> sqlx::Result<Option<Agency>> {
-        let generation = {
-            let entries = self.read();
-            if let Some(agency) = entries.certificates.get(spki_sha256).filter(|_| entries.live) {
-                return Ok(Some(agency.clone()));
-            }
-            entries.generation
-        };
-        let found = store::find_by_certificate(pool, spki_sha256).await?;
-        if let Some(agency) = &found {
-            let mut entries = self.write();
-            if entries.live && entries.generation == generation {
-                entries.certificates.insert(*spki_sha256, agency.clone());
+                entries.agencies.insert(credential, agency.clone());
             }
         }
         Ok(found)
@@ -105,7 +106,6 @@ impl KeyCache {
         entries.live = live;
         entries.generation += 1;
         entries.agencies.clear();
-        entries.certificates.clear();
     }
 
     // Nothing can panic while the lock is held, and the entries are consistent after any single write anyway.
