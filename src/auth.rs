@@ -238,6 +238,8 @@ pub struct Caller {
     pub request_id: String,
     /// The client's `x-correlation-id`, kept in the audit trail.
     pub correlation_id: Option<String>,
+    /// The call's place among its agency's calls in flight, held for as long as the call (any clone of it) runs.
+    pub admission: crate::limits::Admission,
 }
 
 impl Caller {
@@ -277,7 +279,7 @@ impl Caller {
 pub fn authorize(agency: Agency, rpc: Rpc, ids: CallIds) -> Result<Caller, Error> {
     let CallIds { request_id, correlation_id } = ids;
     match scope(agency.kind, rpc) {
-        Some(scope) => Ok(Caller { agency, rpc, scope, request_id, correlation_id }),
+        Some(scope) => Ok(Caller { agency, rpc, scope, request_id, correlation_id, admission: Default::default() }),
         None => Err(Error::PermissionDenied(crate::msg!(
             RPC_NOT_ALLOWED,
             kind = agency.kind.as_str(),

@@ -203,6 +203,11 @@ async fn measure(
             &dir.join("server").display().to_string(),
             "--db-statement-timeout",
             "30m",
+            // Capacity is measured, not a deployment's policy: no rate limit, and room for every caller in flight.
+            "--agency-calls-per-second",
+            "0",
+            "--agency-max-calls",
+            "1024",
         ],
         &dir.join("server.log"),
     )?;

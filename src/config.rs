@@ -362,6 +362,37 @@ pub struct ServeConfig {
     #[arg(long, env = "LINDUNG_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub handshake_timeout: Duration,
 
+    /// Calls one agency may start per second, sustained (RESOURCE_EXHAUSTED with `RetryInfo` above it); 0: no rate
+    /// limit. A stream is one call however many rows it carries.
+    #[arg(long, env = "LINDUNG_AGENCY_CALLS_PER_SECOND", default_value_t = 1_000)]
+    pub agency_calls_per_second: u32,
+
+    /// Calls one agency may start at once above its rate after a quiet spell.
+    #[arg(long, env = "LINDUNG_AGENCY_BURST", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub agency_burst: u32,
+
+    /// Unary calls one agency may have in flight; more wait in its queue.
+    #[arg(long, env = "LINDUNG_AGENCY_MAX_CALLS", default_value_t = 64, value_parser = at_least_one)]
+    pub agency_max_calls: usize,
+
+    /// Bulk calls (the client-streaming RPCs, StreamPendingEnrollments, IssueBill) one agency may have in flight, so
+    /// that its bulk load leaves the store to its own and other agencies' unary calls.
+    #[arg(long, env = "LINDUNG_AGENCY_MAX_BULK", default_value_t = 4, value_parser = at_least_one)]
+    pub agency_max_bulk: usize,
+
+    /// Feed subscriptions one agency may hold open.
+    #[arg(long, env = "LINDUNG_AGENCY_MAX_SUBSCRIPTIONS", default_value_t = 16, value_parser = at_least_one)]
+    pub agency_max_subscriptions: usize,
+
+    /// Calls that may wait for a place when an agency's unary calls are all in flight (bulk calls: an eighth as
+    /// many, at least one); past it, or after `--agency-queue-wait`, a call is refused RESOURCE_EXHAUSTED.
+    #[arg(long, env = "LINDUNG_AGENCY_QUEUE", default_value_t = 512)]
+    pub agency_queue: usize,
+
+    /// Longest a call waits in its agency's queue, e.g. `5s`.
+    #[arg(long, env = "LINDUNG_AGENCY_QUEUE_WAIT", default_value = "5s", value_parser = parse_duration)]
+    pub agency_queue_wait: Duration,
+
     /// How often an event-feed subscriber receives a heartbeat with the feed's head, e.g. `15s`: silence longer than
     /// this means a broken stream.
     #[arg(long, env = "LINDUNG_FEED_HEARTBEAT", default_value = "15s", value_parser = parse_duration)]
@@ -392,6 +423,20 @@ pub enum ApiKeys {
 }
 
 impl ServeConfig {
+    /// Each agency's limits, from the `--agency-*` options.
+    pub fn limit_settings(&self) -> crate::limits::LimitSettings {
+        use crate::limits::{InFlight, LimitSettings};
+        LimitSettings {
+            calls_per_second: std::num::NonZeroU32::new(self.agency_calls_per_second),
+            burst: std::num::NonZeroU32::new(self.agency_burst).unwrap_or(std::num::NonZeroU32::MIN),
+            unary: InFlight { running: self.agency_max_calls, waiting: self.agency_queue },
+            bulk: InFlight { running: self.agency_max_bulk, waiting: (self.agency_queue / 8).max(1) },
+            // A subscriber that cannot get a place tries again later; it never waits holding a connection.
+            subscriptions: InFlight { running: self.agency_max_subscriptions, waiting: 0 },
+            queue_wait: self.agency_queue_wait,
+        }
+    }
+
     /// The TLS files, checked against each other and against `--listen`: plaintext beyond loopback needs
     /// `--insecure-plaintext`, and disabled API keys need client certificates.
     pub fn tls_files(&self) -> Result<Option<crate::tls::TlsFiles>, String> {
@@ -863,6 +908,14 @@ pub struct PendingArgs {
     pub out: PathBuf,
 }
 
+/// A count of at least one.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{s:?} is not a whole number of at least 1")),
+    }
+}
+
 /// Parses `500ms`, `30s`, `10m`, `1h`.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
@@ -899,6 +952,17 @@ mod tests {
         ] {
             assert_eq!(parse_duration(input).ok().map(|d| d.as_millis() as u64), expected, "{input}");
         }
+    }
+
+    #[test]
+    fn the_default_agency_limits_are_the_serve_defaults() {
+        let cli = Cli::try_parse_from(["lindung", "serve"]).unwrap();
+        let Command::Serve(config) = cli.command else { panic!("serve") };
+        assert_eq!(config.limit_settings(), crate::limits::LimitSettings::default());
+        let cli = Cli::try_parse_from(["lindung", "serve", "--agency-calls-per-second", "0"]).unwrap();
+        let Command::Serve(config) = cli.command else { panic!("serve") };
+        assert_eq!(config.limit_settings().calls_per_second, None, "0 turns the rate limit off");
+        assert!(Cli::try_parse_from(["lindung", "serve", "--agency-max-calls", "0"]).is_err());
     }
 
     #[test]

@@ -330,6 +330,7 @@ fn bad_json(problem: &str) -> Response<Body> {
 /// the HTTP status Connect assigns to the code. `debug` is the detail as JSON, for people and for clients
 /// without protobuf.
 fn error_response(code: Code, message: &str, details: &[prost_types::Any]) -> Response<Body> {
+    let any_details = details;
     let details: Vec<serde_json::Value> = details
         .iter()
         .map(|any| {
@@ -349,7 +350,20 @@ fn error_response(code: Code, message: &str, details: &[prost_types::Any]) -> Re
     if !details.is_empty() {
         body["details"] = serde_json::Value::Array(details);
     }
-    json_response(code.http_status(), Bytes::from(body.to_string()))
+    let mut response = json_response(code.http_status(), Bytes::from(body.to_string()));
+    if let Some(seconds) = retry_after_seconds(any_details) {
+        response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// A `google.rpc.RetryInfo` detail's delay in whole seconds, rounded up, for HTTP's `Retry-After`: what an HTTP
+/// client library honours on a 429 or 503 without reading the body.
+fn retry_after_seconds(details: &[prost_types::Any]) -> Option<u64> {
+    let any = details.iter().find(|any| any.type_url.ends_with("/google.rpc.RetryInfo"))?;
+    let delay = <tonic_types::pb::RetryInfo as prost::Message>::decode(any.value.as_slice()).ok()?.retry_delay?;
+    let seconds = u64::try_from(delay.seconds).ok()?;
+    Some(seconds + u64::from(delay.nanos > 0))
 }
 
 /// gRPC status codes with Connect's names and HTTP statuses.

@@ -95,6 +95,11 @@ pub enum Error {
     #[error("{}", .0.message)]
     Replayed(tonic_types::pb::Status),
 
+    /// The caller's agency is over one of its limits ([`crate::limits`]): RESOURCE_EXHAUSTED with a
+    /// `google.rpc.RetryInfo` saying when to try again, a `QuotaFailure` and an `ErrorInfo`.
+    #[error("{}", .0.english())]
+    ResourceExhausted(Message, std::time::Duration),
+
     /// The store is lost or out of reach (see [`is_store_loss`]): UNAVAILABLE with a `google.rpc.RetryInfo`, safe
     /// to retry.
     #[error("the store is unavailable")]
@@ -140,6 +145,21 @@ impl Error {
         Error::InvalidArgument(vec![FieldViolation::new(field, message)])
     }
 
+    /// The answer to a call [`crate::limits`] did not admit.
+    pub fn over_limit(refused: &crate::limits::Refused) -> Self {
+        use crate::limits::Refused;
+        let retry_ms = u64::try_from(refused.retry_after().as_millis()).unwrap_or(u64::MAX).max(1);
+        let message = match refused {
+            Refused::Rate { per_second, .. } => {
+                crate::msg!(RATE_LIMITED, per_second = per_second.get(), retry_ms = retry_ms)
+            }
+            Refused::InFlight { class, running, .. } => {
+                crate::msg!(TOO_MANY_IN_FLIGHT, running = *running, class = class.as_str(), retry_ms = retry_ms)
+            }
+        };
+        Error::ResourceExhausted(message, refused.retry_after())
+    }
+
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Error::Internal(error.into())
     }
@@ -153,6 +173,7 @@ impl Error {
             Error::NotFound(_) => tonic::Code::NotFound,
             Error::Refused(_) => tonic::Code::FailedPrecondition,
             Error::Replayed(status) => tonic::Code::from(status.code),
+            Error::ResourceExhausted(..) => tonic::Code::ResourceExhausted,
             Error::Unavailable(_) => tonic::Code::Unavailable,
             Error::Internal(cause) if caused_by_store_loss(cause) => tonic::Code::Unavailable,
             Error::Internal(_) => tonic::Code::Internal,
@@ -225,9 +246,10 @@ impl Error {
     fn localized(&self, locale: Locale) -> Option<String> {
         match self {
             Error::InvalidArgument(violations) => Some(summarize_in(violations, locale)),
-            Error::Unauthenticated(message) | Error::PermissionDenied(message) | Error::NotFound(message) => {
-                Some(message.render(locale))
-            }
+            Error::Unauthenticated(message)
+            | Error::PermissionDenied(message)
+            | Error::NotFound(message)
+            | Error::ResourceExhausted(message, _) => Some(message.render(locale)),
             Error::Refused(refusals) => {
                 Some(refusals.iter().map(|r| r.localized(locale)).collect::<Vec<_>>().join("; "))
             }
@@ -291,6 +313,11 @@ fn status_in(error: Error, locale: Locale) -> tonic::Status {
             }
         }
         Error::NotFound(_) | Error::Replayed(_) => {}
+        Error::ResourceExhausted(message, retry_after) => {
+            details.set_retry_info(Some(*retry_after));
+            details.set_error_info(message.reason(), ERROR_DOMAIN, []);
+            details.add_quota_failure_violation("agency", message.english());
+        }
         Error::Unavailable(cause) => {
             tracing::warn!(error = format!("{cause:#}"), "store unavailable");
             details.set_retry_info(Some(RETRY_DELAY));

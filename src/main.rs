@@ -98,11 +98,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn app_state(config: &ServeConfig, store: &StoreConfig, db: &Database) -> anyhow::Result<AppState> {
-    Ok(AppState::new(
+    let mut state = AppState::new(
         db.pool.clone(),
         database::pseudonymizer(config.pseudonym_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?,
         database::signer(config.signing_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?,
-    ))
+    );
+    state.limits = lindung::limits::Limits::new(config.limit_settings());
+    Ok(state)
 }
 
 fn settings(config: &ServeConfig) -> ServerSettings {

@@ -516,6 +516,8 @@ catalogue! {
     API_KEY_UNKNOWN { en: "unknown or revoked API key", id: "API key tidak dikenal atau sudah dicabut" }
     CERTIFICATE_UNKNOWN { en: "the client certificate is not recorded for an agency, or was revoked", id: "sertifikat klien tidak tercatat untuk instansi mana pun, atau sudah dicabut" }
     CERTIFICATE_REQUIRED { en: "this server accepts client certificates only: API keys are disabled", id: "server ini hanya menerima sertifikat klien: API key dinonaktifkan" }
+    RATE_LIMITED { en: "your agency started more than {per_second} calls a second; try again in {retry_ms} ms", id: "instansi Anda memulai lebih dari {per_second} panggilan per detik; coba lagi dalam {retry_ms} ms" }
+    TOO_MANY_IN_FLIGHT { en: "your agency already has {running} {class} calls in flight and its queue is full; try again in {retry_ms} ms", id: "instansi Anda sudah menjalankan {running} panggilan {class} dan antreannya penuh; coba lagi dalam {retry_ms} ms" }
     RPC_NOT_ALLOWED { en: "an agency of kind {kind} may not call {method}", id: "instansi berjenis {kind} tidak boleh memanggil {method}" }
     WORKER_REGISTERED_ELSEWHERE { en: "this worker is registered as domiciled outside your area; a move between areas is recorded by an agency that governs both", id: "pekerja ini terdaftar berdomisili di luar wilayah Anda; perpindahan antarwilayah dicatat oleh instansi yang membawahi keduanya" }
     OUTSIDE_AGENCY_AREA { en: "village {village} is outside the area of {agency} ({region})", id: "desa/kelurahan {village} berada di luar wilayah {agency} ({region})" }

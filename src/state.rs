@@ -20,6 +20,7 @@ use crate::{
     auth::{self, Caller, Rpc},
     error::{self, Error},
     feed::{self, NewEvent},
+    limits::Limits,
     nik::Nik,
     seal::Sealer,
     signing::Signer,
@@ -39,6 +40,8 @@ pub struct AppState {
     pub audit_writer: AuditWriter,
     /// Whether a bearer API key authenticates a call; false (`serve --api-keys disabled`): client certificates only.
     pub api_keys_allowed: bool,
+    /// Each agency's rate and calls in flight.
+    pub limits: Limits,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             key_cache: KeyCache::new(),
             audit_writer: AuditWriter::new(),
             api_keys_allowed: true,
+            limits: Limits::default(),
         }
     }
 
@@ -92,7 +96,15 @@ impl AppState {
         tracing::Span::current().record("agency", agency.name.as_str());
         let agency_id = agency.id;
         match auth::authorize(agency, rpc, ids.clone()) {
-            Ok(caller) => Ok(caller),
+            Ok(mut caller) => {
+                // Admitted only once authorized: a call the agency may not make takes no place of its calls.
+                caller.admission = self
+                    .limits
+                    .admit(agency_id, rpc)
+                    .await
+                    .map_err(|refused| tonic::Status::from(Error::over_limit(&refused)))?;
+                Ok(caller)
+            }
             Err(error) => {
                 // A refused RPC is audited too: who tried what matters as much as who did it.
                 let actor = audit::Actor {

@@ -156,6 +156,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(security: Security) -> TestApp {
+        TestApp::spawn_configured(security, lindung::limits::LimitSettings::default()).await
+    }
+
+    /// A server whose agencies are held to `limits`.
+    pub async fn spawn_with_limits(limits: lindung::limits::LimitSettings) -> TestApp {
+        TestApp::spawn_configured(Security { tls: None, api_keys_allowed: true }, limits).await
+    }
+
+    async fn spawn_configured(security: Security, limits: lindung::limits::LimitSettings) -> TestApp {
         init_logs();
         let (pool, database) = fresh_database().await;
         let keys = Keys {
@@ -167,6 +176,7 @@ impl TestApp {
         };
         let mut state = AppState::new(pool.clone(), Pseudonymizer::new([7; 32]), Signer::new([9; 32]));
         state.api_keys_allowed = security.api_keys_allowed;
+        state.limits = lindung::limits::Limits::new(limits);
         let key_cache = state.key_cache.clone();
         let settings = ServerSettings {
             max_message_bytes: 4 * 1024 * 1024,
