@@ -135,13 +135,33 @@ pub type Authed = InterceptedService<Channel, Bearer>;
 fn init_logs() {
     use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
     let shown = tracing_subscriber::fmt::layer().with_test_writer().with_filter(EnvFilter::from_default_env());
-    let kept = std::env::var_os("LINDUNG_TEST_LOG")
-        .map(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).expect("LINDUNG_TEST_LOG"))
-        .map(|file| {
-            let filter = EnvFilter::new("debug,sqlx=error,h2=info,hyper=info,hyper_util=info,tower=info,tonic=info");
-            tracing_subscriber::fmt::layer().json().with_writer(std::sync::Mutex::new(file)).with_filter(filter)
-        });
+    let kept = test_log().map(|file| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::sync::Mutex::new(file))
+            .with_filter(EnvFilter::new(TEST_LOG_FILTER))
+    });
     let _ = tracing_subscriber::registry().with(shown).with(kept).try_init();
+}
+
+/// What the servers under test log to `LINDUNG_TEST_LOG`.
+const TEST_LOG_FILTER: &str = "debug,sqlx=error,h2=info,hyper=info,hyper_util=info,tower=info,tonic=info";
+
+/// `LINDUNG_TEST_LOG`, opened for appending, when it is set.
+fn test_log() -> Option<std::fs::File> {
+    let path = std::env::var_os("LINDUNG_TEST_LOG")?;
+    Some(std::fs::OpenOptions::new().create(true).append(true).open(path).expect("LINDUNG_TEST_LOG"))
+}
+
+/// A `lindung serve` the test spawns logs where the in-process servers do: with `LINDUNG_TEST_LOG` set, as JSON
+/// lines appended to that file at the same level, so that `.ci/scan-logs` reads what every server of the suite
+/// logged. Without it, as the test asked (`quiet` discards the log, else it goes to the test's stderr).
+pub fn serve_logs(command: &mut std::process::Command, quiet: bool) -> &mut std::process::Command {
+    match test_log() {
+        Some(file) => command.env("LINDUNG_LOG_FORMAT", "json").env("RUST_LOG", TEST_LOG_FILTER).stderr(file),
+        None if quiet => command.stderr(std::process::Stdio::null()),
+        None => command.stderr(std::process::Stdio::inherit()),
+    }
 }
 
 /// How a test's server authenticates: lindung's TLS, and whether API keys are accepted.

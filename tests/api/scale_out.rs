@@ -29,8 +29,8 @@ async fn second_process(app: &TestApp, dir: &std::path::Path) -> (Server, String
         .env("LINDUNG_PSEUDONYM_KEY", "07".repeat(32))
         .env("LINDUNG_SIGNING_KEY", "09".repeat(32))
         .env("LINDUNG_FEED_HEARTBEAT", "200ms")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdout(Stdio::null());
+    crate::helpers::serve_logs(&mut serve, true);
     let server = Server(serve.spawn().unwrap());
     let url = format!("http://{listen}");
     wait_until_serving(&url, Duration::from_secs(60)).await;

@@ -61,8 +61,9 @@ async fn serve_without_a_database_url_runs_its_own_store_and_stops_it_on_sigterm
     };
 
     let mut serve = Command::new(LINDUNG);
-    serve.args(["serve", "--listen", &listen]).stdout(Stdio::null()).stderr(Stdio::inherit());
+    serve.args(["serve", "--listen", &listen]).stdout(Stdio::null());
     env(&mut serve);
+    crate::helpers::serve_logs(&mut serve, false);
     let mut server = Server(serve.spawn().unwrap());
     let url = format!("http://{listen}");
     let took = wait_until_serving(&url, Duration::from_secs(30)).await;
@@ -91,8 +92,9 @@ async fn serve_without_a_database_url_runs_its_own_store_and_stops_it_on_sigterm
 
     // Restarted on the same data directory, the store and its agency are still there.
     let mut serve = Command::new(LINDUNG);
-    serve.args(["serve", "--listen", &listen]).stdout(Stdio::null()).stderr(Stdio::inherit());
+    serve.args(["serve", "--listen", &listen]).stdout(Stdio::null());
     env(&mut serve);
+    crate::helpers::serve_logs(&mut serve, false);
     let mut server = Server(serve.spawn().unwrap());
     wait_until_serving(&url, Duration::from_secs(30)).await;
     let channel = tonic::transport::Channel::from_shared(url).unwrap().connect().await.unwrap();

@@ -30,8 +30,9 @@ async fn serve(data_dir: &Path, database_url: Option<&str>) -> (Server, String, 
         }
     };
     let mut serve = Command::new(LINDUNG);
-    serve.args(["serve", "--listen", &listen]).stdout(Stdio::null()).stderr(Stdio::inherit());
+    serve.args(["serve", "--listen", &listen]).stdout(Stdio::null());
     env(&mut serve);
+    crate::helpers::serve_logs(&mut serve, false);
     let server = Server(serve.spawn().unwrap());
     let url = format!("http://{listen}");
     wait_until_serving(&url, Duration::from_secs(30)).await;
