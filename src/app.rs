@@ -184,6 +184,8 @@ impl App {
             // it, so they treat both alike; gRPC-Web likewise, for browsers.
             .layer(connect::JsonLayer::new(max))
             .layer(tonic_web::GrpcWebLayer::new())
+            // Every call timed with the status its client reads, gRPC, JSON and gRPC-Web alike.
+            .layer(crate::meter::MeterLayer)
             // A non-OK status is the client's business far more often than a fault of lindung (internal errors are
             // logged where they are mapped, in error.rs), so refusals are logged at INFO, not ERROR.
             .layer(
@@ -294,7 +296,7 @@ fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
     let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
     tracing::info_span!(
         "rpc",
-        method = %request.uri().path(),
+        method = crate::meter::method_label(request.uri().path()),
         request_id = %header("x-request-id"),
         correlation_id = %header("x-correlation-id"),
         agency = tracing::field::Empty

@@ -362,6 +362,11 @@ pub struct ServeConfig {
     #[arg(long, env = "LINDUNG_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub handshake_timeout: Duration,
 
+    /// Where Prometheus scrapes lindung's figures (`http://ADDR/metrics`): call durations by method, status and
+    /// agency, the store pool, the audit and feed backlogs. Off when absent.
+    #[arg(long, env = "LINDUNG_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Calls one agency may start per second, sustained (RESOURCE_EXHAUSTED with `RetryInfo` above it); 0: no rate
     /// limit. A stream is one call however many rows it carries.
     #[arg(long, env = "LINDUNG_AGENCY_CALLS_PER_SECOND", default_value_t = 1_000)]

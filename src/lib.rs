@@ -53,6 +53,7 @@ pub mod health;
 pub mod limits;
 pub mod listener;
 pub mod locale;
+pub mod meter;
 pub mod openapi;
 pub mod paging;
 pub mod timing;

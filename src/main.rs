@@ -56,6 +56,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let tls = config.tls_files().map_err(anyhow::Error::msg)?;
             let tls = tls.map(lindung::tls::ServerTls::load).transpose().context("TLS")?;
             let db = Database::open(&store).await?;
+            if let Some(listen) = config.metrics_listen {
+                lindung::meter::install(listen).with_context(|| format!("metrics on {listen}"))?;
+                tokio::spawn(lindung::meter::sample_store(db.pool.clone(), std::time::Duration::from_secs(5)));
+                tracing::info!(%listen, "figures for Prometheus at /metrics");
+            }
             let mut state = app_state(&config, &store, &db)?;
             state.api_keys_allowed = config.api_keys == ApiKeys::Enabled;
             let mut settings = settings(&config);

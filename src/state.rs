@@ -94,6 +94,9 @@ impl AppState {
             }
         };
         tracing::Span::current().record("agency", agency.name.as_str());
+        if let Some(call) = request.extensions().get::<crate::meter::CallAgency>() {
+            call.set(&agency.name);
+        }
         let agency_id = agency.id;
         match auth::authorize(agency, rpc, ids.clone()) {
             Ok(mut caller) => {

@@ -24,6 +24,7 @@ mod json;
 mod key_cache;
 mod limits;
 mod messages;
+mod metrics;
 mod mtls;
 mod reconcile;
 mod scale_out;
