@@ -23,7 +23,7 @@ pub async fn audit_client(app: &TestApp, key: &str) -> AuditServiceClient<Authed
     AuditServiceClient::with_interceptor(app.channel().await, Bearer::new(key))
 }
 
-fn verify(app: &TestApp) -> Output {
+pub fn verify(app: &TestApp) -> Output {
     Command::new(LINDUNG)
         .args(["audit", "verify"])
         .env("DATABASE_URL", app.database_url())
@@ -33,7 +33,7 @@ fn verify(app: &TestApp) -> Output {
         .unwrap()
 }
 
-fn text(output: &Output) -> String {
+pub fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 

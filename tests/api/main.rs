@@ -19,6 +19,7 @@ mod coverage;
 mod dates;
 mod demo;
 mod enrollments;
+mod faults;
 mod feed;
 mod json;
 mod key_cache;

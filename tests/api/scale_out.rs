@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// A `lindung serve` process on the test's database, with the deployment's shared pseudonym and signing keys.
-async fn second_process(app: &TestApp, dir: &std::path::Path) -> (Server, String) {
+pub(crate) async fn second_process(app: &TestApp, dir: &std::path::Path) -> (Server, String) {
     let listen = format!("127.0.0.1:{}", free_port());
     let mut serve = Command::new(LINDUNG);
     serve
@@ -37,7 +37,7 @@ async fn second_process(app: &TestApp, dir: &std::path::Path) -> (Server, String
     (server, url)
 }
 
-async fn channel(url: &str) -> tonic::transport::Channel {
+pub(crate) async fn channel(url: &str) -> tonic::transport::Channel {
     tonic::transport::Channel::from_shared(url.to_owned()).unwrap().connect().await.unwrap()
 }
 
