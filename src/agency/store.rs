@@ -201,13 +201,15 @@ pub struct NewCertificate<'a> {
 /// Records a certificate's public key for its agency. Reissuing for a recorded key fails on `agency_certificates_pkey`.
 #[tracing::instrument(skip_all)]
 pub async fn insert_certificate(executor: impl PgExecutor<'_>, certificate: &NewCertificate<'_>) -> sqlx::Result<()> {
-    sqlx::query("insert into agency_certificates (spki_sha256, agency_id, subject, not_after) values ($1, $2, $3, $4)")
-        .bind(&certificate.spki_sha256[..])
-        .bind(certificate.agency_id)
-        .bind(certificate.subject)
-        .bind(certificate.not_after)
-        .execute(executor)
-        .await?;
+    sqlx::query!(
+        "insert into agency_certificates (spki_sha256, agency_id, subject, not_after) values ($1, $2, $3, $4)",
+        &certificate.spki_sha256[..],
+        certificate.agency_id,
+        certificate.subject,
+        certificate.not_after,
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
@@ -217,28 +219,16 @@ pub async fn find_by_certificate(
     executor: impl PgExecutor<'_>,
     spki_sha256: &[u8; 32],
 ) -> sqlx::Result<Option<Agency>> {
-    use sqlx::Row;
-    let row = sqlx::query(
-        "select a.id, a.name, a.kind::text as kind, a.province_code, a.regency_code
+    let row = sqlx::query_as!(
+        AgencyRow,
+        r#"select a.id, a.name, a.kind as "kind: AgencyKind", a.province_code, a.regency_code
          from agency_certificates c join agencies a on a.id = c.agency_id
-         where c.spki_sha256 = $1 and c.revoked_at is null and c.not_after > now()",
+         where c.spki_sha256 = $1 and c.revoked_at is null and c.not_after > now()"#,
+        &spki_sha256[..],
     )
-    .bind(&spki_sha256[..])
     .fetch_optional(executor)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let kind: String = row.try_get("kind")?;
-    let kind = AgencyKind::from_code(&kind)
-        .ok_or_else(|| sqlx::Error::Decode(format!("a stored agency kind {kind:?}").into()))?;
-    AgencyRow {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        kind,
-        province_code: row.try_get("province_code")?,
-        regency_code: row.try_get("regency_code")?,
-    }
-    .into_agency()
-    .map(Some)
+    row.map(AgencyRow::into_agency).transpose()
 }
 
 /// Revokes the unrevoked certificate with this SPKI hash, or every one of `agency_id`; answers how many.
@@ -248,13 +238,13 @@ pub async fn revoke_certificates(
     spki_sha256: Option<&[u8]>,
     agency_id: Option<Uuid>,
 ) -> sqlx::Result<u64> {
-    let result = sqlx::query(
+    let result = sqlx::query!(
         "update agency_certificates set revoked_at = now()
          where revoked_at is null and ($1::bytea is null or spki_sha256 = $1) and ($2::uuid is null or agency_id = $2)
            and ($1::bytea is not null or $2::uuid is not null)",
+        spki_sha256,
+        agency_id,
     )
-    .bind(spki_sha256)
-    .bind(agency_id)
     .execute(executor)
     .await?;
     Ok(result.rows_affected())
