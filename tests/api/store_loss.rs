@@ -182,3 +182,109 @@ async fn a_statement_past_the_timeout_is_cut_off_and_answered_unavailable() {
     db.close().await;
     app.stop().await;
 }
+
+/// The embedded PostgreSQL killed (SIGKILL of the postmaster) in the middle of a 3,000-row enrollment stream:
+/// lindung restarts it by itself, the client resends the stream by its request ids once health says SERVING, and
+/// the subsidy ends with every row exactly once, the rows answered before the kill answered the same again.
+#[tokio::test]
+async fn the_store_killed_mid_stream_loses_and_duplicates_nothing_once_the_client_resends() {
+    const ROWS: u32 = 3_000;
+    let data_dir = tempfile::Builder::new().prefix("lindung-kill-").tempdir_in("/tmp").unwrap();
+    let (mut server, url, key) = serve(data_dir.path(), None).await;
+    let channel = tonic::transport::Channel::from_shared(url.clone()).unwrap().connect().await.unwrap();
+    let workers = (0..ROWS)
+        .map(|n| pb::UpsertWorkersRequest { worker: Some(crate::helpers::bogor_worker(n)), client_ref: String::new() });
+    let mut registered =
+        pb::worker_service_client::WorkerServiceClient::with_interceptor(channel.clone(), Bearer::new(&key))
+            .upsert_workers(tokio_stream::iter(workers))
+            .await
+            .unwrap()
+            .into_inner();
+    while registered.message().await.unwrap().is_some() {}
+    let subsidy = pb::Subsidy {
+        name: "Iuran JKK-JKM pekerja rentan Kota Bogor".into(),
+        legal_basis: "Keputusan Wali Kota Bogor No. 400.5/123/2025".into(),
+        area_code: "32.71".into(),
+        first_month: "2025-09".into(),
+        last_month: "2025-12".into(),
+        quota: ROWS,
+        budget_ceiling: Some(pb::Rupiah { amount: "100000000000".into() }),
+        ..Default::default()
+    };
+    let mut subsidies =
+        pb::subsidy_service_client::SubsidyServiceClient::with_interceptor(channel.clone(), Bearer::new(&key));
+    let city = subsidies
+        .create_subsidy(pb::CreateSubsidyRequest { request_id: "kill-store".into(), subsidy: Some(subsidy) })
+        .await
+        .unwrap()
+        .into_inner()
+        .subsidy
+        .unwrap()
+        .id;
+    let rows: Vec<pb::SubmitEnrollmentsRequest> = (0..ROWS)
+        .map(|n| pb::SubmitEnrollmentsRequest {
+            submission: Some(crate::enrollments::submission(format!("kill-store-{n}"), &city, n)),
+        })
+        .collect();
+    let id = |answer: &pb::SubmitEnrollmentsResponse| match &answer.result {
+        Some(pb::submit_enrollments_response::Result::Enrollment(e)) => e.id.clone(),
+        other => panic!("not enrolled: {other:?}"),
+    };
+
+    let mut enrollments =
+        pb::enrollment_service_client::EnrollmentServiceClient::with_interceptor(channel.clone(), Bearer::new(&key));
+    let mut answers = enrollments.submit_enrollments(tokio_stream::iter(rows.clone())).await.unwrap().into_inner();
+    let mut before = Vec::new();
+    while before.len() < (ROWS / 3) as usize {
+        before.push(id(&answers.message().await.unwrap().expect("an answer before the kill")));
+    }
+    let lock = std::fs::read_to_string(data_dir.path().join("postgres/pg/postmaster.pid")).unwrap();
+    let postmaster: i32 = lock.lines().next().unwrap().trim().parse().unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(postmaster), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let mut after = 0;
+    let broken = loop {
+        match answers.message().await {
+            Ok(Some(_)) => after += 1,
+            Ok(None) => panic!("the stream ended OK after {} of {ROWS} rows", before.len() + after),
+            Err(status) => break status,
+        }
+    };
+    assert!(before.len() + after < ROWS as usize, "the kill came too late: {broken:?}");
+
+    wait_for_health(&url, ServingStatus::Serving, Duration::from_secs(60)).await;
+    let mut resent = Vec::new();
+    // The first call after the restart may still meet a connection of the dead store: a client retries UNAVAILABLE.
+    for attempt in 0.. {
+        match enrollments.submit_enrollments(tokio_stream::iter(rows.clone())).await {
+            Ok(replies) => {
+                let mut replies = replies.into_inner();
+                resent.clear();
+                let ended = loop {
+                    match replies.message().await {
+                        Ok(Some(answer)) => resent.push(id(&answer)),
+                        Ok(None) => break Ok(()),
+                        Err(status) => break Err(status),
+                    }
+                };
+                match ended {
+                    Ok(()) => break,
+                    Err(status) if status.code() == tonic::Code::Unavailable && attempt < 20 => {}
+                    Err(status) => panic!("{status:?}"),
+                }
+            }
+            Err(status) if status.code() == tonic::Code::Unavailable && attempt < 20 => {}
+            Err(status) => panic!("{status:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(resent.len(), ROWS as usize);
+    assert_eq!(resent[..before.len()], before[..], "the rows answered before the kill are answered the same");
+    assert_eq!(resent.iter().collect::<std::collections::HashSet<_>>().len(), ROWS as usize);
+    let usage = subsidies
+        .get_subsidy_usage(pb::GetSubsidyUsageRequest { subsidy_id: city.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((usage.pending, usage.active, usage.quota_left), (ROWS, 0, 0), "{usage:?}");
+    assert!(server.terminate().success());
+}
