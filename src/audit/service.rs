@@ -83,6 +83,9 @@ async fn seal_batch(conn: &mut PgConnection, batch_size: i64) -> anyhow::Result<
     let mut tx = conn.begin().await?;
     let records = store::unsealed(&mut *tx, batch_size).await?;
     if records.is_empty() {
+        // Ended here, not by the drop: a dropped transaction's rollback waits for the connection's next use, and
+        // this connection (the task's own) would sit idle in a transaction until the next pass, holding its locks.
+        tx.rollback().await?;
         return Ok(0);
     }
     let (number, next_seq, previous) = match store::head(&mut *tx).await? {

@@ -83,3 +83,78 @@ async fn a_server_killed_mid_stream_loses_and_duplicates_nothing_once_the_client
     assert!(verified.status.success(), "{}", text(&verified));
     app.stop().await;
 }
+
+/// The server's sessions on the test's database other than this one's, by state (`idle`, `active`, `idle in
+/// transaction`, …), and the locks they hold on relations.
+async fn sessions(app: &TestApp) -> (Vec<String>, i64) {
+    let states: Vec<String> = sqlx::query_scalar(
+        "select coalesce(state, '') || case when state <> 'idle' then ': ' || application_name || ': ' || left(query, 200) else '' end
+         from pg_stat_activity
+         where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let locks: i64 = sqlx::query_scalar(
+        "select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid
+         where a.datname = current_database() and a.pid <> pg_backend_pid() and l.locktype = 'relation'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    (states, locks)
+}
+
+/// Waits until no session of the server is in a transaction or holds a lock; answers what it saw last.
+async fn settled(app: &TestApp) -> (Vec<String>, i64) {
+    let mut seen = sessions(app).await;
+    for _ in 0..100 {
+        if seen.1 == 0 && seen.0.iter().all(|state| state == "idle") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        seen = sessions(app).await;
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_or_goes_away_mid_stream_leaves_no_transaction_open_nor_lock_held() {
+    let app = TestApp::spawn().await;
+    register(&app, 0..2_000).await;
+    let city =
+        create_subsidy_between(&app, &app.keys.bogor, "32.71", 2_000, "100000000000", "2025-09", "2025-12").await;
+
+    // A client that sends and never reads: the server's answers fill the flow-control window and it stops reading
+    // ahead; nothing it holds meanwhile is a transaction.
+    let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    let channel = channel(&format!("http://{}", app.addr)).await;
+    let mut client = EnrollmentServiceClient::with_interceptor(channel, Bearer::new(&app.keys.bogor));
+    let call = tokio::spawn(async move {
+        client.submit_enrollments(tokio_stream::wrappers::ReceiverStream::new(receiver)).await.map(|r| r.into_inner())
+    });
+    let feeding = tokio::spawn(async move {
+        for n in 0..2_000 {
+            let row = pb::SubmitEnrollmentsRequest { submission: Some(submission(format!("stall-{n}"), &city, n)) };
+            if sender.send(row).await.is_err() {
+                return n;
+            }
+        }
+        2_000
+    });
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let (states, locks) = settled(&app).await;
+    assert!(
+        states.iter().all(|s| s == "idle") && locks == 0,
+        "while the client does not read: {states:?}, {locks} locks"
+    );
+
+    // It goes away without a word: its stream is dropped, and still nothing is left open.
+    call.abort();
+    feeding.abort();
+    let (states, locks) = settled(&app).await;
+    assert!(states.iter().all(|s| s == "idle") && locks == 0, "after the client left: {states:?}, {locks} locks");
+    // The server serves the next client as before.
+    app.agencies(&app.keys.bogor).await.who_am_i(pb::WhoAmIRequest {}).await.unwrap();
+    app.stop().await;
+}
