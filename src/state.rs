@@ -39,12 +39,15 @@ pub struct AppState {
     pub audit_writer: AuditWriter,
     /// Whether a bearer API key authenticates a call; false (`serve --api-keys disabled`): client certificates only.
     pub api_keys_allowed: bool,
+    /// The data keys that seal specific personal data at rest: by default the key derived from the pseudonym key.
+    pub data_keys: Sealer,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, pseudonymizer: Pseudonymizer, signer: Signer) -> AppState {
         AppState {
             pool,
+            data_keys: pseudonymizer.sealer(),
             pseudonymizer,
             signer,
             key_cache: KeyCache::new(),
@@ -146,7 +149,7 @@ impl AppState {
     }
 
     pub fn sealer(&self) -> Sealer {
-        self.pseudonymizer.sealer()
+        self.data_keys.clone()
     }
 }
 
