@@ -22,6 +22,7 @@ mod enrollments;
 mod feed;
 mod json;
 mod key_cache;
+mod keys;
 mod messages;
 mod mtls;
 mod reconcile;
