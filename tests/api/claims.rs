@@ -430,7 +430,7 @@ async fn claims_are_checked_against_coverage_the_heir_order_and_the_jkk_time_lim
     for (column, clear) in
         [(&stored.0, "Pajajaran"), (&stored.1, "motorbike"), (&stored.2, "Baranangsiang"), (&stored.3, "1111")]
     {
-        assert!(column.starts_with("sealed:v1:") && !column.contains(clear), "{column}");
+        assert!(column.starts_with("sealed:v2:") && !column.contains(clear), "{column}");
     }
     let shown = claims(&app, &app.keys.bogor)
         .await

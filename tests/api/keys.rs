@@ -102,7 +102,8 @@ async fn a_rotation_reseals_every_value_under_the_new_key_while_the_server_answe
     claims_of_every_shape(&app).await;
     // As older builds left them: a value without a key id, a notice in clear, a text of the `sealed:v1:` layout.
     sqlx::query(
-        "update claims set particulars = substring(particulars from 6), accident_cause = 'fell from scaffolding'
+        "update claims set particulars = substring(particulars from 6), accident_cause = 'fell from scaffolding',
+                notifier_name = 'sealed:v1:' || split_part(notifier_name, ':', 4)
          where accident_at is not null",
     )
     .execute(&app.pool)
@@ -112,6 +113,11 @@ async fn a_rotation_reseals_every_value_under_the_new_key_while_the_server_answe
     assert_eq!(before.len(), 5);
     let stored = stored_key_ids(&app).await;
     assert_eq!(stored.iter().filter(|k| *k == "clear").count(), 1);
+    let v1: i64 = sqlx::query_scalar("select count(*) from claims where notifier_name like 'sealed:v1:%'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(v1, 1);
     assert!(stored.iter().all(|k| k == "clear" || k == "00000000"), "{stored:?}");
 
     // The new key is configured as current, the derived one as previous: everything still opens.
