@@ -69,7 +69,7 @@ pub async fn rotate(
 ) -> anyhow::Result<Rotated> {
     let current = sealer.current().to_string();
     let mut done = Rotated::default();
-    let mut idle_passes = 0;
+    let mut progress_at = std::time::Instant::now();
     loop {
         let mut after = Uuid::nil();
         let mut pass = 0;
@@ -94,19 +94,28 @@ pub async fn rotate(
             progress(resealed.len() as u64);
         }
         done.claims += pass;
-        if store::count_to_reseal(pool, &current).await? == 0 {
+        let left = store::count_to_reseal(pool, &current).await?;
+        if left == 0 {
             return Ok(done);
         }
-        // What is left was held by calls during the pass, or is written by a process sealing under another key.
-        idle_passes = if pass == 0 { idle_passes + 1 } else { 0 };
+        // What is left was held by calls during the pass (a transaction holds a claim for at most the statement
+        // timeout), or is being sealed by a process with another current key.
+        if pass > 0 {
+            progress_at = std::time::Instant::now();
+        }
         anyhow::ensure!(
-            idle_passes < 100,
-            "claims are still sealed under another key than {current} after 100 passes that re-sealed none: is a \
-             lindung process running with another --data-key?"
+            progress_at.elapsed() < STALL_LIMIT,
+            "{left} claims are still not under data key {current} after {} s without progress: held by calls, or \
+             sealed by a lindung process with another --data-key; run `lindung keys rotate` again once every process \
+             has the new key",
+            STALL_LIMIT.as_secs()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// How long a rotation waits for claims that calls hold before it gives up (it can be run again).
+const STALL_LIMIT: Duration = Duration::from_secs(120);
 
 /// A claim's values, each under the current key; counts in `values` those that were not.
 fn reseal(sealer: &Sealer, row: SealedValues, values: &mut u64) -> anyhow::Result<SealedValues> {

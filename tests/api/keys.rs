@@ -145,10 +145,28 @@ async fn a_rotation_reseals_every_value_under_the_new_key_while_the_server_answe
             }
         })
     };
+    // A call holds one claim for a second: the rotation skips it, and its next pass comes back for it.
+    let mut held = app.pool.begin().await.unwrap();
+    sqlx::query("select id from claims where id = $1 for update")
+        .bind(uuid::Uuid::parse_str(&before[0].id).unwrap())
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    let holder = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        held.rollback().await.unwrap();
+    });
+    let started = std::time::Instant::now();
     let rotate = [&ring[..], &["--batch-size", "2"]].concat();
     let (ok, out, stderr) = keys(&app, "rotate", &rotate).await;
+    let took = started.elapsed();
     stop.store(true, Ordering::Relaxed);
     reader.await.unwrap();
+    holder.await.unwrap();
+    assert!(
+        took >= std::time::Duration::from_millis(900),
+        "the rotation ended only once the held claim was free: {took:?}"
+    );
     assert!(ok, "{stderr}");
     // 5 particulars, 4 breakdowns, 4 notice texts.
     assert_eq!(out.trim(), format!("re-sealed 13 values in 5 claims under data key {new_id}"));
