@@ -72,7 +72,7 @@ pub async fn rotate(
     let mut progress_at = std::time::Instant::now();
     loop {
         let mut after = Uuid::nil();
-        let mut pass = 0;
+        let (mut pass, mut pass_values) = (0, 0);
         loop {
             let mut tx = pool.begin().await?;
             store::mark_resealing(&mut tx).await?;
@@ -90,6 +90,7 @@ pub async fn rotate(
             store::write_resealed(&mut tx, &resealed).await?;
             tx.commit().await?;
             pass += resealed.len() as u64;
+            pass_values += values;
             done.values += values;
             progress(resealed.len() as u64);
         }
@@ -100,7 +101,7 @@ pub async fn rotate(
         }
         // What is left was held by calls during the pass (a transaction holds a claim for at most the statement
         // timeout), or is being sealed by a process with another current key.
-        if pass > 0 {
+        if pass_values > 0 {
             progress_at = std::time::Instant::now();
         }
         anyhow::ensure!(

@@ -223,15 +223,14 @@ impl Sealer {
         format!("{SEALED_TEXT}{}:{}", key.id, hex::encode(key.seal(plain.as_bytes())))
     }
 
-    /// The key a stored text names; None for a text stored in clear (before sealing).
+    /// The key a stored text names; None for a text stored in clear (before sealing), and for one that starts like
+    /// a sealed text but names no key (which does not open).
     pub fn key_of_text(stored: &str) -> Option<KeyId> {
         if stored.starts_with(SEALED_TEXT_V1) {
             return Some(KeyId::DERIVED);
         }
         let rest = stored.strip_prefix(SEALED_TEXT)?;
-        // A text that starts like a sealed one but names no key cannot open: it is answered as the derived key's,
-        // whose opening then says it does not open.
-        Some(rest.split_once(':').and_then(|(id, _)| KeyId::parse(id)).unwrap_or(KeyId::DERIVED))
+        rest.split_once(':').and_then(|(id, _)| KeyId::parse(id))
     }
 
     /// Opens a text [`Sealer::seal_text`] sealed; a text stored before sealing (no prefix) is answered as it is.
@@ -373,5 +372,8 @@ mod tests {
         assert_eq!(ring.reseal_text(&resealed).unwrap(), None);
         let clear = ring.reseal_text("Pasar Bogor").unwrap().unwrap();
         assert_eq!(sealer.open_text(&clear).unwrap(), "Pasar Bogor", "a text in clear is sealed by a rotation");
+        let nameless = format!("{SEALED_TEXT}{}", hex::encode(b"no key id"));
+        assert_eq!(Sealer::key_of_text(&nameless), None);
+        assert_eq!(ring.reseal_text(&nameless), Err(SealError::DoesNotOpen(KeyId::DERIVED)));
     }
 }
