@@ -302,3 +302,38 @@ pub fn report(census: &Census) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(current: Option<&str>, previous: &[&str]) -> DataKeyArgs {
+        DataKeyArgs {
+            data_key: current.map(SecretString::from),
+            previous_data_keys: previous.iter().map(|p| SecretString::from(*p)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_ring_comes_from_hex_a_file_or_the_derived_key_and_errors_do_not_show_the_key() {
+        let pseudonymizer = Pseudonymizer::new([7; 32]);
+        let none = ring(&pseudonymizer, &args(None, &[])).unwrap();
+        assert_eq!((none.current(), none.previous().count()), (KeyId::DERIVED, 0));
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data.key");
+        std::fs::write(&file, format!("{}\n", "ab".repeat(32))).unwrap();
+        let from_file = ring(&pseudonymizer, &args(Some(file.to_str().unwrap()), &["derived"])).unwrap();
+        let from_hex = ring(&pseudonymizer, &args(Some(&"ab".repeat(32)), &[])).unwrap();
+        assert_eq!(from_file.current(), from_hex.current());
+        assert_eq!(from_file.previous().collect::<Vec<_>>(), [KeyId::DERIVED]);
+        let sealed = from_hex.seal(b"x");
+        assert_eq!(from_file.open(&sealed).unwrap(), b"x");
+
+        let bad = "0123456789abcdef";
+        let error = format!("{:#}", ring(&pseudonymizer, &args(Some(bad), &[])).unwrap_err());
+        assert!(error.contains("--data-key") && !error.contains(bad), "{error}");
+        let twice = ring(&pseudonymizer, &args(Some(&"ab".repeat(32)), &[&"ab".repeat(32)])).unwrap_err();
+        assert!(format!("{twice:#}").contains("twice"), "{twice:#}");
+    }
+}
