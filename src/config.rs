@@ -79,6 +79,10 @@ pub enum Command {
     /// Client commands for a running server: the event feed.
     #[command(subcommand)]
     Feed(FeedCommand),
+    /// The data keys that seal specific personal data at rest: re-sealing under the current key, and which key
+    /// seals how many values (docs/SECURITY.md, "Data keys").
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Measures lindung beside its floors on a fresh store, with the real server as a child process, and prints one
     /// table per size (docs/PERFORMANCE.md). Build with `--release`.
     Bench(BenchConfig),
@@ -341,6 +345,9 @@ pub struct ServeConfig {
     /// rotation: what older keys signed still verifies, as every key used is kept in the store.
     #[arg(long, env = "LINDUNG_SIGNING_KEY", hide_env_values = true, value_parser = secret)]
     pub signing_key: Option<SecretString>,
+
+    #[command(flatten)]
+    pub data_keys: DataKeyArgs,
 
     /// Largest request or response message, in bytes.
     #[arg(long, env = "LINDUNG_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
@@ -921,6 +928,57 @@ fn at_least_one(s: &str) -> Result<usize, String> {
     }
 }
 
+/// The data key ring: the key that seals, and the retired ones that still open what they sealed.
+#[derive(Debug, Clone, Args)]
+pub struct DataKeyArgs {
+    /// The data key that seals specific personal data at rest: 64 hex digits, or a file holding them. Every lindung
+    /// process of one deployment must share it. When absent, the key derived from the pseudonym key (id 00000000)
+    /// seals, as before data keys were configurable.
+    #[arg(long, env = "LINDUNG_DATA_KEY", hide_env_values = true, value_parser = secret)]
+    pub data_key: Option<SecretString>,
+
+    /// Retired data keys, comma-separated, each 64 hex digits, a file holding them, or `derived` (the key derived
+    /// from the pseudonym key): they open what they sealed until `lindung keys rotate` has re-sealed it.
+    #[arg(long, env = "LINDUNG_PREVIOUS_DATA_KEYS", hide_env_values = true, value_parser = secret,
+          value_delimiter = ',')]
+    pub previous_data_keys: Vec<SecretString>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-seals every sealed value not under the current data key, while servers run: in batches, one transaction
+    /// each, skipping rows a call holds and coming back for them. Safe to stop and run again; a second run re-seals
+    /// nothing.
+    Rotate(RotateArgs),
+    /// Counts the sealed values under each data key id: a previous key may leave the configuration once it seals
+    /// none.
+    Status(KeyRingArgs),
+    /// Prints a new random data key (64 hex digits) and its id, for `--data-key`.
+    Generate,
+}
+
+/// The key ring as `lindung serve` is given it.
+#[derive(Debug, Clone, Args)]
+pub struct KeyRingArgs {
+    /// The pseudonym key, as given to `lindung serve` (the derived data key comes from it); when absent, the one
+    /// kept in `--data-dir`.
+    #[arg(long, env = "LINDUNG_PSEUDONYM_KEY", hide_env_values = true, value_parser = secret)]
+    pub pseudonym_key: Option<SecretString>,
+
+    #[command(flatten)]
+    pub data_keys: DataKeyArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub ring: KeyRingArgs,
+
+    /// Claims re-sealed in one transaction.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub batch_size: i64,
+}
+
 /// Parses `500ms`, `30s`, `10m`, `1h`.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
@@ -978,6 +1036,18 @@ mod tests {
         let shown = format!("{cli:?}");
         assert!(!shown.contains("hunter2-s3cret") && !shown.contains(&key), "{shown}");
         assert!(shown.contains("REDACTED"), "{shown}");
+    }
+
+    #[test]
+    fn data_keys_are_redacted_and_previous_ones_are_a_list() {
+        let (current, old) = ("cd".repeat(32), "ef".repeat(32));
+        let previous = format!("{old},derived");
+        let cli = Cli::try_parse_from(["lindung", "serve", "--data-key", &current, "--previous-data-keys", &previous])
+            .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains(&current) && !shown.contains(&old), "{shown}");
+        let Command::Serve(serve) = cli.command else { panic!("serve") };
+        assert_eq!(serve.data_keys.previous_data_keys.len(), 2);
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub mod connect;
 pub mod database;
 pub mod demo;
 pub mod health;
+pub mod keys;
 pub mod limits;
 pub mod listener;
 pub mod locale;

@@ -62,6 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 tracing::info!(%listen, "figures for Prometheus at /metrics");
             }
             let mut state = app_state(&config, &store, &db)?;
+            lindung::keys::warn_unopenable(&db.pool, &state.data_keys).await;
             state.api_keys_allowed = config.api_keys == ApiKeys::Enabled;
             let mut settings = settings(&config);
             settings.tls = tls;
@@ -94,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Coverage(CoverageCommand::Verify(args)) => lindung::client::coverage::verify(args).await,
         Command::Reconcile(args) => lindung::client::reconcile::reconcile(args).await,
         Command::Feed(FeedCommand::Follow(args)) => lindung::client::feed::follow(args).await,
+        Command::Keys(command) => lindung::keys::run(command, &store).await,
         Command::Bench(config) => lindung::bench::run(config, &store).await,
         Command::Audit(AuditCommand::Prove(args)) => {
             let trusted = args.public_key.as_deref().map(parse_public_key).transpose().context("--public-key")?;
@@ -103,12 +105,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn app_state(config: &ServeConfig, store: &StoreConfig, db: &Database) -> anyhow::Result<AppState> {
+    let pseudonymizer =
+        database::pseudonymizer(config.pseudonym_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?;
+    let data_keys = lindung::keys::ring(&pseudonymizer, &config.data_keys)?;
     let mut state = AppState::new(
         db.pool.clone(),
-        database::pseudonymizer(config.pseudonym_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?,
+        pseudonymizer,
         database::signer(config.signing_key.as_ref().map(|k| k.expose_secret()), &store.data_dir)?,
     );
     state.limits = lindung::limits::Limits::new(config.limit_settings());
+    state.data_keys = data_keys;
     Ok(state)
 }
 

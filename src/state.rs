@@ -42,12 +42,15 @@ pub struct AppState {
     pub api_keys_allowed: bool,
     /// Each agency's rate and calls in flight.
     pub limits: Limits,
+    /// The data keys that seal specific personal data at rest: by default the key derived from the pseudonym key.
+    pub data_keys: Sealer,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, pseudonymizer: Pseudonymizer, signer: Signer) -> AppState {
         AppState {
             pool,
+            data_keys: pseudonymizer.sealer(),
             pseudonymizer,
             signer,
             key_cache: KeyCache::new(),
@@ -161,7 +164,7 @@ impl AppState {
     }
 
     pub fn sealer(&self) -> Sealer {
-        self.pseudonymizer.sealer()
+        self.data_keys.clone()
     }
 }
 

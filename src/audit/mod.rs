@@ -92,11 +92,15 @@ impl Pseudonymizer {
         Ok(Self::new(bytes.try_into().map_err(|_| PseudonymKeyError)?))
     }
 
-    /// The key that seals specific personal data at rest, derived from the same secret under its own label.
+    /// The data key derived from the same secret under its own label ([`crate::seal::KeyId::DERIVED`]): what seals
+    /// specific personal data at rest when no data key is configured.
+    pub fn data_key(&self) -> crate::seal::DataKey {
+        crate::seal::DataKey::derived(self.derive_key(b"lindung: seal personal data at rest, v1"))
+    }
+
+    /// A key ring of the derived data key alone.
     pub fn sealer(&self) -> crate::seal::Sealer {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
-        mac.update(b"lindung: seal personal data at rest, v1");
-        crate::seal::Sealer::new(mac.finalize().into_bytes().into())
+        crate::seal::Sealer::new(self.data_key())
     }
 
     /// A key derived from the same secret under `label`, for a purpose of its own (coverage attestations name

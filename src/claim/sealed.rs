@@ -433,7 +433,7 @@ mod tests {
     }
 
     fn sealer() -> Sealer {
-        Sealer::new([7; 32])
+        crate::audit::Pseudonymizer::new([7; 32]).sealer()
     }
 
     fn d(s: &str) -> NaiveDate {

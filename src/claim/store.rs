@@ -313,3 +313,109 @@ pub async fn worker(
     .await?;
     Ok(row.map(|r| WorkerRow { nik: r.nik, death: r.date_of_death.zip(r.certificate_number) }))
 }
+
+/// A claim's sealed values, as a re-seal reads and writes them.
+#[derive(Debug, Clone)]
+pub struct SealedValues {
+    pub id: Uuid,
+    pub particulars: Vec<u8>,
+    pub breakdown: Option<Vec<u8>>,
+    pub accident_place: Option<String>,
+    pub accident_cause: Option<String>,
+    pub notifier_name: Option<String>,
+    pub notifier_phone: Option<String>,
+}
+
+/// Marks the transaction as a re-seal: the claims it rewrites keep their update time (migration 0017).
+pub async fn mark_resealing(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query_scalar!("select set_config('lindung.resealing', 'on', true)").fetch_one(conn).await?;
+    Ok(())
+}
+
+/// Locks the next `limit` claims after `after` (in id order) with a sealed value under another key than `current`
+/// (or a text in clear). A claim a call holds is skipped, not waited for: the rotation comes back to it.
+#[tracing::instrument(skip_all)]
+pub async fn lock_to_reseal(
+    conn: &mut PgConnection,
+    current: &str,
+    after: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<SealedValues>> {
+    sqlx::query_as!(
+        SealedValues,
+        "select id, particulars, breakdown, accident_place, accident_cause, notifier_name, notifier_phone
+         from claims
+         where id > $2
+           and $1 <> any (array[sealed_key_id(particulars), sealed_key_id(breakdown), sealed_key_id(accident_place),
+                                sealed_key_id(accident_cause), sealed_key_id(notifier_name),
+                                sealed_key_id(notifier_phone)])
+         order by id
+         limit $3
+         for update skip locked",
+        current,
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Writes re-sealed values back, in one statement.
+#[tracing::instrument(skip_all)]
+pub async fn write_resealed(conn: &mut PgConnection, rows: &[SealedValues]) -> sqlx::Result<u64> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let particulars: Vec<Vec<u8>> = rows.iter().map(|r| r.particulars.clone()).collect();
+    let breakdown: Vec<Option<Vec<u8>>> = rows.iter().map(|r| r.breakdown.clone()).collect();
+    let text = |f: fn(&SealedValues) -> &Option<String>| -> Vec<Option<String>> {
+        rows.iter().map(|r| f(r).clone()).collect()
+    };
+    Ok(sqlx::query!(
+        "update claims c set particulars = r.particulars, breakdown = r.breakdown, accident_place = r.accident_place,
+                accident_cause = r.accident_cause, notifier_name = r.notifier_name, notifier_phone = r.notifier_phone
+         from unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[])
+              as r(id, particulars, breakdown, accident_place, accident_cause, notifier_name, notifier_phone)
+         where c.id = r.id",
+        &ids,
+        &particulars,
+        &breakdown as &[Option<Vec<u8>>],
+        &text(|r| &r.accident_place) as &[Option<String>],
+        &text(|r| &r.accident_cause) as &[Option<String>],
+        &text(|r| &r.notifier_name) as &[Option<String>],
+        &text(|r| &r.notifier_phone) as &[Option<String>]
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Claims with a sealed value under another key than `current` (or a text in clear).
+#[tracing::instrument(skip_all)]
+pub async fn count_to_reseal(executor: impl PgExecutor<'_>, current: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "count!" from claims
+           where $1 <> any (array[sealed_key_id(particulars), sealed_key_id(breakdown), sealed_key_id(accident_place),
+                                  sealed_key_id(accident_cause), sealed_key_id(notifier_name),
+                                  sealed_key_id(notifier_phone)])"#,
+        current
+    )
+    .fetch_one(executor)
+    .await
+}
+
+/// How many sealed values each key id seals (`clear`: texts stored before sealing), in one scan.
+#[tracing::instrument(skip_all)]
+pub async fn sealed_census(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+    let rows = sqlx::query!(
+        r#"select k as "key_id!", count(*) as "values!"
+           from claims,
+                unnest(array[sealed_key_id(particulars), sealed_key_id(breakdown), sealed_key_id(accident_place),
+                             sealed_key_id(accident_cause), sealed_key_id(notifier_name),
+                             sealed_key_id(notifier_phone)]) as k
+           where k is not null
+           group by k
+           order by k"#
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.key_id, r.values)).collect())
+}

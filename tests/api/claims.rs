@@ -14,7 +14,7 @@ use crate::{
     helpers::{Authed, Bearer, TestApp, bogor_worker},
 };
 
-async fn claims(app: &TestApp, key: &str) -> ClaimServiceClient<Authed> {
+pub async fn claims(app: &TestApp, key: &str) -> ClaimServiceClient<Authed> {
     ClaimServiceClient::with_interceptor(app.channel().await, Bearer::new(key))
 }
 
@@ -32,7 +32,7 @@ fn all_documents() -> Vec<i32> {
     (1..=8).collect()
 }
 
-fn death(n: u32, date: &str, children: Vec<pb::Child>) -> pb::FileClaimRequest {
+pub fn death(n: u32, date: &str, children: Vec<pb::Child>) -> pb::FileClaimRequest {
     pb::FileClaimRequest {
         request_id: format!("claim-{n}"),
         worker_nik: bogor_worker(n).nik,
@@ -50,7 +50,7 @@ fn death(n: u32, date: &str, children: Vec<pb::Child>) -> pb::FileClaimRequest {
 }
 
 /// Files, assesses, approves and pays a claim; answers the paid claim.
-async fn settle(app: &TestApp, request: pb::FileClaimRequest) -> pb::Claim {
+pub async fn settle(app: &TestApp, request: pb::FileClaimRequest) -> pb::Claim {
     let mut client = claims(app, &app.keys.insurer).await;
     let filed = client.file_claim(request).await.unwrap().into_inner().claim.unwrap();
     assert_eq!(filed.status(), pb::ClaimStatus::Filed);
@@ -430,7 +430,7 @@ async fn claims_are_checked_against_coverage_the_heir_order_and_the_jkk_time_lim
     for (column, clear) in
         [(&stored.0, "Pajajaran"), (&stored.1, "motorbike"), (&stored.2, "Baranangsiang"), (&stored.3, "1111")]
     {
-        assert!(column.starts_with("sealed:v1:") && !column.contains(clear), "{column}");
+        assert!(column.starts_with("sealed:v2:") && !column.contains(clear), "{column}");
     }
     let shown = claims(&app, &app.keys.bogor)
         .await

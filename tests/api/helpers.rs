@@ -14,6 +14,7 @@ use lindung::{
     database::embedded::{EmbeddedOptions, EmbeddedPostgres},
     listener::ConnectionLimits,
     proto::v1::{self as pb, agency_service_client::AgencyServiceClient, worker_service_client::WorkerServiceClient},
+    seal::Sealer,
     signing::Signer,
     state::AppState,
 };
@@ -35,6 +36,9 @@ struct TestServer {
 }
 
 static SERVER: OnceLock<TestServer> = OnceLock::new();
+
+/// The pseudonym key of every test's server (the `lindung` binary is given it as 64 hex digits).
+pub const PSEUDONYM_KEY: [u8; 32] = [7; 32];
 
 fn server() -> &'static TestServer {
     // Set-up needs async work; it runs on its own thread and runtime so that any test's runtime can wait for it.
@@ -194,31 +198,27 @@ impl TestApp {
             jakarta: add_agency(&pool, "Pemerintah Provinsi DKI Jakarta", AgencyKind::Province, Some("31")).await,
             insurer: add_agency(&pool, "BPJS Ketenagakerjaan", AgencyKind::Insurer, None).await,
         };
-        let mut state = AppState::new(pool.clone(), Pseudonymizer::new([7; 32]), Signer::new([9; 32]));
-        state.api_keys_allowed = security.api_keys_allowed;
-        state.limits = lindung::limits::Limits::new(limits);
-        let key_cache = state.key_cache.clone();
-        let settings = ServerSettings {
-            max_message_bytes: 4 * 1024 * 1024,
-            default_timeout: std::time::Duration::from_secs(60),
-            shutdown_grace: std::time::Duration::from_secs(5),
-            feed_heartbeat: std::time::Duration::from_millis(200),
-            connections: ConnectionLimits { max_connections: 64, handshake_timeout: std::time::Duration::from_secs(2) },
-            // Short intervals, so that tests see their calls sealed and checkpointed within a second.
-            audit_chain: Some(ChainSettings {
-                seal_every: std::time::Duration::from_millis(100),
-                seal_batch: 1000,
-                checkpoint_every: std::time::Duration::from_millis(200),
-            }),
-            tls: security.tls,
-        };
-        let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
-        let addr = app.local_addr();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let server = tokio::spawn(app.run_until(async {
-            let _ = rx.await;
-        }));
-        TestApp { addr, pool, keys, key_cache, database, shutdown: Some(tx), server: Some(server) }
+        let (addr, key_cache, shutdown, server) = start(&pool, security, limits, None).await;
+        TestApp { addr, pool, keys, key_cache, database, shutdown: Some(shutdown), server: Some(server) }
+    }
+
+    /// Stops the server and starts another on the same database (its agencies and keys kept) that seals with
+    /// `data_keys` instead of the key derived from the pseudonym key, as `lindung serve --data-key …` does.
+    pub async fn restart_with_data_keys(&mut self, data_keys: Sealer) {
+        self.stop_server().await;
+        let security = Security { tls: None, api_keys_allowed: true };
+        let (addr, key_cache, shutdown, server) =
+            start(&self.pool, security, lindung::limits::LimitSettings::default(), Some(data_keys)).await;
+        (self.addr, self.key_cache, self.shutdown, self.server) = (addr, key_cache, Some(shutdown), Some(server));
+    }
+
+    async fn stop_server(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
     }
 
     pub async fn channel(&self) -> Channel {
@@ -246,15 +246,49 @@ impl TestApp {
 
     /// Stops the server, then drops the test's database.
     pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.unwrap().unwrap();
-        }
+        self.stop_server().await;
         self.pool.close().await;
         drop_database(std::mem::take(&mut self.database)).await;
     }
+}
+
+type Started = (SocketAddr, KeyCache, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<anyhow::Result<()>>);
+
+/// The real server on 127.0.0.1:0 over `pool`: the pseudonym key every test uses, and `data_keys` if given.
+async fn start(
+    pool: &PgPool,
+    security: Security,
+    limits: lindung::limits::LimitSettings,
+    data_keys: Option<Sealer>,
+) -> Started {
+    let mut state = AppState::new(pool.clone(), Pseudonymizer::new(PSEUDONYM_KEY), Signer::new([9; 32]));
+    state.api_keys_allowed = security.api_keys_allowed;
+    state.limits = lindung::limits::Limits::new(limits);
+    if let Some(data_keys) = data_keys {
+        state.data_keys = data_keys;
+    }
+    let key_cache = state.key_cache.clone();
+    let settings = ServerSettings {
+        max_message_bytes: 4 * 1024 * 1024,
+        default_timeout: std::time::Duration::from_secs(60),
+        shutdown_grace: std::time::Duration::from_secs(5),
+        feed_heartbeat: std::time::Duration::from_millis(200),
+        connections: ConnectionLimits { max_connections: 64, handshake_timeout: std::time::Duration::from_secs(2) },
+        // Short intervals, so that tests see their calls sealed and checkpointed within a second.
+        audit_chain: Some(ChainSettings {
+            seal_every: std::time::Duration::from_millis(100),
+            seal_batch: 1000,
+            checkpoint_every: std::time::Duration::from_millis(200),
+        }),
+        tls: security.tls,
+    };
+    let app = App::build("127.0.0.1:0".parse().unwrap(), state, settings).await.unwrap();
+    let addr = app.local_addr();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    (addr, key_cache, tx, server)
 }
 
 /// A test that panicked before `stop` still drops its database, so failed runs leave nothing behind.

@@ -23,6 +23,7 @@ mod faults;
 mod feed;
 mod json;
 mod key_cache;
+mod keys;
 mod limits;
 mod messages;
 mod metrics;
