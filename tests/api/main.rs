@@ -8,6 +8,7 @@ mod attestation;
 mod audit_chain;
 mod authorization;
 mod bench;
+mod chaos;
 mod claims;
 mod cli;
 mod client_claims;
