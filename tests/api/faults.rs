@@ -21,6 +21,20 @@ fn enrollment_id(answer: &pb::SubmitEnrollmentsResponse) -> &str {
     }
 }
 
+/// Reads what is left of a stream that a kill broke after `answered` of `rows` answers: it must end with an error,
+/// never OK short of rows, and before its last row.
+pub async fn ends_broken<T>(answers: &mut tonic::Streaming<T>, answered: usize, rows: usize) {
+    let mut after = 0;
+    let broken = loop {
+        match answers.message().await {
+            Ok(Some(_)) => after += 1,
+            Ok(None) => panic!("the stream ended OK after {} of {rows} rows", answered + after),
+            Err(status) => break status,
+        }
+    };
+    assert!(answered + after < rows, "the kill came too late: {broken:?}");
+}
+
 #[tokio::test]
 async fn a_server_killed_mid_stream_loses_and_duplicates_nothing_once_the_client_resends() {
     let app = TestApp::spawn().await;
@@ -40,16 +54,7 @@ async fn a_server_killed_mid_stream_loses_and_duplicates_nothing_once_the_client
     }
     first.0.kill().unwrap();
     first.0.wait().unwrap();
-    // The broken stream ends with an error, never OK short of rows.
-    let mut after = 0;
-    let broken = loop {
-        match answers.message().await {
-            Ok(Some(_)) => after += 1,
-            Ok(None) => panic!("the stream ended OK after {} of {ROWS} rows", before.len() + after),
-            Err(status) => break status,
-        }
-    };
-    assert!(before.len() + after < ROWS as usize, "the kill came too late: {broken:?}");
+    crate::faults::ends_broken(&mut answers, before.len(), ROWS as usize).await;
 
     // Another process takes over; the client resends everything.
     let (_second, url) = second_process(&app, second_dir.path()).await;

@@ -241,15 +241,7 @@ async fn the_store_killed_mid_stream_loses_and_duplicates_nothing_once_the_clien
     let lock = std::fs::read_to_string(data_dir.path().join("postgres/pg/postmaster.pid")).unwrap();
     let postmaster: i32 = lock.lines().next().unwrap().trim().parse().unwrap();
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(postmaster), nix::sys::signal::Signal::SIGKILL).unwrap();
-    let mut after = 0;
-    let broken = loop {
-        match answers.message().await {
-            Ok(Some(_)) => after += 1,
-            Ok(None) => panic!("the stream ended OK after {} of {ROWS} rows", before.len() + after),
-            Err(status) => break status,
-        }
-    };
-    assert!(before.len() + after < ROWS as usize, "the kill came too late: {broken:?}");
+    crate::faults::ends_broken(&mut answers, before.len(), ROWS as usize).await;
 
     wait_for_health(&url, ServingStatus::Serving, Duration::from_secs(60)).await;
     let mut resent = Vec::new();
