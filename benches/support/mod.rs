@@ -52,7 +52,13 @@ impl Bench {
         };
         let db = Database::open(&store).await.unwrap();
         let pool = db.pool.clone();
-        let state = AppState::new(pool.clone(), Pseudonymizer::new([7; 32]), Signer::new([9; 32]));
+        let mut state = AppState::new(pool.clone(), Pseudonymizer::new([7; 32]), Signer::new([9; 32]));
+        // Capacity is measured, not a deployment's policy: no rate limit, room for every caller in flight.
+        state.limits = lindung::limits::Limits::new(lindung::limits::LimitSettings {
+            calls_per_second: None,
+            unary: lindung::limits::InFlight { running: 1024, waiting: 1024 },
+            ..Default::default()
+        });
         let settings = ServerSettings {
             max_message_bytes: 4 * 1024 * 1024,
             default_timeout: Duration::from_secs(600),
