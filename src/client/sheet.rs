@@ -53,14 +53,20 @@ impl Sheet {
     /// Reads `path` and finds `columns` in its header row; a missing required column or an unreadable file is one
     /// error naming what is wrong.
     pub fn read(path: &Path, columns: &[Column]) -> anyhow::Result<Sheet> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Sheet::from_bytes(path, &bytes, columns)
+    }
+
+    /// Reads a file's `bytes` as [`Sheet::read`] does; `path` only gives the format (by its extension) and names the
+    /// file in errors. The digest is of these same bytes, so it names exactly the rows that were read.
+    pub fn from_bytes(path: &Path, bytes: &[u8], columns: &[Column]) -> anyhow::Result<Sheet> {
         let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
         let (is_xlsx, mut lines) = match extension.as_str() {
-            "csv" => (false, read_csv(path)?),
-            "xlsx" | "xlsm" => (true, read_xlsx(path)?),
+            "csv" => (false, read_csv(path, bytes)?),
+            "xlsx" | "xlsm" => (true, read_xlsx(path, bytes)?),
             _ => bail!("{}: the file must be .csv or .xlsx", path.display()),
         };
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let digest = sha2::Sha256::digest(&bytes).into();
+        let digest = sha2::Sha256::digest(bytes).into();
         let Some(header_at) = lines.iter().position(|line| line.iter().any(|c| !c.trim().is_empty())) else {
             bail!("{}: the file is empty: it needs a header row and at least one row", path.display());
         };
@@ -129,13 +135,12 @@ pub fn date(text: &str) -> String {
     }
 }
 
-fn read_csv(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+fn read_csv(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Vec<String>>> {
     // Excel saves CSV with `;` in Indonesian locales: take whichever separator the first line uses more.
     let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let count = |sep| first.iter().filter(|b| **b == sep).count();
     let delimiter = if count(b';') > count(b',') { b';' } else { b',' };
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(bytes);
     reader
@@ -147,9 +152,9 @@ fn read_csv(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
         .collect()
 }
 
-fn read_xlsx(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
+fn read_xlsx(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Vec<String>>> {
     let unreadable = || format!("{} is not a readable XLSX file", path.display());
-    let mut workbook = calamine::open_workbook_auto(path).with_context(unreadable)?;
+    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes)).with_context(unreadable)?;
     let range = workbook
         .worksheet_range_at(0)
         .with_context(|| format!("{} has no sheet", path.display()))?
