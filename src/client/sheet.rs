@@ -152,20 +152,42 @@ fn read_csv(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Vec<String>>> {
         .collect()
 }
 
+/// Excel's own limits: a reference beyond them is not a cell of a file Excel wrote.
+const MAX_ROWS: u32 = 1_048_576;
+const MAX_COLUMNS: u32 = 16_384;
+
+/// The most cells (empty ones before a row's last cell included) a file may spread its rows over: far above any
+/// clerk's list (100,000 workers of 20 columns), far below what would exhaust memory.
+const MAX_CELLS: usize = 10_000_000;
+
 fn read_xlsx(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Vec<String>>> {
     let unreadable = || format!("{} is not a readable XLSX file", path.display());
     let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes)).with_context(unreadable)?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .with_context(|| format!("{} has no sheet", path.display()))?
-        .with_context(unreadable)?;
-    // Rows and columns before the range's start are empty; they are kept so that line numbers match Excel's.
-    let (top, left) = range.start().map_or((0, 0), |(r, c)| (r as usize, c as usize));
-    let mut lines = vec![Vec::new(); top];
-    for row in range.rows() {
-        let mut cells = vec![String::new(); left];
-        cells.extend(row.iter().map(text));
-        lines.push(cells);
+    let name = workbook.sheet_names().first().cloned().with_context(|| format!("{} has no sheet", path.display()))?;
+    // Cell by cell, not as calamine's `Range`: a range is dense from the first cell to the last, so two cells at A1
+    // and XFD1048576 of a file of a few hundred bytes would be 17 billion cells.
+    let mut cells = workbook.worksheet_cells_reader(&name).with_context(unreadable)?;
+    // Rows and columns before a row's first cell stay empty, so that line numbers and columns match Excel's.
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let mut spread = 0;
+    while let Some(cell) = cells.next_cell().with_context(unreadable)? {
+        let (row, column) = cell.get_position();
+        if row >= MAX_ROWS || column >= MAX_COLUMNS {
+            bail!("{}: a cell lies beyond Excel's last row or column", path.display());
+        }
+        let (row, column) = (row as usize, column as usize);
+        if lines.len() <= row {
+            lines.resize_with(row + 1, Vec::new);
+        }
+        let line = &mut lines[row];
+        if line.len() <= column {
+            spread += column + 1 - line.len();
+            if spread > MAX_CELLS {
+                bail!("{}: the sheet spreads over more than {MAX_CELLS} cells", path.display());
+            }
+            line.resize(column + 1, String::new());
+        }
+        line[column] = text(&Data::from(cell.get_value().clone()));
     }
     Ok(lines)
 }
@@ -220,6 +242,23 @@ mod tests {
         let other = dir.path().join("w.txt");
         std::fs::write(&other, "nik\n1\n").unwrap();
         assert!(Sheet::read(&other, COLUMNS).unwrap_err().to_string().contains(".csv or .xlsx"));
+    }
+
+    #[test]
+    fn an_xlsx_file_with_cells_far_apart_is_read_cell_by_cell_not_as_one_dense_range() {
+        // A1 and XFD1048576 in a file of a few kilobytes: as one range, 17 billion cells (found by `fuzz/`, `sheet`).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.xlsx");
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "nik").unwrap();
+        sheet.write_string(1, 0, "3271014505900001").unwrap();
+        sheet.write_string(1_048_575, 16_383, "last").unwrap();
+        book.save(&path).unwrap();
+        let read = Sheet::read(&path, COLUMNS).unwrap();
+        let rows: Vec<(usize, &str)> = read.rows.iter().map(|r| (r.number, read.cell(r, 0))).collect();
+        assert_eq!(rows, [(2, "3271014505900001"), (1_048_576, "")]);
+        assert_eq!(read.rows[1].cells.last().map(String::as_str), Some("last"));
     }
 
     #[test]
