@@ -204,8 +204,9 @@ fn text(cell: &Data) -> String {
         Data::DateTime(d) => {
             // Excel's serial day 0 is 1899-12-30 (its 1900 leap-year bug included).
             let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("a valid date");
-            let days = d.as_f64().floor() as i64;
-            epoch.checked_add_signed(chrono::Duration::days(days)).map_or_else(|| d.to_string(), |d| d.to_string())
+            // A serial beyond any calendar (the file's to choose) is shown as written, not a panic.
+            let days = chrono::Duration::try_days(d.as_f64().floor() as i64);
+            days.and_then(|days| epoch.checked_add_signed(days)).map_or_else(|| d.to_string(), |d| d.to_string())
         }
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.chars().take(10).collect(),
         Data::Error(e) => format!("#{e:?}"),
@@ -259,6 +260,18 @@ mod tests {
         let rows: Vec<(usize, &str)> = read.rows.iter().map(|r| (r.number, read.cell(r, 0))).collect();
         assert_eq!(rows, [(2, "3271014505900001"), (1_048_576, "")]);
         assert_eq!(read.rows[1].cells.last().map(String::as_str), Some("last"));
+    }
+
+    #[test]
+    fn a_date_cell_is_shown_as_a_date_or_as_written_when_no_calendar_has_it() {
+        // 1e300 days after 1899-12-30 (found by `fuzz/`, `sheet`): no date, and more days than a `Duration` holds.
+        use calamine::ExcelDateTimeType::DateTime;
+        let date = |serial: f64| text(&Data::DateTime(calamine::ExcelDateTime::new(serial, DateTime, false)));
+        assert_eq!(date(32998.0), "1990-05-05");
+        assert_eq!(date(32998.75), "1990-05-05");
+        for serial in [1e300, -1e300, 1e15, f64::INFINITY, f64::NAN] {
+            assert!(!date(serial).is_empty(), "{serial}");
+        }
     }
 
     #[test]
