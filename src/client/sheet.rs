@@ -53,14 +53,20 @@ impl Sheet {
     /// Reads `path` and finds `columns` in its header row; a missing required column or an unreadable file is one
     /// error naming what is wrong.
     pub fn read(path: &Path, columns: &[Column]) -> anyhow::Result<Sheet> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Sheet::from_bytes(path, &bytes, columns)
+    }
+
+    /// Reads a file's `bytes` as [`Sheet::read`] does; `path` only gives the format (by its extension) and names the
+    /// file in errors. The digest is of these same bytes, so it names exactly the rows that were read.
+    pub fn from_bytes(path: &Path, bytes: &[u8], columns: &[Column]) -> anyhow::Result<Sheet> {
         let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
         let (is_xlsx, mut lines) = match extension.as_str() {
-            "csv" => (false, read_csv(path)?),
-            "xlsx" | "xlsm" => (true, read_xlsx(path)?),
+            "csv" => (false, read_csv(path, bytes)?),
+            "xlsx" | "xlsm" => (true, read_xlsx(path, bytes)?),
             _ => bail!("{}: the file must be .csv or .xlsx", path.display()),
         };
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let digest = sha2::Sha256::digest(&bytes).into();
+        let digest = sha2::Sha256::digest(bytes).into();
         let Some(header_at) = lines.iter().position(|line| line.iter().any(|c| !c.trim().is_empty())) else {
             bail!("{}: the file is empty: it needs a header row and at least one row", path.display());
         };
@@ -129,13 +135,12 @@ pub fn date(text: &str) -> String {
     }
 }
 
-fn read_csv(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+fn read_csv(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Vec<String>>> {
     // Excel saves CSV with `;` in Indonesian locales: take whichever separator the first line uses more.
     let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let count = |sep| first.iter().filter(|b| **b == sep).count();
     let delimiter = if count(b';') > count(b',') { b';' } else { b',' };
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(bytes);
     reader
@@ -147,20 +152,42 @@ fn read_csv(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
         .collect()
 }
 
-fn read_xlsx(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
+/// Excel's own limits: a reference beyond them is not a cell of a file Excel wrote.
+const MAX_ROWS: u32 = 1_048_576;
+const MAX_COLUMNS: u32 = 16_384;
+
+/// The most cells (empty ones before a row's last cell included) a file may spread its rows over: far above any
+/// clerk's list (100,000 workers of 20 columns), far below what would exhaust memory.
+const MAX_CELLS: usize = 10_000_000;
+
+fn read_xlsx(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Vec<String>>> {
     let unreadable = || format!("{} is not a readable XLSX file", path.display());
-    let mut workbook = calamine::open_workbook_auto(path).with_context(unreadable)?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .with_context(|| format!("{} has no sheet", path.display()))?
-        .with_context(unreadable)?;
-    // Rows and columns before the range's start are empty; they are kept so that line numbers match Excel's.
-    let (top, left) = range.start().map_or((0, 0), |(r, c)| (r as usize, c as usize));
-    let mut lines = vec![Vec::new(); top];
-    for row in range.rows() {
-        let mut cells = vec![String::new(); left];
-        cells.extend(row.iter().map(text));
-        lines.push(cells);
+    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes)).with_context(unreadable)?;
+    let name = workbook.sheet_names().first().cloned().with_context(|| format!("{} has no sheet", path.display()))?;
+    // Cell by cell, not as calamine's `Range`: a range is dense from the first cell to the last, so two cells at A1
+    // and XFD1048576 of a file of a few hundred bytes would be 17 billion cells.
+    let mut cells = workbook.worksheet_cells_reader(&name).with_context(unreadable)?;
+    // Rows and columns before a row's first cell stay empty, so that line numbers and columns match Excel's.
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let mut spread = 0;
+    while let Some(cell) = cells.next_cell().with_context(unreadable)? {
+        let (row, column) = cell.get_position();
+        if row >= MAX_ROWS || column >= MAX_COLUMNS {
+            bail!("{}: a cell lies beyond Excel's last row or column", path.display());
+        }
+        let (row, column) = (row as usize, column as usize);
+        if lines.len() <= row {
+            lines.resize_with(row + 1, Vec::new);
+        }
+        let line = &mut lines[row];
+        if line.len() <= column {
+            spread += column + 1 - line.len();
+            if spread > MAX_CELLS {
+                bail!("{}: the sheet spreads over more than {MAX_CELLS} cells", path.display());
+            }
+            line.resize(column + 1, String::new());
+        }
+        line[column] = text(&Data::from(cell.get_value().clone()));
     }
     Ok(lines)
 }
@@ -177,8 +204,9 @@ fn text(cell: &Data) -> String {
         Data::DateTime(d) => {
             // Excel's serial day 0 is 1899-12-30 (its 1900 leap-year bug included).
             let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("a valid date");
-            let days = d.as_f64().floor() as i64;
-            epoch.checked_add_signed(chrono::Duration::days(days)).map_or_else(|| d.to_string(), |d| d.to_string())
+            // A serial beyond any calendar (the file's to choose) is shown as written, not a panic.
+            let days = chrono::Duration::try_days(d.as_f64().floor() as i64);
+            days.and_then(|days| epoch.checked_add_signed(days)).map_or_else(|| d.to_string(), |d| d.to_string())
         }
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.chars().take(10).collect(),
         Data::Error(e) => format!("#{e:?}"),
@@ -215,6 +243,35 @@ mod tests {
         let other = dir.path().join("w.txt");
         std::fs::write(&other, "nik\n1\n").unwrap();
         assert!(Sheet::read(&other, COLUMNS).unwrap_err().to_string().contains(".csv or .xlsx"));
+    }
+
+    #[test]
+    fn an_xlsx_file_with_cells_far_apart_is_read_cell_by_cell_not_as_one_dense_range() {
+        // A1 and XFD1048576 in a file of a few kilobytes: as one range, 17 billion cells (found by `fuzz/`, `sheet`).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.xlsx");
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "nik").unwrap();
+        sheet.write_string(1, 0, "3271014505900001").unwrap();
+        sheet.write_string(1_048_575, 16_383, "last").unwrap();
+        book.save(&path).unwrap();
+        let read = Sheet::read(&path, COLUMNS).unwrap();
+        let rows: Vec<(usize, &str)> = read.rows.iter().map(|r| (r.number, read.cell(r, 0))).collect();
+        assert_eq!(rows, [(2, "3271014505900001"), (1_048_576, "")]);
+        assert_eq!(read.rows[1].cells.last().map(String::as_str), Some("last"));
+    }
+
+    #[test]
+    fn a_date_cell_is_shown_as_a_date_or_as_written_when_no_calendar_has_it() {
+        // 1e300 days after 1899-12-30 (found by `fuzz/`, `sheet`): no date, and more days than a `Duration` holds.
+        use calamine::ExcelDateTimeType::DateTime;
+        let date = |serial: f64| text(&Data::DateTime(calamine::ExcelDateTime::new(serial, DateTime, false)));
+        assert_eq!(date(32998.0), "1990-05-05");
+        assert_eq!(date(32998.75), "1990-05-05");
+        for serial in [1e300, -1e300, 1e15, f64::INFINITY, f64::NAN] {
+            assert!(!date(serial).is_empty(), "{serial}");
+        }
     }
 
     #[test]
