@@ -397,7 +397,7 @@ catalogue! {
     DATE_FORMAT { en: "must be a date written YYYY-MM-DD, e.g. 2025-09-15", id: "harus tanggal yang ditulis YYYY-MM-DD, misalnya 2025-09-15" }
     DATE_NOT_A_DAY as DATE_FORMAT { en: "is not a calendar date", id: "bukan tanggal yang ada di kalender" }
     DATE_OUT_OF_RANGE { en: "must be between 1900-01-01 and 2999-12-31", id: "harus antara 1900-01-01 dan 2999-12-31" }
-    MONTH_FORMAT { en: "must be a month like 2025-09", id: "harus bulan seperti 2025-09" }
+    MONTH_FORMAT { en: "must be a month like 2025-09, from 1900-01 to 2999-12", id: "harus bulan seperti 2025-09, dari 1900-01 sampai 2999-12" }
     MONEY_FORMAT { en: "must be a decimal amount of rupiah like 16800 or 16800.50", id: "harus jumlah rupiah desimal seperti 16800 atau 16800.50" }
     MONEY_NEGATIVE { en: "must not be negative", id: "tidak boleh negatif" }
     MONEY_PRECISION { en: "must have at most 2 decimal places (sen), like 16800.50", id: "paling banyak 2 angka desimal (sen), seperti 16800.50" }

@@ -6,7 +6,9 @@ use chrono::{Datelike, NaiveDate};
 
 /// A calendar month, `YYYY-MM` on the wire. Orders chronologically.
 ///
-/// Years are 1900 to 9999: four digits on the wire, and no worker or subsidy is older.
+/// A month read from the wire is 1900-01 to 2999-12, the bound dates have (`date.rs`): every month a request can
+/// reach, and all arithmetic on it (a next month, the years of a scholarship), stays inside 1900-01..=9999-12, the
+/// range a `Month` can hold, so none of it can panic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Month {
     year: i32,
@@ -15,14 +17,16 @@ pub struct Month {
 
 /// Why a string is not a month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("must be a month like 2025-09")]
+#[error("must be a month like 2025-09, from 1900-01 to 2999-12")]
 pub struct MonthError;
 
 impl Month {
     const FIRST_YEAR: i32 = 1900;
     const LAST_YEAR: i32 = 9999;
+    /// The last year a month on the wire may have.
+    const LAST_YEAR_READ: i32 = 2999;
 
-    /// Strictly `YYYY-MM`: no day, no sign, no single-digit month, nothing trimmed.
+    /// Strictly `YYYY-MM` from 1900-01 to 2999-12: no day, no sign, no single-digit month, nothing trimmed.
     pub fn parse(s: &str) -> Result<Month, MonthError> {
         let &[y0, y1, y2, y3, b'-', m0, m1] = s.as_bytes() else { return Err(MonthError) };
         let digits = [y0, y1, y2, y3, m0, m1];
@@ -31,6 +35,9 @@ impl Month {
         }
         let number = |ds: &[u8]| ds.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
         let year = i32::try_from(number(&digits[..4])).expect("four digits");
+        if year > Self::LAST_YEAR_READ {
+            return Err(MonthError);
+        }
         Month::new(year, number(&digits[4..])).ok_or(MonthError)
     }
 
@@ -132,8 +139,10 @@ mod tests {
 
     use super::*;
 
+    /// Any month a `Month` holds, beyond the wire's bound too.
     fn month(s: &str) -> Month {
-        Month::parse(s).unwrap()
+        let (year, number) = s.split_once('-').unwrap();
+        Month::new(year.parse().unwrap(), number.parse().unwrap()).unwrap()
     }
 
     fn date(s: &str) -> NaiveDate {
@@ -153,7 +162,10 @@ mod tests {
         check("2025-01", Some((2025, 1)));
         check("2025-12", Some((2025, 12)));
         check("1900-01", Some((1900, 1)));
-        check("9999-12", Some((9999, 12)));
+        check("2999-12", Some((2999, 12)));
+        // Past the dates' bound: a subsidy to 9999-12 would make its next month panic.
+        check("3000-01", None);
+        check("9999-12", None);
         for bad in [
             "",
             "2025-9",
@@ -176,7 +188,10 @@ mod tests {
         ] {
             check(bad, None);
         }
-        assert_eq!(Month::parse("2025-13").unwrap_err().to_string(), "must be a month like 2025-09");
+        assert_eq!(
+            Month::parse("2025-13").unwrap_err().to_string(),
+            "must be a month like 2025-09, from 1900-01 to 2999-12"
+        );
         assert_eq!(MonthError.reason(), "MONTH_FORMAT");
     }
 
